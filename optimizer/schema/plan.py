@@ -1,0 +1,198 @@
+"""The Plan: the answer to a Scenario, from any subset of the three layers.
+
+Absolute times are minutes from the scenario's horizon start, as in the Scenario.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from optimizer.schema.common import Identifier, NonNegative, Strict
+from optimizer.schema.scenario import Layer
+
+SolveStatus = Literal["optimal", "feasible", "infeasible", "time_limit", "error", "skipped"]
+"""What a solver proved: ``time_limit`` means stopped with or without an incumbent; see gap."""
+
+
+class DepotDecision(Strict):
+    """Whether a candidate depot is open in the plan."""
+
+    id: Identifier
+    open: bool
+
+
+class Assignment(Strict):
+    """Which depot serves a site, and whether its tier's promise can be met from there."""
+
+    site: Identifier
+    depot: Identifier
+    travel_minutes: NonNegative = Field(description="Depot to site, minutes.")
+    within_promise: bool = Field(description="Dispatch + travel ≤ the tier's response minutes.")
+
+
+class StockLevel(Strict):
+    """Base-stock level of one part at one depot, in one stock pool."""
+
+    depot: Identifier
+    part: Identifier
+    level: int = Field(description="Units kept on hand (order-up-to level S).")
+    pool: str = Field(
+        default="pooled",
+        description="'pooled' for the depot's shared stock, else the site id of exclusive stock.",
+    )
+    demand_per_year: NonNegative = Field(default=0, description="Poisson demand rate, units/year.")
+    fill_probability: float = Field(
+        default=0, ge=0, le=1, description="Probability a demand finds the part on hand."
+    )
+    expected_backorders: NonNegative = Field(default=0, description="Mean units on backorder.")
+    holding_cost_per_year: NonNegative = Field(default=0, description="Currency/year.")
+
+
+class Break(Strict):
+    """A technician's break inside a route, absolute minutes."""
+
+    start: float
+    end: float
+
+
+class Stop(Strict):
+    """One visit of a route, absolute minutes from horizon start."""
+
+    request: Identifier
+    arrival: float = Field(description="Arrival at the site.")
+    start: float = Field(description="Service start (≥ arrival; waits for the time window).")
+    end: float = Field(description="Service end.")
+
+
+class Route(Strict):
+    """One technician's day."""
+
+    technician: Identifier
+    day: int = Field(ge=0)
+    start: float = Field(description="Leaves the home depot, minutes from horizon start.")
+    end: float = Field(description="Back at the home depot, minutes from horizon start.")
+    stops: list[Stop] = Field(default_factory=list)
+    break_: Break | None = Field(default=None, alias="break")
+    travel_km: NonNegative = 0
+    travel_minutes: NonNegative = 0
+
+    model_config = {"populate_by_name": True, "extra": "forbid", "serialize_by_alias": True}
+
+
+class Unserved(Strict):
+    """A request the plan does not serve, and why."""
+
+    request: Identifier
+    reason: Literal[
+        "no_skilled_technician",
+        "no_reachable_window",
+        "no_capacity",
+        "deferred",
+        "not_solved",
+    ]
+    detail: str = ""
+
+
+class CostBreakdown(Strict):
+    """Costs by component. ``*_per_year`` are annual; one-off and horizon costs say so."""
+
+    depot_fixed_per_year: NonNegative = 0
+    depot_change_one_off: NonNegative = Field(
+        default=0, description="Opening of new and closing of existing depots, one-off."
+    )
+    site_moves_one_off: NonNegative = Field(
+        default=0, description="Sites moved away from today's depot × change_cost_per_site."
+    )
+    network_travel_per_year: NonNegative = Field(
+        default=0, description="Expected calls × round trip km × cost/km."
+    )
+    expected_credits_per_year: NonNegative = Field(
+        default=0, description="Capped credits of sites served outside their promise."
+    )
+    holding_per_year: NonNegative = 0
+    emergency_per_year: NonNegative = Field(
+        default=0, description="Expected emergency shipments × their cost."
+    )
+    route_travel: NonNegative = Field(default=0, description="Routing horizon: km × cost/km.")
+    route_labour: NonNegative = Field(default=0, description="Routing horizon: regular hours.")
+    route_overtime: NonNegative = Field(default=0, description="Routing horizon: overtime hours.")
+    route_lateness_credits: NonNegative = Field(
+        default=0, description="Routing horizon: credits for visits after their SLA due time."
+    )
+    unserved_penalty: NonNegative = Field(
+        default=0, description="Routing horizon: deferral and unserved penalties."
+    )
+
+    @property
+    def annual_total(self) -> float:
+        """First-year network and stock cost: annual costs plus one-off changes."""
+        return (
+            self.depot_fixed_per_year
+            + self.depot_change_one_off
+            + self.site_moves_one_off
+            + self.network_travel_per_year
+            + self.expected_credits_per_year
+            + self.holding_per_year
+            + self.emergency_per_year
+        )
+
+    @property
+    def horizon_total(self) -> float:
+        """Cost of the routing horizon."""
+        return (
+            self.route_travel
+            + self.route_labour
+            + self.route_overtime
+            + self.route_lateness_credits
+            + self.unserved_penalty
+        )
+
+
+class TierKpi(Strict):
+    """Forecast service of one tier."""
+
+    tier: Identifier
+    sites: int = 0
+    sites_within_promise: int = 0
+    coverage_share: float = Field(default=0, description="Sites within promise / sites.")
+    parts_on_hand_probability: float | None = Field(
+        default=None, description="Demand-weighted probability a call's parts are on hand."
+    )
+    requests: int = 0
+    requests_served: int = 0
+    requests_on_time: int = Field(default=0, description="Served by their SLA due time.")
+    attainment_target: float = 0
+
+
+class LayerResult(Strict):
+    """What one layer's solver reported."""
+
+    layer: Layer
+    status: SolveStatus
+    method: str = Field(default="", description="Algorithm or solver used.")
+    objective: float | None = None
+    bound: float | None = Field(default=None, description="Best proven bound (minimisation).")
+    gap: float | None = Field(default=None, description="(objective − bound) / |objective|.")
+    seconds: NonNegative = 0
+    message: str = ""
+
+
+class Plan(Strict):
+    """The answer: decisions of every layer that ran, their costs and forecast service."""
+
+    status: SolveStatus
+    scenario: str = Field(default="", description="Name of the scenario solved.")
+    depots: list[DepotDecision] = Field(default_factory=list)
+    assignments: list[Assignment] = Field(default_factory=list)
+    stock: list[StockLevel] = Field(default_factory=list)
+    routes: list[Route] = Field(default_factory=list)
+    unserved: list[Unserved] = Field(default_factory=list)
+    costs: CostBreakdown = Field(default_factory=CostBreakdown)
+    kpis: list[TierKpi] = Field(default_factory=list)
+    layers: list[LayerResult] = Field(default_factory=list)
+
+    def open_depots(self) -> set[str]:
+        """Ids of the depots the plan keeps or opens."""
+        return {d.id for d in self.depots if d.open}

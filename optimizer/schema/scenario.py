@@ -1,0 +1,344 @@
+"""The Scenario: everything a planner knows about the service network, as one validated object.
+
+Times inside a scenario are integers or floats of *minutes*. Absolute times (request opening,
+time windows, deadlines) count minutes from the start of the planning horizon (day 0, 00:00);
+shift times count minutes from the start of their own day. Distances are km, money is in the
+scenario's currency, rates are per year unless the name says otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from optimizer.schema.common import (
+    MINUTES_PER_DAY,
+    Identifier,
+    NonNegative,
+    Positive,
+    Probability,
+    Strict,
+)
+from optimizer.schema.references import check_references
+
+Layer = Literal["network", "inventory", "routing"]
+"""The three decision layers, in the order the pipeline runs them."""
+ALL_LAYERS: tuple[Layer, ...] = ("network", "inventory", "routing")
+
+RequestKind = Literal["repair", "preventive", "install", "upgrade", "decommission"]
+
+
+class Tier(Strict):
+    """A service contract level (SLA): what is promised, what it earns, what a breach costs."""
+
+    id: Identifier
+    name: str = ""
+    response_minutes: Positive = Field(
+        description="Promised time from call to technician on site, minutes."
+    )
+    attainment_target: Probability = Field(
+        description="Share of calls that must be answered within the promise, in (0, 1]."
+    )
+    parts_on_hand_target: Probability | None = Field(
+        default=None,
+        description="Share of this tier's calls whose parts must be on hand at the serving depot, "
+        "in (0, 1]; defaults to attainment_target.",
+    )
+    annual_fee: NonNegative = Field(default=0, description="Contract fee per site, currency/year.")
+    credit_per_breach: NonNegative = Field(
+        default=0, description="Service credit owed per call answered late, currency."
+    )
+    credit_cap_per_year: NonNegative = Field(
+        default=0, description="Most credits one site's contract can earn in a year, currency."
+    )
+    hard: bool = Field(
+        default=False,
+        description="If true, no site of this tier may be served from a depot outside the promise.",
+    )
+
+    @property
+    def fill_target(self) -> float:
+        """Parts-on-hand target, falling back to the attainment target."""
+        return self.parts_on_hand_target or self.attainment_target
+
+
+class PartUsage(Strict):
+    """How likely one failure of a product is to consume one unit of a part."""
+
+    part: Identifier
+    probability: Probability = Field(description="Probability a failure needs this part, (0, 1].")
+
+
+class Product(Strict):
+    """A kind of installed equipment and what its failures demand."""
+
+    id: Identifier
+    name: str = ""
+    failure_rate_per_unit_year: Positive = Field(description="Failures per installed unit per year.")
+    preventive_visits_per_unit_year: NonNegative = Field(
+        default=0, description="Planned maintenance visits per installed unit per year."
+    )
+    parts: list[PartUsage] = Field(default_factory=list)
+    repair_minutes: Positive = Field(description="On-site repair duration, minutes.")
+    skill: Identifier = Field(description="Skill a technician needs to repair this product.")
+    criticality: int = Field(default=1, ge=1, le=5, description="1 (low) to 5 (line down).")
+    loanable: bool = Field(default=False, description="A loaner unit can replace it during repair.")
+
+
+class Part(Strict):
+    """A spare part: what it costs to hold and how fast it comes back."""
+
+    id: Identifier
+    name: str = ""
+    unit_cost: Positive = Field(description="Purchase value of one unit, currency.")
+    holding_cost_rate_per_year: NonNegative = Field(
+        default=0.25, description="Holding cost as a share of unit cost, per year."
+    )
+    lead_time_days: Positive = Field(
+        description="Replenishment (repair or resupply) turnaround of one unit, days."
+    )
+    volume_liters: NonNegative = Field(default=0, description="Storage volume of one unit, litres.")
+    emergency_cost: NonNegative | None = Field(
+        default=None,
+        description="Cost of one emergency shipment of this part, currency; "
+        "defaults to costs.emergency_shipment_cost.",
+    )
+
+
+class Site(Strict):
+    """A customer location under contract."""
+
+    id: Identifier
+    name: str = ""
+    lat: float = Field(ge=-90, le=90, description="Latitude, degrees.")
+    lon: float = Field(ge=-180, le=180, description="Longitude, degrees.")
+    tier: Identifier
+    installed_base: dict[Identifier, int] = Field(
+        description="Installed units per product id (each count ≥ 1)."
+    )
+    depot: Identifier | None = Field(
+        default=None,
+        description="Depot serving the site today; used when the network layer is not solved.",
+    )
+    customer_exclusive: bool = Field(
+        default=False, description="The customer paid for stock kept apart for it alone."
+    )
+
+
+class Depot(Strict):
+    """A candidate or existing forward stocking location, home of technicians."""
+
+    id: Identifier
+    name: str = ""
+    lat: float = Field(ge=-90, le=90, description="Latitude, degrees.")
+    lon: float = Field(ge=-180, le=180, description="Longitude, degrees.")
+    existing: bool = Field(default=False, description="Open today.")
+    fixed_cost_per_year: NonNegative = Field(description="Cost of keeping it open, currency/year.")
+    opening_cost: NonNegative = Field(default=0, description="One-off cost to open it, currency.")
+    closing_cost: NonNegative = Field(default=0, description="One-off cost to close it, currency.")
+    capacity_calls_per_year: Positive | None = Field(
+        default=None, description="Most service calls per year it can handle; none = unlimited."
+    )
+
+
+class Shift(Strict):
+    """One working day of a technician."""
+
+    day: int = Field(ge=0, description="Day of the horizon, 0-based.")
+    start_minute: float = Field(ge=0, le=MINUTES_PER_DAY, description="Shift start, minute of day.")
+    end_minute: float = Field(
+        gt=0, le=2 * MINUTES_PER_DAY, description="Shift end, minute of day (> 1440 past midnight)."
+    )
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Shift:
+        if self.end_minute <= self.start_minute:
+            raise ValueError(
+                f"shift end_minute {self.end_minute} must be after start_minute {self.start_minute}"
+            )
+        return self
+
+
+class Technician(Strict):
+    """A field engineer: where they start, what they can do, when they work, what they cost."""
+
+    id: Identifier
+    name: str = ""
+    depot: Identifier = Field(description="Home depot: routes start and end there.")
+    skills: list[Identifier] = Field(default_factory=list)
+    shifts: list[Shift] = Field(default_factory=list)
+    hourly_cost: NonNegative = Field(default=60, description="Regular labour cost, currency/hour.")
+    overtime_cost_per_hour: NonNegative = Field(
+        default=90, description="Labour cost past shift end, currency/hour."
+    )
+    max_overtime_minutes: NonNegative = Field(
+        default=0, description="Most minutes a route may run past shift end."
+    )
+    break_minutes: NonNegative = Field(default=0, description="Length of the daily break, minutes.")
+    break_window_start_minute: float = Field(
+        default=690, ge=0, le=2 * MINUTES_PER_DAY, description="Earliest break start, minute of day."
+    )
+    break_window_end_minute: float = Field(
+        default=840, ge=0, le=2 * MINUTES_PER_DAY, description="Latest break end, minute of day."
+    )
+
+    @model_validator(mode="after")
+    def _break_fits_window(self) -> Technician:
+        window = self.break_window_end_minute - self.break_window_start_minute
+        if self.break_minutes > 0 and window < self.break_minutes:
+            raise ValueError(
+                f"break of {self.break_minutes} min does not fit its window "
+                f"[{self.break_window_start_minute}, {self.break_window_end_minute}]"
+            )
+        return self
+
+
+class TimeWindow(Strict):
+    """An interval in which service may *start*, absolute minutes from horizon start."""
+
+    start: float = Field(description="Earliest service start, minutes from horizon start.")
+    end: float = Field(description="Latest service start, minutes from horizon start.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeWindow:
+        if self.end < self.start:
+            raise ValueError(f"time window end {self.end} is before its start {self.start}")
+        return self
+
+
+class Request(Strict):
+    """A service job at a site."""
+
+    id: Identifier
+    site: Identifier
+    product: Identifier
+    kind: RequestKind = "repair"
+    opened_minute: float = Field(description="When the call came in, minutes from horizon start.")
+    duration_minutes: Positive = Field(description="On-site service time, minutes.")
+    required_skills: list[Identifier] = Field(default_factory=list)
+    parts: dict[Identifier, int] = Field(
+        default_factory=dict, description="Units needed per part id (each ≥ 1)."
+    )
+    time_windows: list[TimeWindow] = Field(
+        default_factory=list, description="When service may start; empty = any time."
+    )
+    due_minute: float | None = Field(
+        default=None,
+        description="SLA due time, minutes from horizon start; default opened + tier response.",
+    )
+    deferrable: bool = Field(default=False, description="May be left for a later plan at a cost.")
+    priority: int = Field(default=1, ge=1, le=5)
+    pinned_technician: Identifier | None = Field(
+        default=None, description="Already dispatched: must stay with this technician."
+    )
+
+
+class TravelMatrix(Strict):
+    """Explicit travel times and distances between named locations (site and depot ids)."""
+
+    locations: list[Identifier]
+    minutes: list[list[NonNegative]]
+    km: list[list[NonNegative]]
+
+    @model_validator(mode="after")
+    def _square(self) -> TravelMatrix:
+        n = len(self.locations)
+        for name in ("minutes", "km"):
+            rows = getattr(self, name)
+            if len(rows) != n or any(len(row) != n for row in rows):
+                raise ValueError(f"{name} must be a {n} x {n} matrix (one row per location)")
+        return self
+
+
+class TravelModel(Strict):
+    """How travel times and distances are obtained."""
+
+    mode: Literal["haversine", "matrix"] = "haversine"
+    circuity_factor: float = Field(
+        default=1.3, ge=1, description="Road km per great-circle km (≥ 1)."
+    )
+    speed_kmh: Positive = Field(default=60, description="Average road speed, km/h.")
+    matrix: TravelMatrix | None = None
+
+    @model_validator(mode="after")
+    def _matrix_given(self) -> TravelModel:
+        if self.mode == "matrix" and self.matrix is None:
+            raise ValueError("travel mode 'matrix' needs a matrix")
+        return self
+
+
+class CostParameters(Strict):
+    """Money and time constants that are not tied to one entity."""
+
+    currency: str = "EUR"
+    travel_cost_per_km: NonNegative = Field(default=0.5, description="Vehicle cost, currency/km.")
+    dispatch_minutes: NonNegative = Field(
+        default=30, description="Time from call to technician leaving the depot, minutes."
+    )
+    emergency_shipment_cost: NonNegative = Field(
+        default=250, description="Cost of one emergency part shipment, currency."
+    )
+    emergency_delay_minutes: NonNegative = Field(
+        default=720, description="Time for an emergency shipment to reach the site, minutes."
+    )
+    deferral_penalty: NonNegative = Field(
+        default=200, description="Cost of leaving a deferrable request for later, currency."
+    )
+    unserved_penalty: NonNegative = Field(
+        default=5000, description="Cost of leaving a non-deferrable request unserved, currency."
+    )
+    change_cost_per_site: NonNegative = Field(
+        default=0, description="Cost of moving a site to another depot than today's, currency."
+    )
+
+
+class Policy(Strict):
+    """Business rules that bound the decisions."""
+
+    min_open_depots: int | None = Field(default=None, ge=0)
+    max_open_depots: int | None = Field(default=None, ge=1)
+    horizon_days: int = Field(default=5, ge=1, description="Days covered by routing.")
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> Policy:
+        low, high = self.min_open_depots, self.max_open_depots
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"min_open_depots {low} exceeds max_open_depots {high}")
+        return self
+
+
+class SolveOptions(Strict):
+    """How to solve: which layers, how long, how reproducibly."""
+
+    time_limit_seconds: Positive = Field(default=60, description="Wall-clock limit, all layers.")
+    seed: int = Field(default=0, ge=0)
+    layers: list[Layer] = Field(default_factory=lambda: list(ALL_LAYERS))
+    mip_gap: float = Field(default=1e-4, ge=0, lt=1, description="Relative MILP gap to stop at.")
+    mip_solver: Literal["highs", "cbc"] = "highs"
+    strict: bool = Field(
+        default=False, description="Fail the solve if a non-deferrable request is unserved."
+    )
+
+
+class Scenario(Strict):
+    """Everything one solve needs. Cross-references are checked on construction."""
+
+    name: str = "scenario"
+    skills: list[Identifier] = Field(default_factory=list, description="Declared skill ids.")
+    tiers: list[Tier]
+    products: list[Product]
+    parts: list[Part] = Field(default_factory=list)
+    sites: list[Site]
+    depots: list[Depot]
+    technicians: list[Technician] = Field(default_factory=list)
+    requests: list[Request] = Field(default_factory=list)
+    travel: TravelModel = Field(default_factory=TravelModel)
+    costs: CostParameters = Field(default_factory=CostParameters)
+    policy: Policy = Field(default_factory=Policy)
+    options: SolveOptions = Field(default_factory=SolveOptions)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Scenario:
+        check_references(self)
+        return self
