@@ -28,7 +28,9 @@ def haversine_km(
     lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
 ) -> FloatArray:
     """Great-circle distance in km between points given in degrees; broadcasts like numpy."""
-    phi1, lam1, phi2, lam2 = (np.radians(np.asarray(a, dtype=float)) for a in (lat1, lon1, lat2, lon2))
+    phi1, lam1, phi2, lam2 = (
+        np.radians(np.asarray(a, dtype=float)) for a in (lat1, lon1, lat2, lon2)
+    )
     half_chord = (
         np.sin((phi2 - phi1) / 2) ** 2
         + np.cos(phi1) * np.cos(phi2) * np.sin((lam2 - lam1) / 2) ** 2
@@ -61,7 +63,10 @@ class Travel:
         o = self._positions(origins)
         d = self._positions(destinations)
         great_circle = haversine_km(
-            self._lat[o][:, None], self._lon[o][:, None], self._lat[d][None, :], self._lon[d][None, :]
+            self._lat[o][:, None],
+            self._lon[o][:, None],
+            self._lat[d][None, :],
+            self._lon[d][None, :],
         )
         return great_circle * self._circuity
 

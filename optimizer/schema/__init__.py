@@ -1,5 +1,7 @@
 """The one contract between planners, solvers, the API and the validator."""
 
+from optimizer.schema.common import MINUTES_PER_DAY
+from optimizer.schema.errors import FieldError, field_errors, json_pointer
 from optimizer.schema.plan import (
     Assignment,
     Break,
@@ -38,12 +40,14 @@ from optimizer.schema.scenario import (
 
 __all__ = [
     "ALL_LAYERS",
+    "MINUTES_PER_DAY",
     "Assignment",
     "Break",
     "CostBreakdown",
     "CostParameters",
     "Depot",
     "DepotDecision",
+    "FieldError",
     "Layer",
     "LayerResult",
     "Part",
@@ -68,4 +72,6 @@ __all__ = [
     "TravelMatrix",
     "TravelModel",
     "Unserved",
+    "field_errors",
+    "json_pointer",
 ]

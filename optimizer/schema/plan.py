@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from optimizer.schema.common import Identifier, NonNegative, Strict
 from optimizer.schema.scenario import Layer
@@ -78,7 +78,7 @@ class Route(Strict):
     travel_km: NonNegative = 0
     travel_minutes: NonNegative = 0
 
-    model_config = {"populate_by_name": True, "extra": "forbid", "serialize_by_alias": True}
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", serialize_by_alias=True)
 
 
 class Unserved(Strict):

@@ -75,7 +75,9 @@ class Product(Strict):
 
     id: Identifier
     name: str = ""
-    failure_rate_per_unit_year: Positive = Field(description="Failures per installed unit per year.")
+    failure_rate_per_unit_year: Positive = Field(
+        description="Failures per installed unit per year."
+    )
     preventive_visits_per_unit_year: NonNegative = Field(
         default=0, description="Planned maintenance visits per installed unit per year."
     )
@@ -177,7 +179,10 @@ class Technician(Strict):
     )
     break_minutes: NonNegative = Field(default=0, description="Length of the daily break, minutes.")
     break_window_start_minute: float = Field(
-        default=690, ge=0, le=2 * MINUTES_PER_DAY, description="Earliest break start, minute of day."
+        default=690,
+        ge=0,
+        le=2 * MINUTES_PER_DAY,
+        description="Earliest break start, minute of day.",
     )
     break_window_end_minute: float = Field(
         default=840, ge=0, le=2 * MINUTES_PER_DAY, description="Latest break end, minute of day."

@@ -1,0 +1,190 @@
+"""The ``aftersales`` command: generate, import, solve, validate and export scenarios and plans.
+
+A thin shell: it reads files, calls the library and prints through rich. Exit codes: 0 success,
+1 a plan breaks a rule or a solve found no feasible plan, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated, Literal, NoReturn, TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+
+from optimizer.console import cost_table, coverage_table, layer_table
+from optimizer.schema import ALL_LAYERS, Layer, Plan, Scenario, field_errors
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+app = typer.Typer(
+    help="After-sales service network optimizer: depots, spare-parts stock, technician routes.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    errors.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+def _load(model: type[ModelT], path: Path) -> ModelT:
+    """Read and validate a JSON document; bad input exits with every located error."""
+    try:
+        return model.model_validate_json(path.read_bytes())
+    except OSError as exc:
+        _fail(f"cannot read {path}: {exc.strerror}")
+    except ValidationError as exc:
+        found = field_errors(exc)
+        lines = "\n".join(f"  {e}" for e in found[:50])
+        more = f"\n  ... and {len(found) - 50} more" if len(found) > 50 else ""
+        _fail(f"{path} is not a valid {model.__name__} ({len(found)} errors):\n{lines}{more}")
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        console.out(text, end="")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    errors.print(f"wrote {output}")
+
+
+@app.command()
+def generate(
+    size: Annotated[str, typer.Option(help="S, M, L or XL.")] = "S",
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same file.")] = 0,
+    country: Annotated[str, typer.Option(help="ISO country code of the geography.")] = "DE",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="JSON file.")] = None,
+) -> None:
+    """Generate a synthetic scenario on real cities (deterministic for a seed)."""
+    from datasets.generator import generate_scenario, scenario_json
+
+    try:
+        scenario = generate_scenario(size.upper(), seed=seed, country=country.upper())
+    except ValueError as exc:
+        _fail(str(exc))
+    _write(scenario_json(scenario), output)
+
+
+@app.command()
+def solve(
+    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario JSON.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Plan JSON.")] = None,
+    time_limit: Annotated[
+        float | None, typer.Option(help="Wall-clock seconds for all layers.")
+    ] = None,
+    layers: Annotated[
+        str | None, typer.Option(help="Comma-separated subset of network,inventory,routing.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed of the solvers.")] = None,
+    strict: Annotated[bool, typer.Option(help="Fail if a required request is unserved.")] = False,
+) -> None:
+    """Solve a scenario and print costs, SLA coverage and each layer's status."""
+    from optimizer.pipeline import Progress
+    from optimizer.pipeline import solve as run
+
+    scenario = _load(Scenario, scenario_path)
+    update: dict[str, object] = {"strict": strict or scenario.options.strict}
+    if time_limit is not None:
+        update["time_limit_seconds"] = time_limit
+    if seed is not None:
+        update["seed"] = seed
+    if layers is not None:
+        update["layers"] = _parse_layers(layers)
+    options = scenario.options.model_copy(update=update)
+    with console.status("solving ...") as status:
+
+        def show(event: Progress) -> None:
+            status.update(f"{event.layer}: {event.event} after {event.elapsed_seconds:.1f} s")
+            if event.event == "finished":
+                console.log(f"{event.layer} finished ({event.elapsed_seconds:.1f} s)")
+
+        plan = run(scenario, options, progress=show)
+    console.print(layer_table(plan.layers))
+    console.print(cost_table(plan.costs, scenario.costs.currency))
+    console.print(coverage_table(plan.kpis))
+    console.print(f"status: [b]{plan.status}[/b], unserved requests: {len(plan.unserved)}")
+    if output is not None:
+        _write(plan.model_dump_json(indent=2) + "\n", output)
+    if plan.status in ("infeasible", "error"):
+        raise typer.Exit(1)
+
+
+def _parse_layers(text: str) -> list[Layer]:
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [c for c in chosen if c not in ALL_LAYERS]
+    if unknown or not chosen:
+        _fail(f"--layers takes a comma-separated subset of {', '.join(ALL_LAYERS)}, got {text!r}")
+    return [layer for layer in ALL_LAYERS if layer in chosen]
+
+
+@app.command()
+def validate(
+    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO")],
+    plan_path: Annotated[Path, typer.Argument(metavar="PLAN")],
+) -> None:
+    """Check a plan against its scenario; exit 1 on any violation."""
+    from optimizer.validate import validate as check
+
+    scenario = _load(Scenario, scenario_path)
+    plan = _load(Plan, plan_path)
+    report = check(scenario, plan)
+    console.print(coverage_table(report.kpis))
+    console.print(cost_table(report.costs, scenario.costs.currency))
+    if report.ok:
+        console.print("[green]valid[/green]: no violation")
+        return
+    for violation in report.violations[:200]:
+        console.print(f"[red]{violation.kind}[/red] {violation.path}: {violation.message}")
+    console.print(f"[red]{len(report.violations)} violations[/red]")
+    raise typer.Exit(1)
+
+
+@app.command()
+def schema(
+    document: Annotated[Literal["scenario", "plan"], typer.Argument(help="scenario or plan.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+) -> None:
+    """Print the JSON Schema of the Scenario or Plan document."""
+    model = Scenario if document == "scenario" else Plan
+    _write(json.dumps(model.model_json_schema(), indent=2) + "\n", output)
+
+
+@app.command("import")
+def import_tables(
+    source: Annotated[Path, typer.Argument(help="Folder of CSV files or an .xlsx workbook.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Scenario JSON.")] = None,
+) -> None:
+    """Read a scenario from spreadsheets; errors name the sheet, row and column."""
+    from datasets.spreadsheets import SpreadsheetError, read_scenario
+
+    try:
+        scenario = read_scenario(source)
+    except SpreadsheetError as exc:
+        _fail(f"{source} was rejected ({len(exc.errors)} errors):\n{exc}")
+    _write(scenario.model_dump_json(indent=2) + "\n", output)
+
+
+@app.command("export")
+def export_tables(
+    plan_path: Annotated[Path, typer.Argument(metavar="PLAN", help="Plan JSON.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder (CSV) or .xlsx.")],
+) -> None:
+    """Write a plan's tables to CSV files or an Excel workbook."""
+    from datasets.spreadsheets import write_plan
+
+    write_plan(_load(Plan, plan_path), output)
+    errors.print(f"wrote {output}")
+
+
+def main() -> None:
+    """Entry point with library logging routed to the terminal."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()

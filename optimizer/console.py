@@ -1,0 +1,64 @@
+"""Rich tables a planner reads after a solve or a validation (CLI only; no model code)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from optimizer.schema import CostBreakdown, LayerResult, TierKpi
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def cost_table(costs: CostBreakdown, currency: str) -> Table:
+    """Cost by component, annual and routing-horizon totals."""
+    table = Table(title=f"Cost by component ({currency})")
+    table.add_column("component")
+    table.add_column("cost", justify="right")
+    for name in CostBreakdown.model_fields:
+        value = getattr(costs, name)
+        if value:
+            table.add_row(name, _money(value))
+    table.add_row("[b]first-year network + stock total[/b]", f"[b]{_money(costs.annual_total)}[/b]")
+    table.add_row("[b]routing horizon total[/b]", f"[b]{_money(costs.horizon_total)}[/b]")
+    return table
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part}/{whole} ({part / whole:.0%})" if whole else "–"
+
+
+def coverage_table(kpis: list[TierKpi]) -> Table:
+    """SLA coverage per tier: sites within the promise, parts on hand, requests on time."""
+    table = Table(title="SLA coverage per tier")
+    for column in ("tier", "target", "sites within promise", "parts on hand", "requests on time"):
+        table.add_column(column, justify="left" if column == "tier" else "right")
+    for kpi in kpis:
+        parts = kpi.parts_on_hand_probability
+        table.add_row(
+            kpi.tier,
+            f"{kpi.attainment_target:.0%}",
+            _share(kpi.sites_within_promise, kpi.sites),
+            "–" if parts is None else f"{parts:.1%}",
+            _share(kpi.requests_on_time, kpi.requests),
+        )
+    return table
+
+
+def layer_table(layers: list[LayerResult]) -> Table:
+    """Each layer's solver report: status, method, objective, bound, gap, seconds."""
+    table = Table(title="Layers")
+    for column in ("layer", "status", "method", "objective", "gap", "seconds", "message"):
+        table.add_column(column)
+    for r in layers:
+        table.add_row(
+            r.layer,
+            r.status,
+            r.method,
+            "–" if r.objective is None else _money(r.objective),
+            "–" if r.gap is None else f"{r.gap:.3%}",
+            f"{r.seconds:.2f}",
+            r.message[:80],
+        )
+    return table

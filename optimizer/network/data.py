@@ -1,0 +1,121 @@
+"""Compiled, index-based data of the strategic layer, and the cost of a network decision.
+
+``compile_network`` turns a Scenario into frozen numpy arrays once; models and heuristics then
+work on indices only. Arrays of shape (sites, depots) hold *annual* costs of serving a site from a
+depot, so that a decision's cost is a gather and a sum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.rates import site_rates
+from optimizer.schema import CostBreakdown, Scenario
+from optimizer.travel import Travel
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
+
+NO_DEPOT = -1
+"""Index used for 'no current depot'."""
+
+
+@dataclass(frozen=True)
+class NetworkData:
+    """Everything the network layer needs, by index: sites i (rows) and depots j (columns)."""
+
+    site_ids: tuple[str, ...]
+    depot_ids: tuple[str, ...]
+    visits_per_year: FloatArray
+    failures_per_year: FloatArray
+    minutes: FloatArray
+    """Depot → site travel minutes, shape (sites, depots)."""
+    within_promise: BoolArray
+    """Dispatch + travel fits the site's tier response time, shape (sites, depots)."""
+    hard: BoolArray
+    """The site's tier forbids service outside the promise, shape (sites,)."""
+    travel_cost_per_year: FloatArray
+    """Expected visits × round trip km × cost per km, shape (sites, depots)."""
+    credit_cost_per_year: FloatArray
+    """Expected capped credits when outside the promise, else 0, shape (sites, depots)."""
+    fixed_cost_per_year: FloatArray
+    opening_cost: FloatArray
+    closing_cost: FloatArray
+    existing: BoolArray
+    capacity_calls_per_year: FloatArray
+    """Workload capacity; ``inf`` where the scenario sets none."""
+    current_depot: IntArray
+    """Today's depot index per site, ``NO_DEPOT`` if none."""
+    change_cost_per_site: float
+    min_open: int
+    max_open: int
+
+    @property
+    def assignment_cost_per_year(self) -> FloatArray:
+        """Travel plus expected credits of serving site i from depot j, per year."""
+        return self.travel_cost_per_year + self.credit_cost_per_year
+
+
+def compile_network(scenario: Scenario, travel: Travel | None = None) -> NetworkData:
+    """Compile the strategic layer's arrays from a scenario."""
+    travel = travel or Travel(scenario)
+    site_ids = tuple(s.id for s in scenario.sites)
+    depot_ids = tuple(d.id for d in scenario.depots)
+    rates = site_rates(scenario)
+    tiers = {t.id: t for t in scenario.tiers}
+    site_tiers = [tiers[s.tier] for s in scenario.sites]
+    response = np.array([t.response_minutes for t in site_tiers])
+    credit_cap = np.array([t.credit_cap_per_year for t in site_tiers])
+    credit_per_breach = np.array([t.credit_per_breach for t in site_tiers])
+    minutes = travel.minutes(depot_ids, site_ids).T
+    km = travel.km(depot_ids, site_ids).T
+    within = scenario.costs.dispatch_minutes + minutes <= response[:, None]
+    yearly_credit = np.minimum(rates.failures_per_year * credit_per_breach, credit_cap)
+    depot_index = {d: j for j, d in enumerate(depot_ids)}
+    capacity = [d.capacity_calls_per_year for d in scenario.depots]
+    return NetworkData(
+        site_ids=site_ids,
+        depot_ids=depot_ids,
+        visits_per_year=rates.visits_per_year,
+        failures_per_year=rates.failures_per_year,
+        minutes=minutes,
+        within_promise=within,
+        hard=np.array([t.hard for t in site_tiers], dtype=bool),
+        travel_cost_per_year=rates.visits_per_year[:, None]
+        * 2.0
+        * km
+        * scenario.costs.travel_cost_per_km,
+        credit_cost_per_year=np.where(within, 0.0, yearly_credit[:, None]),
+        fixed_cost_per_year=np.array([d.fixed_cost_per_year for d in scenario.depots]),
+        opening_cost=np.array([d.opening_cost for d in scenario.depots]),
+        closing_cost=np.array([d.closing_cost for d in scenario.depots]),
+        existing=np.array([d.existing for d in scenario.depots], dtype=bool),
+        capacity_calls_per_year=np.array([np.inf if c is None else c for c in capacity]),
+        current_depot=np.array(
+            [NO_DEPOT if s.depot is None else depot_index[s.depot] for s in scenario.sites],
+            dtype=np.intp,
+        ),
+        change_cost_per_site=scenario.costs.change_cost_per_site,
+        min_open=scenario.policy.min_open_depots or 0,
+        max_open=scenario.policy.max_open_depots or len(depot_ids),
+    )
+
+
+def network_costs(data: NetworkData, is_open: BoolArray, depot_of_site: IntArray) -> CostBreakdown:
+    """Cost components of a network decision (open mask, one depot index per site)."""
+    sites = np.arange(len(data.site_ids))
+    moved = (data.current_depot != NO_DEPOT) & (data.current_depot != depot_of_site)
+    return CostBreakdown(
+        depot_fixed_per_year=float(data.fixed_cost_per_year[is_open].sum()),
+        depot_change_one_off=float(
+            data.opening_cost[is_open & ~data.existing].sum()
+            + data.closing_cost[~is_open & data.existing].sum()
+        ),
+        site_moves_one_off=float(moved.sum() * data.change_cost_per_site),
+        network_travel_per_year=float(data.travel_cost_per_year[sites, depot_of_site].sum()),
+        expected_credits_per_year=float(data.credit_cost_per_year[sites, depot_of_site].sum()),
+    )

@@ -1,0 +1,169 @@
+"""Run the decision layers in order — network, inventory, routing — and assemble one Plan.
+
+Each layer hands the next what it decided: open depots and site → depot assignments fix the
+stock pools; pooled stock levels fix which jobs must wait for an emergency part. Layers not asked
+for fall back to what the scenario says happens today. The finished plan is checked by the
+independent validator; a plan that breaks a rule is never reported as feasible.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from optimizer.inventory import POOLED, compile_stock, naive_stock
+from optimizer.network import compile_network, current_network
+from optimizer.routing import compile_routing, greedy_dispatch
+from optimizer.schema import (
+    CostBreakdown,
+    LayerResult,
+    Plan,
+    Route,
+    Scenario,
+    SolveOptions,
+    SolveStatus,
+    StockLevel,
+    Unserved,
+)
+from optimizer.travel import Travel
+from optimizer.validate import validate
+
+logger = logging.getLogger("optimizer")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress event of a solve."""
+
+    layer: str
+    event: Literal["started", "finished"]
+    elapsed_seconds: float
+    message: str = ""
+    objective: float | None = None
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def _ignore(_: Progress) -> None:
+    """Default progress callback."""
+
+
+def combine_status(results: list[LayerResult]) -> SolveStatus:
+    """Overall status: the weakest claim any layer that ran can make."""
+    ran = [r.status for r in results if r.status != "skipped"]
+    for status in ("error", "infeasible", "time_limit", "feasible"):
+        if status in ran:
+            return status  # type: ignore[return-value]
+    return "optimal" if ran else "skipped"
+
+
+def sum_costs(*parts: CostBreakdown) -> CostBreakdown:
+    """Component-wise sum of cost breakdowns (each layer fills its own components)."""
+    fields = CostBreakdown.model_fields
+    return CostBreakdown(**{name: sum(getattr(p, name) for p in parts) for name in fields})
+
+
+def solve(
+    scenario: Scenario,
+    options: SolveOptions | None = None,
+    progress: ProgressCallback | None = None,
+) -> Plan:
+    """Solve the layers named in ``options.layers`` (default: the scenario's options)."""
+    options = options or scenario.options
+    notify = progress or _ignore
+    started = time.perf_counter()
+
+    def report(
+        layer: str, event: Literal["started", "finished"], result: LayerResult | None = None
+    ) -> None:
+        notify(
+            Progress(
+                layer,
+                event,
+                time.perf_counter() - started,
+                message=result.message if result else "",
+                objective=result.objective if result else None,
+            )
+        )
+
+    travel = Travel(scenario)
+    report("network", "started")
+    network_data = compile_network(scenario, travel)
+    network = current_network(network_data)
+    network_report = network.report
+    if "network" not in options.layers:
+        network_report = network_report.model_copy(
+            update={"status": "skipped", "method": "today's network (layer not requested)"}
+        )
+    report("network", "finished", network_report)
+    depots = network.depot_decisions(network_data)
+    assignments = network.assignments(network_data)
+    layers = [network_report]
+    costs = [network.costs]
+    stock: list[StockLevel] = []
+    if "inventory" in options.layers:
+        report("inventory", "started")
+        stock_data = compile_stock(scenario, {a.site: a.depot for a in assignments})
+        inventory = naive_stock(stock_data)
+        stock = inventory.stock
+        layers.append(inventory.report)
+        costs.append(inventory.costs)
+        report("inventory", "finished", inventory.report)
+    routes: list[Route] = []
+    unserved: list[Unserved] = []
+    if "routing" in options.layers:
+        report("routing", "started")
+        pooled = {(s.depot, s.part): s.level for s in stock if s.pool == POOLED}
+        routing_data = compile_routing(
+            scenario,
+            open_depots={d.id for d in depots if d.open},
+            stock=pooled if stock else None,
+            travel=travel,
+        )
+        routing = greedy_dispatch(scenario, routing_data)
+        routes, unserved = routing.routes, routing.unserved
+        layers.append(_strict_check(routing.report, unserved, options))
+        costs.append(routing.costs)
+        report("routing", "finished", layers[-1])
+    plan = Plan(
+        status=combine_status(layers),
+        scenario=scenario.name,
+        depots=depots,
+        assignments=assignments,
+        stock=stock,
+        routes=routes,
+        unserved=unserved,
+        costs=sum_costs(*costs),
+        layers=layers,
+    )
+    return _checked(scenario, plan)
+
+
+def _strict_check(
+    result: LayerResult, unserved: list[Unserved], options: SolveOptions
+) -> LayerResult:
+    """Under ``strict``, any unserved non-deferrable request fails the routing layer."""
+    hard = [u for u in unserved if u.reason != "deferred"]
+    if not options.strict or not hard:
+        return result
+    listed = ", ".join(f"{u.request} ({u.reason})" for u in hard[:20])
+    return result.model_copy(
+        update={"status": "infeasible", "message": f"strict: unserved {listed}"}
+    )
+
+
+def _checked(scenario: Scenario, plan: Plan) -> Plan:
+    """Attach the validator's KPIs; downgrade the status if the plan breaks any rule."""
+    verdict = validate(scenario, plan)
+    update: dict[str, object] = {"kpis": verdict.kpis}
+    if not verdict.ok:
+        for violation in verdict.violations[:20]:
+            logger.error(
+                "plan violates %s at %s: %s", violation.kind, violation.path, violation.message
+            )
+        update["status"] = "error"
+    return plan.model_copy(update=update)

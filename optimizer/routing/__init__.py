@@ -1,0 +1,14 @@
+"""Operational layer: which technician does which job, when and in which order."""
+
+from optimizer.routing.data import RoutingData, StockLevels, compile_routing
+from optimizer.routing.greedy import greedy_dispatch
+from optimizer.routing.result import RoutingResult, routing_costs
+
+__all__ = [
+    "RoutingData",
+    "RoutingResult",
+    "StockLevels",
+    "compile_routing",
+    "greedy_dispatch",
+    "routing_costs",
+]

@@ -1,0 +1,142 @@
+"""Compiled data of the operational layer: technician-days, jobs and one travel table.
+
+Vehicles are technician-days (one shift each); nodes are requests. All times are absolute
+minutes from the horizon start, so multi-day plans need no special casing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.schema import MINUTES_PER_DAY, Scenario
+from optimizer.travel import Travel
+
+StockLevels = dict[tuple[str, str], int]
+"""Pooled stock level by (depot id, part id); absent = 0."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One request as the router sees it."""
+
+    id: str
+    site: str
+    location: int
+    duration: float
+    opened: float
+    due: float
+    windows: tuple[tuple[float, float], ...]
+    skills: frozenset[str]
+    parts: tuple[str, ...]
+    pinned: str | None
+    deferrable: bool
+    priority: int
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    """One technician's shift on one day."""
+
+    technician: str
+    day: int
+    depot: str
+    location: int
+    skills: frozenset[str]
+    shift_start: float
+    shift_end: float
+    latest_end: float
+    """Shift end plus the overtime allowance."""
+    break_minutes: float
+    break_window: tuple[float, float]
+    hourly_cost: float
+    overtime_cost_per_hour: float
+
+
+@dataclass(frozen=True)
+class RoutingData:
+    """Jobs, vehicles and the travel table between their locations."""
+
+    jobs: tuple[Job, ...]
+    vehicles: tuple[Vehicle, ...]
+    minutes: npt.NDArray[np.float64]
+    km: npt.NDArray[np.float64]
+    emergency_delay_minutes: float
+    stock: StockLevels | None
+    """Pooled levels when the stock layer ran; ``None`` means parts are assumed on hand."""
+
+    def release_minute(self, job: Job, vehicle: Vehicle) -> float:
+        """Earliest service start given the parts the vehicle's depot lacks."""
+        if self.stock is None or all(self.stock.get((vehicle.depot, p), 0) > 0 for p in job.parts):
+            return job.opened
+        return job.opened + self.emergency_delay_minutes
+
+
+def compile_routing(
+    scenario: Scenario,
+    open_depots: set[str] | None = None,
+    stock: StockLevels | None = None,
+    travel: Travel | None = None,
+) -> RoutingData:
+    """Build technician-days (of open depots only) and jobs with effective skills and due times."""
+    travel = travel or Travel(scenario)
+    sites = {s.id: s for s in scenario.sites}
+    tiers = {t.id: t for t in scenario.tiers}
+    products = {p.id: p for p in scenario.products}
+    technicians = [t for t in scenario.technicians if open_depots is None or t.depot in open_depots]
+    locations = list(
+        dict.fromkeys([t.depot for t in technicians] + [r.site for r in scenario.requests])
+    )
+    index = {loc: i for i, loc in enumerate(locations)}
+    jobs = tuple(
+        Job(
+            id=r.id,
+            site=r.site,
+            location=index[r.site],
+            duration=r.duration_minutes,
+            opened=r.opened_minute,
+            due=(
+                r.due_minute
+                if r.due_minute is not None
+                else r.opened_minute + tiers[sites[r.site].tier].response_minutes
+            ),
+            windows=tuple(sorted((w.start, w.end) for w in r.time_windows)),
+            skills=frozenset(r.required_skills or [products[r.product].skill]),
+            parts=tuple(sorted(r.parts)),
+            pinned=r.pinned_technician,
+            deferrable=r.deferrable,
+            priority=r.priority,
+        )
+        for r in scenario.requests
+    )
+    vehicles = tuple(
+        Vehicle(
+            technician=t.id,
+            day=shift.day,
+            depot=t.depot,
+            location=index[t.depot],
+            skills=frozenset(t.skills),
+            shift_start=shift.day * MINUTES_PER_DAY + shift.start_minute,
+            shift_end=shift.day * MINUTES_PER_DAY + shift.end_minute,
+            latest_end=shift.day * MINUTES_PER_DAY + shift.end_minute + t.max_overtime_minutes,
+            break_minutes=t.break_minutes,
+            break_window=(
+                shift.day * MINUTES_PER_DAY + t.break_window_start_minute,
+                shift.day * MINUTES_PER_DAY + t.break_window_end_minute,
+            ),
+            hourly_cost=t.hourly_cost,
+            overtime_cost_per_hour=t.overtime_cost_per_hour,
+        )
+        for t in technicians
+        for shift in sorted(t.shifts, key=lambda s: s.day)
+    )
+    return RoutingData(
+        jobs=jobs,
+        vehicles=vehicles,
+        minutes=travel.minutes(locations, locations),
+        km=travel.km(locations, locations),
+        emergency_delay_minutes=scenario.costs.emergency_delay_minutes,
+        stock=stock,
+    )

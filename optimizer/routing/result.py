@@ -1,0 +1,55 @@
+"""What a routing solve returns, and the horizon cost of its routes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from optimizer.routing.data import RoutingData
+from optimizer.schema import CostBreakdown, LayerResult, Route, Scenario, Unserved
+
+
+@dataclass(frozen=True)
+class RoutingResult:
+    """Routes and unserved requests with their cost over the routing horizon."""
+
+    report: LayerResult
+    routes: list[Route]
+    unserved: list[Unserved]
+    costs: CostBreakdown
+
+
+def routing_costs(
+    scenario: Scenario, data: RoutingData, routes: list[Route], unserved: list[Unserved]
+) -> CostBreakdown:
+    """Travel, labour, overtime, capped lateness credits and unserved penalties of a plan."""
+    vehicles = {(v.technician, v.day): v for v in data.vehicles}
+    jobs = {j.id: j for j in data.jobs}
+    costs = scenario.costs
+    labour = overtime = 0.0
+    late_by_site: Counter[str] = Counter()
+    for route in routes:
+        v = vehicles[route.technician, route.day]
+        labour += (min(route.end, v.shift_end) - route.start) / 60 * v.hourly_cost
+        overtime += max(0.0, route.end - v.shift_end) / 60 * v.overtime_cost_per_hour
+        for stop in route.stops:
+            job = jobs[stop.request]
+            if stop.arrival > job.due:
+                late_by_site[job.site] += 1
+    tiers = {t.id: t for t in scenario.tiers}
+    tier_of_site = {s.id: tiers[s.tier] for s in scenario.sites}
+    credits = sum(
+        min(count * tier_of_site[site].credit_per_breach, tier_of_site[site].credit_cap_per_year)
+        for site, count in late_by_site.items()
+    )
+    penalty = sum(
+        costs.deferral_penalty if jobs[u.request].deferrable else costs.unserved_penalty
+        for u in unserved
+    )
+    return CostBreakdown(
+        route_travel=sum(r.travel_km for r in routes) * costs.travel_cost_per_km,
+        route_labour=labour,
+        route_overtime=overtime,
+        route_lateness_credits=credits,
+        unserved_penalty=penalty,
+    )
