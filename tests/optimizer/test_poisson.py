@@ -37,8 +37,10 @@ def test_large_means_stay_finite() -> None:
     levels = np.array([0, 99_000, 100_000, 101_500])
     fill = fill_probability(levels, 1e5)
     backorders = expected_backorders(levels, 1e5)
-    assert np.all((fill >= 0) & (fill <= 1)) and np.all(backorders >= 0)
-    assert fill[3] > 0.99 and backorders[0] == pytest.approx(1e5)
+    assert np.all((fill >= 0) & (fill <= 1))
+    assert np.all(backorders >= 0)
+    assert fill[3] > 0.99
+    assert backorders[0] == pytest.approx(1e5)
 
 
 @given(target=st.floats(0.01, 0.999), mean=st.floats(0.01, 50))

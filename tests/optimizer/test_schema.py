@@ -30,7 +30,9 @@ def test_plan_round_trip_keeps_break_alias() -> None:
     plan = Plan(
         status="feasible",
         routes=[
-            Route(technician="t1", day=0, start=480, end=900, **{"break": {"start": 700, "end": 730}})
+            Route(
+                technician="t1", day=0, start=480, end=900, **{"break": {"start": 700, "end": 730}}
+            )
         ],
     )
     text = plan.model_dump_json()
@@ -43,9 +45,29 @@ def test_json_schema_exports_required_keys(model: type[Scenario] | type[Plan]) -
     """Both documents export a JSON Schema naming the keys scripts rely on."""
     properties = model.model_json_schema()["properties"]
     expected = (
-        {"tiers", "products", "parts", "sites", "depots", "technicians", "requests", "travel", "costs"}
+        {
+            "tiers",
+            "products",
+            "parts",
+            "sites",
+            "depots",
+            "technicians",
+            "requests",
+            "travel",
+            "costs",
+        }
         if model is Scenario
-        else {"status", "depots", "assignments", "stock", "routes", "unserved", "costs", "kpis", "layers"}
+        else {
+            "status",
+            "depots",
+            "assignments",
+            "stock",
+            "routes",
+            "unserved",
+            "costs",
+            "kpis",
+            "layers",
+        }
     )
     assert expected <= set(properties)
 
@@ -71,19 +93,22 @@ BAD_INPUTS: list[tuple[str, Mutation, str, str]] = [
     ("duplicate site", _append("sites", 0), "/sites/2/id", "duplicate sites id 's1'"),
     ("duplicate depot", _append("depots", 1), "/depots/2/id", "duplicate depots id 'd2'"),
     ("site id equals depot id", _set(("depots", 0, "id"), "s1"), "/depots/0/id", "also a site id"),
-    ("unknown tier", _set(("sites", 0, "tier"), "platinum"), "/sites/0/tier", "unknown tier 'platinum'"),
+    ("unknown tier", _set(("sites", 0, "tier"), "platinum"), "/sites/0/tier",
+     "unknown tier 'platinum'"),
     ("unknown product", _set(("sites", 1, "installed_base"), {"lathe": 1}),
      "/sites/1/installed_base/lathe", "unknown product 'lathe'"),
     ("unknown part", _set(("products", 0, "parts", 0, "part"), "gear"),
      "/products/0/parts/0/part", "unknown part 'gear'"),
-    ("unknown depot of site", _set(("sites", 1, "depot"), "d9"), "/sites/1/depot", "unknown depot 'd9'"),
+    ("unknown depot of site", _set(("sites", 1, "depot"), "d9"), "/sites/1/depot",
+     "unknown depot 'd9'"),
     ("unknown technician depot", _set(("technicians", 0, "depot"), "d9"),
      "/technicians/0/depot", "unknown depot 'd9'"),
     ("unknown skill", _set(("technicians", 0, "skills"), ["welding"]),
      "/technicians/0/skills/0", "unknown skill 'welding'"),
     ("unknown required skill", _set(("requests", 0, "required_skills"), ["x"]),
      "/requests/0/required_skills/0", "unknown skill 'x'"),
-    ("unknown request site", _set(("requests", 0, "site"), "s9"), "/requests/0/site", "unknown site 's9'"),
+    ("unknown request site", _set(("requests", 0, "site"), "s9"), "/requests/0/site",
+     "unknown site 's9'"),
     ("unknown pinned technician", _set(("requests", 0, "pinned_technician"), "t9"),
      "/requests/0/pinned_technician", "unknown technician 't9'"),
     ("zero duration", _set(("requests", 0, "duration_minutes"), 0),
@@ -96,7 +121,8 @@ BAD_INPUTS: list[tuple[str, Mutation, str, str]] = [
      "/tiers/0/attainment_target", "less than or equal to 1"),
     ("target zero", _set(("tiers", 0, "attainment_target"), 0),
      "/tiers/0/attainment_target", "greater than 0"),
-    ("latitude out of range", _set(("sites", 0, "lat"), 95), "/sites/0/lat", "less than or equal to 90"),
+    ("latitude out of range", _set(("sites", 0, "lat"), 95), "/sites/0/lat",
+     "less than or equal to 90"),
     ("longitude out of range", _set(("depots", 0, "lon"), -181),
      "/depots/0/lon", "greater than or equal to -180"),
     ("shift end before start",
@@ -108,7 +134,8 @@ BAD_INPUTS: list[tuple[str, Mutation, str, str]] = [
     ("time window reversed", _set(("requests", 1, "time_windows"), [{"start": 900, "end": 100}]),
      "/requests/1/time_windows/0", "before its start"),
     ("unknown key", _set(("sites", 0, "colour"), "red"), "/sites/0/colour", "Extra inputs"),
-    ("missing field", _set(("tiers", 0), {"id": "gold"}), "/tiers/0/response_minutes", "Field required"),
+    ("missing field", _set(("tiers", 0), {"id": "gold"}), "/tiers/0/response_minutes",
+     "Field required"),
     ("min depots above count", _set(("policy",), {"min_open_depots": 5}),
      "/policy/min_open_depots", "exceeds the 2 candidate depots"),
 ]  # fmt: skip
@@ -142,4 +169,6 @@ def test_all_reference_errors_reported_together(scenario_data: dict[str, Any]) -
 
 def test_json_pointer_escapes_special_characters() -> None:
     """RFC 6901: '~' becomes '~0' and '/' becomes '~1'."""
-    assert json_pointer(("sites", 0, "installed_base", "a/b~c")) == "/sites/0/installed_base/a~1b~0c"
+    assert (
+        json_pointer(("sites", 0, "installed_base", "a/b~c")) == "/sites/0/installed_base/a~1b~0c"
+    )

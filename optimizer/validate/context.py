@@ -1,0 +1,108 @@
+"""Lookups and per-site rates derived once from the Scenario, shared by every checker."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from optimizer.schema import (
+    Depot,
+    Part,
+    Product,
+    Request,
+    Scenario,
+    Shift,
+    Site,
+    Technician,
+    Tier,
+)
+from optimizer.schema.common import MINUTES_PER_DAY
+from optimizer.travel import Travel
+from optimizer.validate.report import TIME_TOLERANCE_MINUTES
+
+
+@dataclass(frozen=True)
+class SiteRates:
+    """Yearly rates of one site, from its installed base (docs/semantics.md, "Rates")."""
+
+    failures_per_year: float
+    visits_per_year: float
+    part_demand_per_year: dict[str, float]
+    """Units per year per part id; only parts with positive demand."""
+
+
+def site_rates(site: Site, products: dict[str, Product]) -> SiteRates:
+    """Failures, visits (failures + preventive) and part demand of a site, per year."""
+    failures = visits = 0.0
+    demand: dict[str, float] = defaultdict(float)
+    for product_id, units in site.installed_base.items():
+        product = products[product_id]
+        site_failures = units * product.failure_rate_per_unit_year
+        failures += site_failures
+        visits += units * (
+            product.failure_rate_per_unit_year + product.preventive_visits_per_unit_year
+        )
+        for usage in product.parts:
+            demand[usage.part] += site_failures * usage.probability
+    return SiteRates(failures, visits, dict(demand))
+
+
+@dataclass
+class Context:
+    """The scenario indexed by id, its travel model and per-site rates."""
+
+    scenario: Scenario
+    travel: Travel
+    tiers: dict[str, Tier]
+    products: dict[str, Product]
+    parts: dict[str, Part]
+    sites: dict[str, Site]
+    depots: dict[str, Depot]
+    technicians: dict[str, Technician]
+    requests: dict[str, Request]
+    shifts: dict[tuple[str, int], Shift]
+    """(technician id, day) → that day's shift."""
+    rates: dict[str, SiteRates]
+
+    @classmethod
+    def build(cls, scenario: Scenario) -> Context:
+        """Index a scenario; cost is linear in its size."""
+        products = {p.id: p for p in scenario.products}
+        return cls(
+            scenario=scenario,
+            travel=Travel(scenario),
+            tiers={t.id: t for t in scenario.tiers},
+            products=products,
+            parts={p.id: p for p in scenario.parts},
+            sites={s.id: s for s in scenario.sites},
+            depots={d.id: d for d in scenario.depots},
+            technicians={t.id: t for t in scenario.technicians},
+            requests={r.id: r for r in scenario.requests},
+            shifts={(t.id, s.day): s for t in scenario.technicians for s in t.shifts},
+            rates={s.id: site_rates(s, products) for s in scenario.sites},
+        )
+
+    def tier_of(self, site_id: str) -> Tier:
+        """The tier of a (known) site."""
+        return self.tiers[self.sites[site_id].tier]
+
+    def due_minute(self, request: Request) -> float:
+        """SLA due time, absolute minutes: due_minute, else opened + the tier's response."""
+        if request.due_minute is not None:
+            return request.due_minute
+        return request.opened_minute + self.tier_of(request.site).response_minutes
+
+    def effective_skills(self, request: Request) -> list[str]:
+        """required_skills if given, else the product's skill."""
+        return request.required_skills or [self.products[request.product].skill]
+
+    def within_promise(self, site_id: str, travel_minutes: float) -> bool:
+        """Dispatch + depot→site travel within the tier's response minutes (± time tolerance)."""
+        response = self.tier_of(site_id).response_minutes
+        reach = self.scenario.costs.dispatch_minutes + travel_minutes
+        return reach <= response + TIME_TOLERANCE_MINUTES
+
+
+def day_start(day: int) -> float:
+    """Absolute minute at which day ``day`` begins."""
+    return float(day * MINUTES_PER_DAY)

@@ -1,0 +1,76 @@
+"""The aftersales CLI: exit codes, located errors, JSON Schema and an end-to-end solve."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from optimizer.cli import app
+from optimizer.schema import Plan
+
+runner = CliRunner()
+
+
+def _write(path: Path, data: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_solve_then_validate(tmp_path: Path, scenario_data: dict[str, Any]) -> None:
+    """solve writes a plan that validate accepts with exit code 0."""
+    scenario = _write(tmp_path / "scenario.json", scenario_data)
+    plan = tmp_path / "plan.json"
+    solved = runner.invoke(app, ["solve", str(scenario), "-o", str(plan)])
+    assert solved.exit_code == 0, solved.output
+    assert "SLA coverage per tier" in solved.output
+    checked = runner.invoke(app, ["validate", str(scenario), str(plan)])
+    assert checked.exit_code == 0, checked.output
+    assert "no violation" in checked.output
+
+
+def test_validate_exits_1_on_a_violation(tmp_path: Path, scenario_data: dict[str, Any]) -> None:
+    """A plan that serves a request twice is rejected with exit code 1."""
+    scenario = _write(tmp_path / "scenario.json", scenario_data)
+    plan_path = tmp_path / "plan.json"
+    runner.invoke(app, ["solve", str(scenario), "-o", str(plan_path)])
+    plan = Plan.model_validate_json(plan_path.read_text())
+    route = plan.routes[0]
+    route.stops.append(route.stops[0].model_copy())
+    plan_path.write_text(plan.model_dump_json())
+    result = runner.invoke(app, ["validate", str(scenario), str(plan_path)])
+    assert result.exit_code == 1
+    assert "violation" in result.output
+
+
+def test_bad_scenario_exits_2_with_pointer(tmp_path: Path, scenario_data: dict[str, Any]) -> None:
+    """A dangling tier reference is reported with its JSON pointer and exit code 2."""
+    scenario_data["sites"][1]["tier"] = "platinum"
+    scenario = _write(tmp_path / "scenario.json", scenario_data)
+    result = runner.invoke(app, ["solve", str(scenario)])
+    assert result.exit_code == 2
+    assert "/sites/1/tier: unknown tier 'platinum'" in result.output
+
+
+def test_missing_file_exits_2(tmp_path: Path) -> None:
+    """A scenario path that does not exist is a clear input error."""
+    result = runner.invoke(app, ["solve", str(tmp_path / "nope.json")])
+    assert result.exit_code == 2
+    assert "cannot read" in result.output
+
+
+def test_unknown_layer_is_rejected(tmp_path: Path, scenario_data: dict[str, Any]) -> None:
+    """--layers accepts only the three layer names."""
+    scenario = _write(tmp_path / "scenario.json", scenario_data)
+    result = runner.invoke(app, ["solve", str(scenario), "--layers", "network,magic"])
+    assert result.exit_code == 2
+    assert "network, inventory, routing" in result.output
+
+
+def test_schema_command_prints_json_schema() -> None:
+    """`aftersales schema plan` prints a JSON Schema with the Plan's keys."""
+    result = runner.invoke(app, ["schema", "plan"])
+    assert result.exit_code == 0
+    assert {"routes", "layers"} <= set(json.loads(result.output)["properties"])

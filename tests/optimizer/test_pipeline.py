@@ -1,0 +1,63 @@
+"""The pipeline: layers in order, progress events, honest status, plans that validate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from optimizer.pipeline import Progress, combine_status, solve
+from optimizer.schema import LayerResult, Scenario, SolveOptions
+from optimizer.validate import validate
+
+
+def test_full_solve_validates_and_reports_every_layer(scenario_data: dict[str, Any]) -> None:
+    """All three layers run, in order, and the plan passes the independent validator."""
+    scenario = Scenario.model_validate(scenario_data)
+    events: list[Progress] = []
+    plan = solve(scenario, progress=events.append)
+    assert validate(scenario, plan).ok
+    assert plan.status == "feasible"
+    assert [r.layer for r in plan.layers] == ["network", "inventory", "routing"]
+    assert [(e.layer, e.event) for e in events] == [
+        (layer, event)
+        for layer in ("network", "inventory", "routing")
+        for event in ("started", "finished")
+    ]
+    assert {k.tier for k in plan.kpis} == {"gold", "bronze"}
+    assert plan.open_depots() == {"d1"}  # today's network: the existing depot
+
+
+def test_layers_not_requested_are_skipped(scenario_data: dict[str, Any]) -> None:
+    """Without inventory and routing there is no stock and no route; network is 'skipped'."""
+    scenario = Scenario.model_validate(scenario_data)
+    plan = solve(scenario, SolveOptions(layers=["inventory"]))
+    assert plan.routes == []
+    assert plan.stock
+    assert plan.layers[0].status == "skipped"
+    assert validate(scenario, plan).ok
+
+
+def test_strict_option_fails_on_unserved_required_request(scenario_data: dict[str, Any]) -> None:
+    """A required request nobody can do makes a strict solve infeasible, naming the request."""
+    scenario_data["technicians"][0]["skills"] = ["mechanical"]
+    scenario = Scenario.model_validate(scenario_data)
+    plan = solve(scenario, SolveOptions(strict=True))
+    assert plan.status == "infeasible"
+    assert "r1 (no_skilled_technician)" in plan.layers[-1].message
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        (["optimal", "optimal"], "optimal"),
+        (["optimal", "feasible"], "feasible"),
+        (["skipped", "time_limit", "optimal"], "time_limit"),
+        (["feasible", "infeasible"], "infeasible"),
+        (["skipped"], "skipped"),
+    ],
+)
+def test_overall_status_is_the_weakest_layer_claim(statuses: list[str], expected: str) -> None:
+    """A plan is only as proven as its least proven layer."""
+    results = [LayerResult(layer="network", status=s) for s in statuses]  # type: ignore[arg-type]
+    assert combine_status(results) == expected
