@@ -1,0 +1,77 @@
+"""Benchmark formats (``solve --format``) and suites (``run --suite``) by name.
+
+Each benchmark module registers its own entries with the decorators below; ``load_all`` imports
+every module of the package so that the CLI sees every entry. Adding a benchmark = adding one
+module to ``benchmarks/``; no list to edit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+NOT_BENCHMARKS = frozenset({"__main__", "registry"})
+
+
+@dataclass(frozen=True)
+class SolveRequest:
+    """Arguments of ``python -m benchmarks solve``."""
+
+    path: Path
+    time_limit_seconds: float
+    seed: int
+    extra: dict[str, Any]
+    """Format-specific options (e.g. ``capacity`` for OR-Library files with 'capacity')."""
+
+
+@dataclass(frozen=True)
+class SuiteRequest:
+    """Arguments of ``python -m benchmarks run``."""
+
+    time_limit_seconds: float
+    seed: int
+    instances: tuple[str, ...]
+    """Subset of instance names; empty = the whole suite."""
+    sizes: tuple[str, ...]
+    """Scenario sizes for suites on generated scenarios; empty = the suite's default."""
+
+
+Solver = Callable[[SolveRequest], dict[str, Any]]
+"""Solves one file; returns the JSON-serialisable solution document."""
+Suite = Callable[[SuiteRequest], dict[str, Any]]
+"""Runs a suite with its baseline side by side; returns rows and summary as JSON data."""
+
+FORMATS: dict[str, Solver] = {}
+SUITES: dict[str, Suite] = {}
+
+
+def solver(name: str) -> Callable[[Solver], Solver]:
+    """Register a file format solver under ``name``."""
+
+    def register(function: Solver) -> Solver:
+        FORMATS[name] = function
+        return function
+
+    return register
+
+
+def suite(name: str) -> Callable[[Suite], Suite]:
+    """Register a suite under ``name``."""
+
+    def register(function: Suite) -> Suite:
+        SUITES[name] = function
+        return function
+
+    return register
+
+
+def load_all() -> None:
+    """Import every module of the package so its entries register."""
+    package = Path(__file__).parent
+    for module in pkgutil.iter_modules([str(package)]):
+        if module.name not in NOT_BENCHMARKS:
+            importlib.import_module(f"benchmarks.{module.name}")
