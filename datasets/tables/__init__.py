@@ -1,0 +1,1 @@
+"""Building blocks of the spreadsheet import and export (see ``datasets.spreadsheets``)."""

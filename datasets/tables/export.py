@@ -1,0 +1,165 @@
+"""Scenario and Plan as tables to write: one row per item, relation tables for nested data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from datasets.tables.grid import OutTable, Value
+from datasets.tables.layout import (
+    ENTITIES,
+    LIST_SEPARATOR,
+    MATRICES,
+    MATRIX_COLUMNS,
+    NAME_KEY,
+    RELATIONS,
+    SECTIONS,
+    SETTING_EXCLUDED,
+    SETTINGS,
+    SKILLS,
+    RelationTable,
+    model_columns,
+)
+from optimizer.schema import (
+    Assignment,
+    CostBreakdown,
+    DepotDecision,
+    LayerResult,
+    Plan,
+    Route,
+    Scenario,
+    StockLevel,
+    TierKpi,
+    TravelMatrix,
+    Unserved,
+)
+
+STOP_COLUMNS = ("technician", "day", "sequence", "request", "arrival", "start", "end")
+BREAK_COLUMNS = ("technician", "day", "start", "end")
+
+
+def join_list(model: type[BaseModel], field: str, values: Sequence[str]) -> str | None:
+    """One cell for a list field: items joined by ``;``.
+
+    An empty list is an empty cell when the field defaults to an empty list, else a lone ``;``
+    (an empty cell would read back as the non-empty default).
+    """
+    clashing = [value for value in values if LIST_SEPARATOR in value]
+    if clashing:
+        raise ValueError(f"{field}: '{clashing[0]}' contains the list separator '{LIST_SEPARATOR}'")
+    if values:
+        return LIST_SEPARATOR.join(values)
+    default = model.model_fields[field].get_default(call_default_factory=True)
+    return LIST_SEPARATOR if default else None
+
+
+def _value(model: type[BaseModel], item: BaseModel, field: str) -> Value:
+    value = getattr(item, field)
+    return join_list(model, field, value) if isinstance(value, list) else value
+
+
+def model_table(
+    name: str, model: type[BaseModel], items: Sequence[BaseModel], exclude: tuple[str, ...] = ()
+) -> OutTable:
+    """One row per item, one column per field of ``model`` not excluded."""
+    columns = model_columns(model, exclude)
+    return OutTable(name, columns, [[_value(model, item, c) for c in columns] for item in items])
+
+
+def scenario_tables(scenario: Scenario) -> list[OutTable]:
+    """Every table of the scenario layout, empty tables included (their header guides input)."""
+    tables = [OutTable(SKILLS.name, ("id",), [[skill] for skill in scenario.skills])]
+    tables += [
+        model_table(spec.name, spec.model, getattr(scenario, spec.name), spec.nested)
+        for spec in ENTITIES
+    ]
+    tables += [_relation_table(spec, getattr(scenario, spec.parent)) for spec in RELATIONS]
+    tables.append(_settings_table(scenario))
+    tables += _matrix_tables(scenario.travel.matrix)
+    return tables
+
+
+def _relation_table(spec: RelationTable, parents: Sequence[Any]) -> OutTable:
+    """Rows ``(parent id, key, value)`` or ``(parent id, item fields...)`` in parent order."""
+    rows: list[list[Value]] = []
+    for parent in parents:
+        nested = getattr(parent, spec.field)
+        if spec.keyed:
+            rows += [[parent.id, key, value] for key, value in nested.items()]
+        else:
+            rows += [[parent.id, *(getattr(item, c) for c in spec.item_columns)] for item in nested]
+    return OutTable(spec.name, spec.columns, rows)
+
+
+def _settings_table(scenario: Scenario) -> OutTable:
+    """Key/value rows for the name and every field of the scalar sections, defaults included."""
+    rows: list[list[Value]] = [[NAME_KEY, scenario.name]]
+    for section, model in SECTIONS.items():
+        values = getattr(scenario, section)
+        rows += [
+            [f"{section}.{field}", _value(model, values, field)]
+            for field in model.model_fields
+            if (section, field) not in SETTING_EXCLUDED
+        ]
+    return OutTable(SETTINGS.name, SETTINGS.columns, rows)
+
+
+def _matrix_tables(matrix: TravelMatrix | None) -> list[OutTable]:
+    """Long-form travel tables (``from, to, value``), row-major; empty without a matrix."""
+    tables = []
+    for name, field in MATRICES.items():
+        rows: list[list[Value]] = []
+        if matrix is not None:
+            values = getattr(matrix, field)
+            rows = [
+                [start, end, values[i][j]]
+                for i, start in enumerate(matrix.locations)
+                for j, end in enumerate(matrix.locations)
+            ]
+        tables.append(OutTable(name, MATRIX_COLUMNS, rows))
+    return tables
+
+
+def plan_tables(plan: Plan) -> list[OutTable]:
+    """The plan's tables: summary, decisions of every layer, costs, KPIs and solver reports."""
+    summary: list[list[Value]] = [
+        ["status", plan.status],
+        ["scenario", plan.scenario],
+        ["annual_total", plan.costs.annual_total],
+        ["horizon_total", plan.costs.horizon_total],
+    ]
+    costs: list[list[Value]] = [
+        [field, getattr(plan.costs, field)] for field in CostBreakdown.model_fields
+    ]
+    return [
+        OutTable("summary", ("key", "value"), summary),
+        model_table("depots", DepotDecision, plan.depots),
+        model_table("assignments", Assignment, plan.assignments),
+        model_table("stock", StockLevel, plan.stock),
+        model_table("routes", Route, plan.routes, exclude=("stops", "break_")),
+        OutTable("stops", STOP_COLUMNS, _stop_rows(plan.routes)),
+        OutTable("breaks", BREAK_COLUMNS, _break_rows(plan.routes)),
+        model_table("unserved", Unserved, plan.unserved),
+        OutTable("costs", ("component", "value"), costs),
+        model_table("kpis", TierKpi, plan.kpis),
+        model_table("layers", LayerResult, plan.layers),
+    ]
+
+
+def _stop_rows(routes: Sequence[Route]) -> list[list[Value]]:
+    """One row per visit; ``sequence`` counts the stops of a route from 1."""
+    return [
+        [route.technician, route.day, sequence, stop.request, stop.arrival, stop.start, stop.end]
+        for route in routes
+        for sequence, stop in enumerate(route.stops, start=1)
+    ]
+
+
+def _break_rows(routes: Sequence[Route]) -> list[list[Value]]:
+    return [
+        [route.technician, route.day, route.break_.start, route.break_.end]
+        for route in routes
+        if route.break_ is not None
+    ]
