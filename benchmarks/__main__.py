@@ -15,10 +15,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.registry import FORMATS, SUITES, SolveRequest, SuiteRequest, load_all
+from benchmarks.registry import (
+    DEFAULT_TIME_LIMIT,
+    FORMATS,
+    SUITES,
+    SolveRequest,
+    SuiteRequest,
+    load_all,
+)
 
 app = typer.Typer(help="Benchmarks of aftersales-optimizer.", no_args_is_help=True)
-console = Console()
+console = Console(width=200)
+"""Wide enough for results tables written to files or CI logs."""
 
 
 def _choice(name: str, known: dict[str, Any], what: str) -> Any:
@@ -68,7 +76,10 @@ def solve(
 @app.command()
 def run(
     suite: Annotated[str, typer.Option("--suite", help="Suite name.")],
-    time_limit: Annotated[float, typer.Option(help="Wall-clock seconds per solve.")] = 10.0,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(help="Wall-clock seconds per solve (default: the suite's own, else 10)."),
+    ] = None,
     seed: Annotated[int, typer.Option()] = 0,
     instance: Annotated[
         list[str] | None, typer.Option(help="Only these instances (repeatable).")
@@ -79,7 +90,13 @@ def run(
     """Run a suite and its baseline side by side; print a table and write JSON."""
     load_all()
     run_suite = _choice(suite, SUITES, "suite")
-    request = SuiteRequest(time_limit, seed, tuple(instance or ()), tuple(size or ()))
+    request = SuiteRequest(
+        DEFAULT_TIME_LIMIT if time_limit is None else time_limit,
+        seed,
+        tuple(instance or ()),
+        tuple(size or ()),
+        time_limit_given=time_limit is not None,
+    )
     document = run_suite(request)
     console.print(results_table(suite, document["rows"]))
     for key, value in document.get("summary", {}).items():

@@ -16,6 +16,12 @@ from typing import Any
 
 NOT_BENCHMARKS = frozenset({"__main__", "registry"})
 
+DEFAULT_TIME_LIMIT = 10.0
+"""Seconds per solve when neither the user nor the suite says otherwise."""
+
+SHARED_INSTANCES = Path(__file__).resolve().parents[2] / "shared" / "instances"
+"""Public benchmark instances, in the ``shared/`` folder beside the repository."""
+
 
 @dataclass(frozen=True)
 class SolveRequest:
@@ -38,6 +44,8 @@ class SuiteRequest:
     """Subset of instance names; empty = the whole suite."""
     sizes: tuple[str, ...]
     """Scenario sizes for suites on generated scenarios; empty = the suite's default."""
+    time_limit_given: bool = True
+    """False when the user gave no limit: suites with their own per-size limits use those."""
 
 
 Solver = Callable[[SolveRequest], dict[str, Any]]

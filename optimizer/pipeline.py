@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from optimizer.inventory import POOLED, compile_stock, naive_stock
+from optimizer.inventory import POOLED, InventoryResult, compile_stock, solve_inventory
 from optimizer.network import compile_network, current_network
+from optimizer.network.solver import solve_network
 from optimizer.routing import compile_routing, greedy_dispatch
 from optimizer.schema import (
     CostBreakdown,
@@ -50,6 +51,26 @@ ProgressCallback = Callable[[Progress], None]
 
 def _ignore(_: Progress) -> None:
     """Default progress callback."""
+
+
+LAYER_SHARE: dict[str, float] = {"network": 0.4, "inventory": 0.1, "routing": 0.5}
+"""Share of the time limit each layer may use; time a layer leaves unused passes on."""
+
+
+@dataclass(frozen=True)
+class TimeBudget:
+    """Splits the overall wall-clock limit among the layers still to run."""
+
+    started: float
+    limit_seconds: float
+    layers: list[str]
+
+    def for_layer(self, layer: str) -> float:
+        """Seconds for ``layer``: its share of what is left among it and the layers after it."""
+        remaining = max(0.0, self.limit_seconds - (time.perf_counter() - self.started))
+        later = [name for name in LAYER_SHARE if name in self.layers or name == layer]
+        later = later[later.index(layer) :]
+        return remaining * LAYER_SHARE[layer] / sum(LAYER_SHARE[name] for name in later)
 
 
 def combine_status(results: list[LayerResult]) -> SolveStatus:
@@ -90,13 +111,22 @@ def solve(
             )
         )
 
+    budget = TimeBudget(started, options.time_limit_seconds, options.layers)
     travel = Travel(scenario)
     report("network", "started")
     network_data = compile_network(scenario, travel)
-    network = current_network(network_data)
-    network_report = network.report
-    if "network" not in options.layers:
-        network_report = network_report.model_copy(
+    if "network" in options.layers:
+        network = solve_network(
+            network_data,
+            budget.for_layer("network"),
+            mip_gap=options.mip_gap,
+            seed=options.seed,
+            mip_solver=options.mip_solver,
+        )
+        network_report = network.report
+    else:
+        network = current_network(network_data)
+        network_report = network.report.model_copy(
             update={"status": "skipped", "method": "today's network (layer not requested)"}
         )
     report("network", "finished", network_report)
@@ -105,10 +135,11 @@ def solve(
     layers = [network_report]
     costs = [network.costs]
     stock: list[StockLevel] = []
+    inventory: InventoryResult | None = None
     if "inventory" in options.layers:
         report("inventory", "started")
         stock_data = compile_stock(scenario, {a.site: a.depot for a in assignments})
-        inventory = naive_stock(stock_data)
+        inventory = solve_inventory(scenario, stock_data, budget.for_layer("inventory"))
         stock = inventory.stock
         layers.append(inventory.report)
         costs.append(inventory.costs)
@@ -139,6 +170,10 @@ def solve(
         unserved=unserved,
         costs=sum_costs(*costs),
         layers=layers,
+        stock_targets=inventory.targets if inventory else [],
+        stock_totals=inventory.totals if inventory else [],
+        stock_frontier=inventory.frontier if inventory else [],
+        loaners=inventory.loaners if inventory else [],
     )
     return _checked(scenario, plan)
 

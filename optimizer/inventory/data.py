@@ -2,11 +2,17 @@
 
 A *pool* is a stock kept at one depot for a set of sites: every depot has a ``pooled`` pool for
 its assigned sites, and each customer-exclusive site has a pool of its own at its depot.
+
+A *target group* is one parts-on-hand promise the stock of a pool must keep: by default one per
+(pool, tier) — the demand-weighted fill over the parts the tier's sites of the pool use must reach
+the tier's target — or, with ``scenario.inventory.target_scope == "site"``, one per site. Every
+group belongs to exactly one pool, so pools can be sized independently.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -18,10 +24,17 @@ from optimizer.schema import Scenario
 POOLED = "pooled"
 DAYS_PER_YEAR = 365.0
 
+TargetScope = Literal["depot", "site"]
+"""Where a tier's parts-on-hand target is measured: per depot pool, or per site."""
+
+
+def _empty_csr() -> sp.csr_array:
+    return sp.csr_array((0, 0))
+
 
 @dataclass(frozen=True)
 class StockData:
-    """Pools × parts demand and the per-part constants, by index."""
+    """Pools × parts demand, the per-part constants and the target groups, by index."""
 
     pool_depots: tuple[str, ...]
     """Depot id of each pool."""
@@ -35,15 +48,44 @@ class StockData:
     lead_time_years: npt.NDArray[np.float64]
     holding_cost_per_unit_year: npt.NDArray[np.float64]
     emergency_cost: npt.NDArray[np.float64]
+    group_pools: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
+    """Pool of each target group."""
+    group_tiers: tuple[str, ...] = ()
+    """Tier id of each target group."""
+    group_sites: tuple[str | None, ...] = ()
+    """Site id of each group under the per-site scope, else None."""
+    group_target: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    """Parts-on-hand target of each group, in (0, 1]."""
+    group_demand_per_year: sp.csr_array = field(default_factory=_empty_csr)
+    """Units per year of each part demanded by each group's sites, shape (groups, parts)."""
+    tier_ids: tuple[str, ...] = ()
+    """Tier ids in scenario order (for per-tier reporting)."""
+    site_depots: tuple[tuple[str, str], ...] = ()
+    """(site id, serving depot id) of every site, in scenario order (for loaner pools)."""
+
+    @property
+    def pools(self) -> int:
+        """Number of pools."""
+        return len(self.pool_depots)
 
 
-def compile_stock(scenario: Scenario, depot_of_site: dict[str, str]) -> StockData:
-    """Build the pools implied by a site → depot assignment and sum their part demand."""
+def compile_stock(
+    scenario: Scenario, depot_of_site: dict[str, str], target_scope: TargetScope | None = None
+) -> StockData:
+    """Build the pools and target groups implied by a site → depot assignment.
+
+    ``target_scope`` defaults to ``scenario.inventory.target_scope`` (``depot`` without it).
+    """
+    if target_scope is None:
+        settings = scenario.inventory
+        target_scope = settings.target_scope if settings is not None else "depot"
     rates = site_rates(scenario)
     tiers = {t.id: t for t in scenario.tiers}
     pool_index: dict[tuple[str, str], int] = {}
+    group_index: dict[tuple[int, str, str | None], int] = {}
     targets: list[float] = []
     rows = np.empty(len(scenario.sites), dtype=np.intp)
+    group_rows = np.empty(len(scenario.sites), dtype=np.intp)
     for s, site in enumerate(scenario.sites):
         key = (depot_of_site[site.id], site.id if site.customer_exclusive else POOLED)
         if key not in pool_index:
@@ -51,9 +93,14 @@ def compile_stock(scenario: Scenario, depot_of_site: dict[str, str]) -> StockDat
             targets.append(0.0)
         rows[s] = pool_index[key]
         targets[rows[s]] = max(targets[rows[s]], tiers[site.tier].fill_target)
+        group = (int(rows[s]), site.tier, site.id if target_scope == "site" else None)
+        group_rows[s] = group_index.setdefault(group, len(group_index))
+    sites = len(scenario.sites)
     membership = sp.csr_array(
-        (np.ones(len(rows)), (rows, np.arange(len(rows)))),
-        shape=(len(pool_index), len(scenario.sites)),
+        (np.ones(sites), (rows, np.arange(sites))), shape=(len(pool_index), sites)
+    )
+    group_membership = sp.csr_array(
+        (np.ones(sites), (group_rows, np.arange(sites))), shape=(len(group_index), sites)
     )
     default_emergency = scenario.costs.emergency_shipment_cost
     return StockData(
@@ -72,4 +119,11 @@ def compile_stock(scenario: Scenario, depot_of_site: dict[str, str]) -> StockDat
                 for p in scenario.parts
             ]
         ),
+        group_pools=np.array([g[0] for g in group_index], dtype=np.intp),
+        group_tiers=tuple(g[1] for g in group_index),
+        group_sites=tuple(g[2] for g in group_index),
+        group_target=np.array([tiers[g[1]].fill_target for g in group_index]),
+        group_demand_per_year=sp.csr_array(group_membership @ rates.part_demand_per_year),
+        tier_ids=tuple(t.id for t in scenario.tiers),
+        site_depots=tuple((site.id, depot_of_site[site.id]) for site in scenario.sites),
     )

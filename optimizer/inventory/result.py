@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from optimizer.inventory.data import StockData
 from optimizer.inventory.poisson import expected_backorders, fill_probability
-from optimizer.schema import CostBreakdown, LayerResult, StockLevel
+from optimizer.schema import (
+    CostBreakdown,
+    DepotStockTotal,
+    FrontierPoint,
+    LayerResult,
+    LoanerPool,
+    StockLevel,
+    StockTarget,
+)
 
 
 @dataclass(frozen=True)
 class InventoryResult:
-    """Stock rows for the Plan, their holding and emergency cost, and the method's report."""
+    """Stock rows for the Plan, their holding and emergency cost, and the method's report.
+
+    The optional sections feed the Plan fields of the same names; ``shortfalls`` lists, one line
+    each, the targets that cannot be (or were not) met and why.
+    """
 
     report: LayerResult
     stock: list[StockLevel]
     costs: CostBreakdown
+    targets: list[StockTarget] = field(default_factory=list)
+    totals: list[DepotStockTotal] = field(default_factory=list)
+    frontier: list[FrontierPoint] = field(default_factory=list)
+    loaners: list[LoanerPool] = field(default_factory=list)
+    shortfalls: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ class Vehicle:
     technician: str
     day: int
     depot: str
+    """Where the day starts and ends: home, or the nearest open depot if home is closed."""
+    relocated: bool
     location: int
     skills: frozenset[str]
     shift_start: float
@@ -74,6 +76,25 @@ class RoutingData:
         return job.opened + self.emergency_delay_minutes
 
 
+def working_depots(
+    scenario: Scenario, travel: Travel, open_depots: set[str] | None
+) -> dict[str, str]:
+    """Depot each technician works from: home if open, else the nearest open depot by time."""
+    if open_depots is None:
+        return {t.id: t.depot for t in scenario.technicians}
+    if not open_depots:
+        return {}
+    targets = sorted(open_depots)
+    homes = sorted({t.depot for t in scenario.technicians} - open_depots)
+    nearest = {}
+    if homes:
+        minutes = travel.minutes(homes, targets)
+        nearest = {
+            home: targets[int(k)] for home, k in zip(homes, minutes.argmin(axis=1), strict=True)
+        }
+    return {t.id: nearest.get(t.depot, t.depot) for t in scenario.technicians}
+
+
 def compile_routing(
     scenario: Scenario,
     open_depots: set[str] | None = None,
@@ -85,9 +106,10 @@ def compile_routing(
     sites = {s.id: s for s in scenario.sites}
     tiers = {t.id: t for t in scenario.tiers}
     products = {p.id: p for p in scenario.products}
-    technicians = [t for t in scenario.technicians if open_depots is None or t.depot in open_depots]
+    base = working_depots(scenario, travel, open_depots)
+    technicians = [t for t in scenario.technicians if t.id in base]
     locations = list(
-        dict.fromkeys([t.depot for t in technicians] + [r.site for r in scenario.requests])
+        dict.fromkeys([base[t.id] for t in technicians] + [r.site for r in scenario.requests])
     )
     index = {loc: i for i, loc in enumerate(locations)}
     jobs = tuple(
@@ -115,8 +137,9 @@ def compile_routing(
         Vehicle(
             technician=t.id,
             day=shift.day,
-            depot=t.depot,
-            location=index[t.depot],
+            depot=base[t.id],
+            relocated=base[t.id] != t.depot,
+            location=index[base[t.id]],
             skills=frozenset(t.skills),
             shift_start=shift.day * MINUTES_PER_DAY + shift.start_minute,
             shift_end=shift.day * MINUTES_PER_DAY + shift.end_minute,

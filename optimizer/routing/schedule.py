@@ -101,6 +101,7 @@ class DayRoute:
         return Route(
             technician=v.technician,
             day=v.day,
+            depot=v.depot if v.relocated else None,
             start=v.shift_start,
             end=end,
             stops=[

@@ -50,6 +50,57 @@ class StockLevel(Strict):
     holding_cost_per_year: NonNegative = Field(default=0, description="Currency/year.")
 
 
+class StockTarget(Strict):
+    """Achieved parts-on-hand probability of one target group: a tier in a pool, or a site."""
+
+    depot: Identifier
+    pool: str = Field(default="pooled", description="'pooled' or the exclusive site's id.")
+    tier: Identifier
+    site: Identifier | None = Field(default=None, description="Set under the per-site scope.")
+    demand_per_year: NonNegative = Field(default=0, description="Group's part demand, units/year.")
+    target: float = Field(ge=0, le=1, description="The tier's parts_on_hand target.")
+    achieved: float = Field(ge=0, le=1, description="Demand-weighted fill of the group's parts.")
+
+
+class DepotStockTotal(Strict):
+    """Stock of one depot summed over its pools and parts."""
+
+    depot: Identifier
+    units: int = Field(default=0, ge=0, description="Σ levels, units.")
+    demand_per_year: NonNegative = Field(default=0, description="Σ part demand, units/year.")
+    expected_backorders: NonNegative = Field(default=0, description="Σ mean backorders, units.")
+    holding_cost_per_year: NonNegative = 0
+    emergency_cost_per_year: NonNegative = 0
+
+
+class FrontierPoint(Strict):
+    """One point of the stock cost–service frontier traced by marginal analysis."""
+
+    holding_cost_per_year: NonNegative
+    emergency_cost_per_year: NonNegative
+    parts_on_hand_probability: float = Field(
+        ge=0, le=1, description="Demand-weighted fill over all pools and parts."
+    )
+    tier_parts_on_hand: dict[str, float] = Field(
+        default_factory=dict, description="Tier id → demand-weighted fill of its sites' parts."
+    )
+    chosen: bool = Field(default=False, description="The point the plan's stock levels are.")
+
+
+class LoanerPool(Strict):
+    """Loaner units of a loanable product kept at a depot (Erlang loss sizing)."""
+
+    depot: Identifier
+    product: Identifier
+    loans_per_year: NonNegative = Field(description="Failures of the product at its sites.")
+    offered_load_erlangs: NonNegative = Field(description="Loans per year × loaner days / 365.")
+    units: int = Field(ge=0, description="Loaner units kept.")
+    no_loaner_probability: float = Field(
+        ge=0, le=1, description="Erlang-B probability that a customer finds no loaner."
+    )
+    cost_per_year: NonNegative = Field(default=0, description="units × loaner cost, currency.")
+
+
 class Break(Strict):
     """A technician's break inside a route, absolute minutes."""
 
@@ -71,8 +122,13 @@ class Route(Strict):
 
     technician: Identifier
     day: int = Field(ge=0)
-    start: float = Field(description="Leaves the home depot, minutes from horizon start.")
-    end: float = Field(description="Back at the home depot, minutes from horizon start.")
+    depot: Identifier | None = Field(
+        default=None,
+        description="Depot the route starts and ends at; default the technician's home depot. "
+        "Technicians of a depot the plan closes work from the nearest open one.",
+    )
+    start: float = Field(description="Leaves the depot, minutes from horizon start.")
+    end: float = Field(description="Back at the depot, minutes from horizon start.")
     stops: list[Stop] = Field(default_factory=list)
     break_: Break | None = Field(default=None, alias="break")
     travel_km: NonNegative = 0
@@ -192,6 +248,14 @@ class Plan(Strict):
     costs: CostBreakdown = Field(default_factory=CostBreakdown)
     kpis: list[TierKpi] = Field(default_factory=list)
     layers: list[LayerResult] = Field(default_factory=list)
+    stock_targets: list[StockTarget] = Field(
+        default_factory=list, description="Achieved parts-on-hand per target group (stock layer)."
+    )
+    stock_totals: list[DepotStockTotal] = Field(default_factory=list)
+    stock_frontier: list[FrontierPoint] = Field(
+        default_factory=list, description="Cost–service frontier of the stock layer, for plots."
+    )
+    loaners: list[LoanerPool] = Field(default_factory=list)
 
     def open_depots(self) -> set[str]:
         """Ids of the depots the plan keeps or opens."""

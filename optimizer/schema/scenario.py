@@ -313,6 +313,38 @@ class Policy(Strict):
         return self
 
 
+class InventorySettings(Strict):
+    """Rules of the tactical (stock) layer. Leaving the section out keeps every default and
+    skips the validator's per-tier target check (scenarios written before it existed)."""
+
+    target_scope: Literal["depot", "site"] = Field(
+        default="depot",
+        description="Where a tier's parts-on-hand target is measured: the demand-weighted fill "
+        "of each stock pool over its tier sites' parts ('depot'), or of each site ('site').",
+    )
+    check_fill_targets: bool = Field(
+        default=True,
+        description="Validator reports stock_target_missed when a target group falls short.",
+    )
+    max_level_per_part: int | None = Field(
+        default=None, ge=1, description="Most units of one part in one pool; none = unbounded."
+    )
+    holding_budget_per_year: NonNegative | None = Field(
+        default=None, description="Cap on total stock holding cost, currency/year; none = no cap."
+    )
+    loaner_unavailability_target: Probability | None = Field(
+        default=None,
+        description="Most probability that a customer of a loanable product finds no loaner at "
+        "its depot (Erlang loss), in (0, 1]; none = loaner pools are not sized.",
+    )
+    loaner_days: Positive = Field(
+        default=14, description="Days a loaner stays out: repair turnaround of the customer's unit."
+    )
+    loaner_cost_per_unit_year: NonNegative = Field(
+        default=0, description="Cost of keeping one loaner unit, currency/year."
+    )
+
+
 class SolveOptions(Strict):
     """How to solve: which layers, how long, how reproducibly."""
 
@@ -342,6 +374,9 @@ class Scenario(Strict):
     costs: CostParameters = Field(default_factory=CostParameters)
     policy: Policy = Field(default_factory=Policy)
     options: SolveOptions = Field(default_factory=SolveOptions)
+    inventory: InventorySettings | None = Field(
+        default=None, description="Stock-layer rules; none = defaults, no target check."
+    )
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Scenario:

@@ -30,7 +30,12 @@ Further choices where the spec is silent:
 * a route without a shift counts all its time as regular labour; a route without stops has no
   legs; a request is on time when its first stop arrives by the due time;
 * ``parts_on_hand_probability`` counts a site without a serving depot with fill 0 and is None
-  for a tier without part demand.
+  for a tier without part demand;
+* per-tier stock targets (``stock_target_missed``) are checked only when the scenario has an
+  ``inventory`` section with ``check_fill_targets`` (older scenarios keep their meaning): per
+  (pool, tier), or per site under ``target_scope: site``, the demand-weighted fill of the
+  group's parts must reach the tier's ``fill_target`` within the relative tolerance. Reported
+  ``stock_targets`` entries must match the recomputed achieved fill (``stock_mismatch``).
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ from optimizer.validate.report import (
     SHIFT_START,
     SITE_UNASSIGNED,
     STOCK_MISMATCH,
+    STOCK_TARGET_MISSED,
     TIME_TOLERANCE_MINUTES,
     TIME_WINDOW,
     TRAVEL_TIME,
@@ -79,7 +85,7 @@ from optimizer.validate.report import (
     Violation,
 )
 from optimizer.validate.routes import check_routes
-from optimizer.validate.stock import check_stock, fill_and_backorders
+from optimizer.validate.stock import check_stock, check_stock_targets, fill_and_backorders
 
 __all__ = [
     "ALL_KINDS",
@@ -111,6 +117,7 @@ __all__ = [
     "SHIFT_START",
     "SITE_UNASSIGNED",
     "STOCK_MISMATCH",
+    "STOCK_TARGET_MISSED",
     "TIME_TOLERANCE_MINUTES",
     "TIME_WINDOW",
     "TRAVEL_TIME",
@@ -128,6 +135,7 @@ def validate(scenario: Scenario, plan: Plan) -> ValidationReport:
     out = Collector()
     network = check_network(ctx, plan, out)
     stock = check_stock(ctx, plan, network.serving, out)
+    check_stock_targets(ctx, plan, network.serving, stock, out)
     routes = check_routes(ctx, plan, network.open_depots, stock, out)
     kpis = tier_kpis(ctx, network, stock, routes)
     check_kpis(plan, kpis, out)

@@ -37,6 +37,9 @@ NEGATIVE_STOCK = "negative_stock"
 """A stock level below zero."""
 STOCK_MISMATCH = "stock_mismatch"
 """A stock entry's demand, fill probability, backorders or holding cost differs."""
+STOCK_TARGET_MISSED = "stock_target_missed"
+"""A tier's demand-weighted fill in a pool (or at a site) is below its parts-on-hand target;
+checked only when the scenario has an ``inventory`` section with ``check_fill_targets``."""
 # --- routes ----------------------------------------------------------------------------------
 NO_SHIFT = "no_shift"
 """A route on a day its technician has no shift."""
@@ -91,6 +94,7 @@ ALL_KINDS: tuple[str, ...] = (
     DEPOT_COUNT,
     NEGATIVE_STOCK,
     STOCK_MISMATCH,
+    STOCK_TARGET_MISSED,
     NO_SHIFT,
     DUPLICATE_ROUTE,
     SHIFT_START,

@@ -86,10 +86,14 @@ def check_routes(
                 f"unknown technician '{route.technician}'",
             )
             continue
+        base = route.depot or tech.depot
+        if base not in ctx.depots:
+            out.add(UNKNOWN_REFERENCE, pointer("routes", i, "depot"), f"unknown depot '{base}'")
+            continue
         shift = ctx.shifts.get((tech.id, route.day))
-        _check_route_frame(i, route, tech, shift, open_depots, route_days, out)
-        _check_assignments(ctx, i, route, tech, requests, stock, out)
-        legs = _legs(ctx, tech, requests)
+        _check_route_frame(i, route, tech, base, shift, open_depots, route_days, out)
+        _check_assignments(ctx, i, route, tech, base, requests, stock, out)
+        legs = _legs(ctx, base, requests)
         if legs.complete:
             _check_travel_gaps(i, route, legs, out)
             _check_totals(i, route, legs, out)
@@ -176,6 +180,7 @@ def _check_route_frame(
     i: int,
     route: Route,
     tech: Technician,
+    base: str,
     shift: Shift | None,
     open_depots: frozenset[str] | None,
     route_days: dict[tuple[str, int], int],
@@ -192,11 +197,11 @@ def _check_route_frame(
         )
     else:
         route_days[key] = i
-    if open_depots is not None and tech.depot not in open_depots:
+    if open_depots is not None and base not in open_depots:
         out.add(
             CLOSED_DEPOT,
-            pointer("routes", i, "technician"),
-            f"technician '{tech.id}' works from depot '{tech.depot}', which the plan closes",
+            pointer("routes", i, "depot" if route.depot else "technician"),
+            f"technician '{tech.id}' works from depot '{base}', which the plan closes",
         )
     if shift is None:
         out.add(
@@ -232,6 +237,7 @@ def _check_assignments(
     i: int,
     route: Route,
     tech: Technician,
+    base: str,
     requests: list[Request | None],
     stock: StockOutcome,
     out: Collector,
@@ -259,23 +265,23 @@ def _check_assignments(
             )
         if not stock.decided:
             continue
-        absent = [p for p in request.parts if stock.pooled_level(tech.depot, p) <= 0]
+        absent = [p for p in request.parts if stock.pooled_level(base, p) <= 0]
         ready = request.opened_minute + delay
         if absent and stop.start < ready - TOL:
             out.add(
                 PARTS_NOT_AVAILABLE,
                 path + "/start",
-                f"parts {absent} are not stocked at depot '{tech.depot}': service cannot start "
+                f"parts {absent} are not stocked at depot '{base}': service cannot start "
                 f"before {ready} (opened + emergency delay), starts at {stop.start}",
             )
 
 
-def _legs(ctx: Context, tech: Technician, requests: list[Request | None]) -> _Legs:
+def _legs(ctx: Context, base: str, requests: list[Request | None]) -> _Legs:
     """Depot → sites → depot travel, one vectorised lookup per route."""
     sites = [r.site for r in requests if r is not None]
     if not sites:
         return _Legs([0.0] * (len(requests) + 1), [0.0], complete=not requests)
-    places = [tech.depot, *sites, tech.depot]
+    places = [base, *sites, base]
     minutes = np.diagonal(ctx.travel.minutes(places[:-1], places[1:])).tolist()
     km = np.diagonal(ctx.travel.km(places[:-1], places[1:])).tolist()
     return _Legs(minutes, km, complete=len(sites) == len(requests))

@@ -19,7 +19,9 @@ from optimizer.validate.context import Context
 from optimizer.validate.report import (
     DUPLICATE_ENTRY,
     NEGATIVE_STOCK,
+    RELATIVE_TOLERANCE,
     STOCK_MISMATCH,
+    STOCK_TARGET_MISSED,
     UNKNOWN_REFERENCE,
     Collector,
     pointer,
@@ -211,3 +213,54 @@ def _emergency(ctx: Context, keys: list[StockKey], rate: FloatArray, fill: Float
         dtype=float,
     )
     return float(np.sum(rate * (1.0 - fill) * cost))
+
+
+GroupKey = tuple[str, str, str, str | None]
+"""(depot id, pool id, tier id, site id under the per-site scope else None)."""
+
+
+def group_fill(
+    ctx: Context, serving: dict[str, str], stock: StockOutcome, per_site: bool
+) -> dict[GroupKey, tuple[float, float]]:
+    """Target group → (part demand per year, demand-weighted fill) from the recomputed fills."""
+    weight: dict[GroupKey, float] = defaultdict(float)
+    filled: dict[GroupKey, float] = defaultdict(float)
+    for site_id, depot in serving.items():
+        pool = pool_of(ctx, site_id, depot)
+        key = (*pool, ctx.sites[site_id].tier, site_id if per_site else None)
+        for part, rate in ctx.rates[site_id].part_demand_per_year.items():
+            weight[key] += rate
+            filled[key] += rate * stock.fill.get((*pool, part), 0.0)
+    return {k: (w, filled[k] / w) for k, w in weight.items() if w > 0}
+
+
+def check_stock_targets(
+    ctx: Context, plan: Plan, serving: dict[str, str], stock: StockOutcome, out: Collector
+) -> None:
+    """Each target group's fill reaches its tier's target; reported stock_targets match.
+
+    Runs only when stock is decided and the scenario's ``inventory`` section asks for it.
+    """
+    settings = ctx.scenario.inventory
+    if not stock.decided or settings is None or not settings.check_fill_targets:
+        return
+    groups = group_fill(ctx, serving, stock, settings.target_scope == "site")
+    for key in sorted(groups, key=lambda k: (k[0], k[1], k[2], k[3] or "")):
+        demand, achieved = groups[key]
+        target = ctx.tiers[key[2]].fill_target
+        if achieved < target - RELATIVE_TOLERANCE:
+            where = f"site '{key[3]}' of " if key[3] is not None else ""
+            out.add(
+                STOCK_TARGET_MISSED,
+                pointer("stock"),
+                f"{where}tier '{key[2]}' in pool '{key[1]}' at depot '{key[0]}': parts on hand "
+                f"{achieved:.6f} < target {target} (demand {demand:.4g} units/year)",
+            )
+    for i, entry in enumerate(plan.stock_targets):
+        found = groups.get((entry.depot, entry.pool, entry.tier, entry.site))
+        if found is not None and not same_value(entry.achieved, found[1]):
+            out.add(
+                STOCK_MISMATCH,
+                pointer("stock_targets", i, "achieved"),
+                f"achieved {entry.achieved} reported, {found[1]} recomputed",
+            )

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from optimizer.routing import compile_routing, greedy_dispatch
-from optimizer.schema import Plan, Scenario
+from optimizer.schema import DepotDecision, Plan, Scenario
 from optimizer.validate import validate
 
 MATRIX = {
@@ -101,3 +101,24 @@ def test_late_arrival_costs_the_tier_credit(routed_data: dict[str, Any]) -> None
     plan = _dispatch(routed_data)
     assert ("r1", 930, 930, 990) in _times(plan)
     assert plan.costs.route_lateness_credits == pytest.approx(500)
+
+
+def test_technician_of_a_closed_depot_works_from_the_nearest_open_one(
+    routed_data: dict[str, Any],
+) -> None:
+    """With d1 closed, t1 starts from d2 (90 min to each site): r1 arrives at 500 + 90 = 590."""
+    scenario = Scenario.model_validate(routed_data)
+    data = compile_routing(scenario, open_depots={"d2"})
+    result = greedy_dispatch(scenario, data)
+    plan = Plan(
+        status="feasible",
+        depots=[DepotDecision(id="d1", open=False), DepotDecision(id="d2", open=True)],
+        routes=result.routes,
+        unserved=result.unserved,
+        costs=result.costs,
+    )
+    report = validate(scenario, plan)
+    # only network costs differ from the plan's (no assignments given, d2's fixed cost counts)
+    assert {v.kind for v in report.violations} <= {"cost_mismatch"}
+    assert result.routes[0].depot == "d2"
+    assert _times(plan)[0] == ("r1", 590, 590, 680)

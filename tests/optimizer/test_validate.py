@@ -15,6 +15,7 @@ from optimizer.schema import (
     Assignment,
     CostBreakdown,
     DepotDecision,
+    InventorySettings,
     Plan,
     Route,
     Scenario,
@@ -50,6 +51,7 @@ from optimizer.validate import (
     SHIFT_START,
     SITE_UNASSIGNED,
     STOCK_MISMATCH,
+    STOCK_TARGET_MISSED,
     TIME_WINDOW,
     TRAVEL_TIME,
     UNKNOWN_REFERENCE,
@@ -282,6 +284,14 @@ CASES = [
             "expected_backorders",
             "holding_cost_per_year",
         )
+    ),
+    # S2's exclusive C: e^-0.2 = 0.819 < gold 0.95; D2 stocks no C for S4: 0 < silver 0.9.
+    case(
+        lambda s, p: edit(s, inventory=InventorySettings()),
+        STOCK_TARGET_MISSED,
+        "/stock",
+        id="stock-target",
+        alone=False,
     ),
     # --- routes -------------------------------------------------------------------------------
     case(lambda s, p: edit(p.routes[1], day=1), NO_SHIFT, "/routes/1/day", id="no-shift"),

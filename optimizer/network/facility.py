@@ -1,0 +1,138 @@
+"""The capacitated facility location core that both the scenario network and OR-Library map to.
+
+Only *candidate pairs* (site, depot) carry an assignment variable: pairs a hard tier forbids are
+left out, and on very large instances only each site's cheapest pairs are kept (the optimality
+claim then holds for that candidate set, and the solve says so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.network.data import NO_DEPOT, NetworkData
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+
+FULL_PAIRS_LIMIT = 400_000
+"""Up to this many site × depot pairs every pair is modelled; beyond, the cheapest per site."""
+
+
+@dataclass(frozen=True)
+class FacilityProblem:
+    """min Σ open_cost·y + Σ pair_cost·x + offset over open depots y and assignments x."""
+
+    open_cost: FloatArray
+    """Cost of having each depot open (may be negative when closing an existing one costs)."""
+    offset: float
+    """Constant part of the objective (closing costs if every existing depot closed)."""
+    pair_site: IntArray
+    pair_depot: IntArray
+    pair_cost: FloatArray
+    """Cost of serving ALL of a site from a depot; pairs sorted by site then depot."""
+    demand: FloatArray
+    """What a site uses of its depot's capacity, shape (sites,)."""
+    capacity: FloatArray
+    """Depot capacity, ``inf`` for none, shape (depots,)."""
+    single_source: bool
+    min_open: int
+    max_open: int
+    pairs_pruned: int = 0
+    """Candidate pairs left out for size (not for hard tiers)."""
+
+    @property
+    def sites(self) -> int:
+        return len(self.demand)
+
+    @property
+    def depots(self) -> int:
+        return len(self.open_cost)
+
+    def dense_cost(self) -> FloatArray:
+        """Pair costs as a (sites, depots) matrix with ``inf`` where no pair exists."""
+        dense = np.full((self.sites, self.depots), np.inf)
+        dense[self.pair_site, self.pair_depot] = self.pair_cost
+        return dense
+
+    def capacity_total_without(self, is_open: npt.NDArray[np.bool_]) -> FloatArray:
+        """Open capacity left if each depot in turn were closed, shape (depots,)."""
+        open_capacity = np.where(is_open, self.capacity, 0.0)
+        unlimited = np.isinf(open_capacity)
+        if unlimited.sum() > 1:
+            return np.full(self.depots, np.inf)
+        finite_total = open_capacity[~unlimited].sum()
+        if unlimited.any():
+            return np.where(unlimited, finite_total, np.inf)
+        return finite_total - open_capacity
+
+    def objective(self, is_open: npt.NDArray[np.bool_], pair_fraction: FloatArray) -> float:
+        """Objective value of a solution given as open mask and per-pair fractions."""
+        return float(self.open_cost[is_open].sum() + self.offset + pair_fraction @ self.pair_cost)
+
+
+def restrict_pairs(problem: FacilityProblem, per_site: int) -> FacilityProblem:
+    """The same problem over each site's ``per_site`` cheapest pairs only."""
+    dense = problem.dense_cost()
+    site, depot, _ = candidate_pairs(dense, np.isfinite(dense), per_site * problem.sites)
+    return replace(
+        problem,
+        pair_site=site,
+        pair_depot=depot,
+        pair_cost=dense[site, depot],
+        pairs_pruned=problem.pairs_pruned + len(problem.pair_site) - len(site),
+    )
+
+
+def candidate_pairs(
+    cost: FloatArray, allowed: npt.NDArray[np.bool_], limit: int
+) -> tuple[IntArray, IntArray, int]:
+    """Allowed (site, depot) pairs, keeping each site's cheapest when there are over ``limit``."""
+    sites, depots = cost.shape
+    if allowed.sum() <= limit:
+        site, depot = np.nonzero(allowed)
+        return site.astype(np.intp), depot.astype(np.intp), 0
+    keep = max(2, limit // sites)
+    ranked = np.where(allowed, cost, np.inf)
+    nearest = np.argpartition(ranked, min(keep, depots - 1), axis=1)[:, :keep]
+    mask = np.zeros_like(allowed)
+    np.put_along_axis(mask, nearest, True, axis=1)
+    mask &= allowed
+    site, depot = np.nonzero(mask)
+    return site.astype(np.intp), depot.astype(np.intp), int(allowed.sum() - mask.sum())
+
+
+def facility_problem(
+    data: NetworkData, pair_limit: int = FULL_PAIRS_LIMIT, extra_pair_cost: FloatArray | None = None
+) -> FacilityProblem:
+    """Map the scenario's network data to the facility core (single-sourcing, workload capacity).
+
+    ``extra_pair_cost`` (sites × depots) adds costs such as the linear part of the inventory
+    curve. Moving a site away from today's depot costs ``change_cost_per_site``.
+    """
+    cost = data.assignment_cost_per_year.copy()
+    if extra_pair_cost is not None:
+        cost += extra_pair_cost
+    moved = (data.current_depot[:, None] != NO_DEPOT) & (
+        data.current_depot[:, None] != np.arange(len(data.depot_ids))[None, :]
+    )
+    cost += moved * data.change_cost_per_site
+    allowed = ~(data.hard[:, None] & ~data.within_promise)
+    site, depot, pruned = candidate_pairs(cost, allowed, pair_limit)
+    opening = np.where(data.existing, 0.0, data.opening_cost)
+    closing = np.where(data.existing, data.closing_cost, 0.0)
+    return FacilityProblem(
+        open_cost=data.fixed_cost_per_year + opening - closing,
+        offset=float(closing.sum()),
+        pair_site=site,
+        pair_depot=depot,
+        pair_cost=cost[site, depot],
+        demand=data.visits_per_year,
+        capacity=data.capacity_calls_per_year,
+        single_source=True,
+        min_open=data.min_open,
+        max_open=data.max_open,
+        pairs_pruned=pruned,
+    )

@@ -1,0 +1,89 @@
+"""A valid lower bound for the whole facility model, cheap enough for every candidate pair.
+
+Relaxing the assign-once rows with multipliers u gives, for each depot j, the subproblem
+``min open_cost[j] + Σ_i (c_ij − u_i)·x_ij  s.t.  Σ_i d_i·x_ij ≤ capacity_j, 0 ≤ x_ij ≤ 1``: a
+continuous knapsack, solved by taking the most negative reduced costs per unit of demand first.
+Depots are then opened where that pays, within the depot-count bounds. Every value of
+``L(u) = Σ u + Σ chosen subproblems + offset`` is a lower bound (weak duality); subgradient
+steps (Held–Karp, Polyak step length) raise it towards the LP bound of the strong formulation.
+That bound holds for *all* pairs even when the MILP only sees each site's cheapest ones.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.network.facility import FacilityProblem
+
+FloatArray = npt.NDArray[np.float64]
+STALL_ITERATIONS = 15
+"""Halve the step factor after this many iterations without a better bound."""
+SMALLEST_STEP_FACTOR = 1e-4
+
+
+def _depot_values(
+    reduced: FloatArray, demand: FloatArray, capacity: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Best continuous-knapsack value per depot and the x that reaches it, shape (sites, depots)."""
+    gain = np.minimum(reduced, 0.0)
+    x = (gain < 0).astype(float)
+    limited = np.flatnonzero(np.isfinite(capacity) & ((x * demand[:, None]).sum(axis=0) > capacity))
+    if len(limited):
+        sub = gain[:, limited]
+        order = np.argsort(sub / demand[:, None], axis=0)
+        sorted_demand = np.where(np.take_along_axis(sub, order, axis=0) < 0, demand[order], 0.0)
+        before = np.cumsum(sorted_demand, axis=0) - sorted_demand
+        share = np.clip(
+            (capacity[limited][None, :] - before) / np.maximum(sorted_demand, 1e-300), 0, 1
+        )
+        share = np.where(sorted_demand > 0, share, 0.0)
+        taken = np.zeros_like(sub)
+        np.put_along_axis(taken, order, share, axis=0)
+        x[:, limited] = taken
+    values = (np.where(x > 0, reduced, 0.0) * x).sum(axis=0)
+    return values, x
+
+
+def _choose_depots(value: FloatArray, min_open: int, max_open: int) -> npt.NDArray[np.bool_]:
+    """Open the depots whose subproblem value is negative, within the count bounds."""
+    order = np.argsort(value)
+    count = int(np.clip((value < 0).sum(), min_open, max_open))
+    chosen = np.zeros(len(value), dtype=bool)
+    chosen[order[:count]] = True
+    return chosen
+
+
+def lagrangian_bound(
+    problem: FacilityProblem, upper_bound: float, seconds: float, max_iterations: int = 500
+) -> float:
+    """Best Lagrangian lower bound found within the time; ``-inf`` if none."""
+    started = time.perf_counter()
+    cost = problem.dense_cost()
+    u = np.min(cost, axis=1)
+    if not np.all(np.isfinite(u)):
+        return -np.inf
+    cost = np.where(np.isfinite(cost), cost, 1e18)
+    best, factor, stall = -np.inf, 2.0, 0
+    for _ in range(max_iterations):
+        if time.perf_counter() - started > seconds:
+            break
+        values, x = _depot_values(cost - u[:, None], problem.demand, problem.capacity)
+        chosen = _choose_depots(problem.open_cost + values, problem.min_open, problem.max_open)
+        bound = u.sum() + (problem.open_cost + values)[chosen].sum() + problem.offset
+        if bound > best + (1e-9 * abs(best) if np.isfinite(best) else 0.0):
+            best, stall = bound, 0
+        else:
+            stall += 1
+            if stall >= STALL_ITERATIONS:
+                factor, stall = factor / 2, 0
+        if factor < SMALLEST_STEP_FACTOR:
+            break
+        subgradient = 1.0 - x[:, chosen].sum(axis=1)
+        norm = float(subgradient @ subgradient)
+        if norm < 1e-12:
+            break
+        u += factor * max(upper_bound - bound, 1e-9 * abs(upper_bound)) / norm * subgradient
+    return float(best)

@@ -1,0 +1,176 @@
+"""Strategic layer entry point: the location MILP with a heuristic start and a diagnosis.
+
+The MILP's objective is the network's annual cost (depots, changes, travel, expected credits);
+the plan's cost components are recomputed from the decision by ``network_costs``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.network.current import current_network
+from optimizer.network.data import NetworkData, network_costs
+from optimizer.network.facility import FacilityProblem, facility_problem, restrict_pairs
+from optimizer.network.heuristic import heuristic_solution
+from optimizer.network.lagrangian import lagrangian_bound
+from optimizer.network.milp import FacilitySolution, solve_facility
+from optimizer.network.pulp_model import solve_facility_cbc
+from optimizer.network.result import NetworkResult
+from optimizer.schema import LayerResult
+
+
+def diagnose(problem: FacilityProblem, data: NetworkData) -> list[str]:
+    """Reasons a network problem has no feasible solution, as far as they can be named."""
+    reasons = []
+    covered = np.bincount(problem.pair_site, minlength=problem.sites) > 0
+    for i in np.flatnonzero(~covered)[:20]:
+        reasons.append(
+            f"site {data.site_ids[i]} cannot be reached within its hard tier's promise "
+            f"from any candidate depot (nearest {data.minutes[i].min():.0f} min)"
+        )
+    capacity = np.sort(problem.capacity)[::-1][: problem.max_open].sum()
+    if capacity < problem.demand.sum():
+        reasons.append(
+            f"demand of {problem.demand.sum():.0f} calls/year exceeds the capacity "
+            f"{capacity:.0f} of the {problem.max_open} largest depots"
+        )
+    return reasons
+
+
+NARROW_PAIRS_PER_SITE = 12
+"""Candidate depots per site in the MILP of a large model: each site's cheapest."""
+RESTRICT_ABOVE_PAIRS = 50_000
+"""Models with more site-depot pairs get the restricted MILP plus a Lagrangian bound."""
+BOUND_SHARE = 0.15
+"""Share of the time limit kept for the Lagrangian bound of a large model."""
+
+
+def embed(
+    narrow: FacilityProblem, solution: FacilitySolution, wide: FacilityProblem
+) -> npt.NDArray[np.float64]:
+    """Per-pair fractions of a narrower candidate set, over the pairs of a wider one."""
+    width = wide.depots
+    fraction = np.zeros(len(wide.pair_site))
+    position = {int(k): p for p, k in enumerate(wide.pair_site * width + wide.pair_depot)}
+    for p in np.flatnonzero(solution.pair_fraction > 0):
+        key = int(narrow.pair_site[p] * width + narrow.pair_depot[p])
+        fraction[position[key]] = solution.pair_fraction[p]
+    return fraction
+
+
+def solve_large(
+    problem: FacilityProblem,
+    time_limit_seconds: float,
+    mip_gap: float = 1e-4,
+    seed: int = 0,
+) -> tuple[FacilitySolution, str]:
+    """Solve with HiGHS; a large model over each site's cheapest pairs, bounded in full.
+
+    HiGHS proves good bounds on big location models but keeps a poor incumbent for long, and
+    its root LP over every pair may not stop at the time limit (DESIGN.md, "Pitfalls"). A large
+    model is therefore solved over each site's cheapest depots, which gives a strong incumbent
+    fast, and bounded over *all* pairs by Lagrangian relaxation: the reported gap holds for the
+    whole model. Status is ``optimal`` only when that gap reaches ``mip_gap``.
+    """
+    started = time.perf_counter()
+    if len(problem.pair_site) <= RESTRICT_ABOVE_PAIRS:
+        solution = solve_facility(
+            problem, time_limit_seconds, mip_gap, seed, heuristic_solution(problem)
+        )
+        return solution, "MILP over every pair"
+    narrow = restrict_pairs(problem, NARROW_PAIRS_PER_SITE)
+    milp_seconds = (1 - BOUND_SHARE) * time_limit_seconds
+    restricted = solve_facility(narrow, milp_seconds, mip_gap, seed, heuristic_solution(narrow))
+    note = (
+        f"MILP over each site's {NARROW_PAIRS_PER_SITE} cheapest depots ({restricted.status}), "
+        "Lagrangian bound over every pair"
+    )
+    if not restricted.has_solution:
+        return restricted, note
+    remaining = time_limit_seconds - (time.perf_counter() - started)
+    bound = lagrangian_bound(problem, restricted.objective, max(remaining, 0.5))
+    objective = float(restricted.objective)
+    gap = max(0.0, (objective - bound) / abs(objective)) if np.isfinite(bound) else None
+    proven = gap is not None and gap <= mip_gap
+    status = (
+        "optimal"
+        if proven
+        else ("feasible" if restricted.status == "optimal" else restricted.status)
+    )
+    return replace(
+        restricted,
+        status=status,
+        pair_fraction=embed(narrow, restricted, problem),
+        bound=bound if np.isfinite(bound) else None,
+        gap=gap,
+    ), note
+
+
+def solve_network(
+    data: NetworkData,
+    time_limit_seconds: float,
+    mip_gap: float = 1e-4,
+    seed: int = 0,
+    mip_solver: str = "highs",
+) -> NetworkResult:
+    """Solve the location MILP (HiGHS, see ``solve_large``; or CBC through PuLP).
+
+    Without any feasible network, today's network is returned with the solver's status and a
+    diagnosis of why.
+    """
+    started = time.perf_counter()
+    problem = facility_problem(data)
+    if mip_solver == "cbc":
+        solution = solve_facility_cbc(problem, time_limit_seconds, mip_gap, seed)
+        phases = "MILP over every pair (CBC)"
+    else:
+        solution, phases = solve_large(problem, time_limit_seconds, mip_gap, seed)
+    result = _result(problem, data, solution, mip_solver)
+    report = result.report.model_copy(
+        update={
+            "seconds": time.perf_counter() - started,
+            "message": f"{phases}; {result.report.message}",
+        }
+    )
+    return NetworkResult(report, result.is_open, result.depot_of_site, result.costs)
+
+
+def _result(
+    problem: FacilityProblem, data: NetworkData, solution: FacilitySolution, mip_solver: str
+) -> NetworkResult:
+    notes = []
+    if problem.pairs_pruned:
+        notes.append(f"{problem.pairs_pruned} far site-depot pairs left out (bound on the rest)")
+    if not solution.has_solution:
+        reasons = diagnose(problem, data) or [f"solver: {solution.message}"]
+        today = current_network(data)
+        report = LayerResult(
+            layer="network",
+            status=solution.status,
+            method=f"location-milp-{mip_solver}",
+            bound=solution.bound,
+            seconds=solution.build_seconds + solution.solve_seconds,
+            message="; ".join(["no network found, today's shown", *reasons, *notes]),
+        )
+        return NetworkResult(report, today.is_open, today.depot_of_site, today.costs)
+    chosen = solution.pair_fraction > 0.5
+    depot_of_site = np.empty(problem.sites, dtype=np.intp)
+    depot_of_site[problem.pair_site[chosen]] = problem.pair_depot[chosen]
+    report = LayerResult(
+        layer="network",
+        status=solution.status,
+        method=f"location-milp-{mip_solver}",
+        objective=solution.objective,
+        bound=solution.bound,
+        gap=solution.gap,
+        seconds=solution.build_seconds + solution.solve_seconds,
+        message="; ".join(
+            [f"build {solution.build_seconds:.2f} s, solve {solution.solve_seconds:.2f} s", *notes]
+        ),
+    )
+    costs = network_costs(data, solution.is_open, depot_of_site)
+    return NetworkResult(report, solution.is_open, depot_of_site, costs)

@@ -1,0 +1,213 @@
+"""Strategic layer: OR-Library optima, brute-force agreement, diagnoses, change costs, CBC."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from benchmarks.orlib_cap import FOLDER, facility_from_cap, published_optima
+from datasets.orlib_cap import parse_orlib_cap, read_orlib_cap
+from optimizer.network import compile_network, network_costs
+from optimizer.network.data import NetworkData
+from optimizer.network.solver import solve_large, solve_network
+from optimizer.pipeline import solve
+from optimizer.schema import Scenario, SolveOptions
+from optimizer.validate import validate
+
+OPTIMA = published_optima()
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMA))
+def test_orlib_instance_reaches_published_optimum(name: str) -> None:
+    """Split-allocation CFLP: HiGHS proves the published optimum (relative 1e-6)."""
+    problem = facility_from_cap(read_orlib_cap(FOLDER / f"{name}.txt"))
+    solution, _ = solve_large(problem, 60, mip_gap=0.0)
+    assert solution.status == "optimal"
+    assert solution.objective == pytest.approx(OPTIMA[name], rel=1e-6)
+    # the reported objective is what the decision costs
+    assert problem.objective(solution.is_open, solution.pair_fraction) == pytest.approx(
+        solution.objective, rel=1e-9
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2", "expected 'm n'"),
+        ("1 1\n10 5\n3\n", "need 6 numbers, found 5"),
+        ("1 1\ncapacity 5\n3 7\n", "give --capacity"),
+        ("1 1\n10 five\n3 7\n", "fixed cost of warehouse 1: expected a number"),
+    ],
+)
+def test_malformed_orlib_text_is_rejected(text: str, message: str) -> None:
+    """Malformed files raise ValueError naming the problem."""
+    with pytest.raises(ValueError, match=message):
+        parse_orlib_cap(text)
+
+
+def test_capacity_word_takes_the_given_capacity() -> None:
+    """Files with 'capacity' in place of numbers read with --capacity."""
+    instance = parse_orlib_cap("2 1\ncapacity 5\ncapacity 6\n3\n7 8\n", capacity=40)
+    assert instance.capacity.tolist() == [40, 40]
+    assert instance.cost.tolist() == [[7], [8]]
+
+
+def _tiny_scenario(draw: st.DrawFn) -> Scenario:
+    depots = draw(st.integers(1, 6))
+    max_sites = {1: 12, 2: 12, 3: 9, 4: 7, 5: 6, 6: 6}[depots]  # depots**sites ≤ 60,000
+    sites = draw(st.integers(1, max_sites))
+    coordinate = st.floats(-1.0, 1.0)
+    hard = draw(st.booleans())
+    return Scenario.model_validate(
+        {
+            "skills": ["s"],
+            "tiers": [
+                {"id": "gold", "response_minutes": draw(st.sampled_from([60, 120, 600])),
+                 "attainment_target": 0.9, "credit_per_breach": 300,
+                 "credit_cap_per_year": 1000, "hard": hard},
+                {"id": "bronze", "response_minutes": 4320, "attainment_target": 0.8},
+            ],
+            "products": [{"id": "p", "failure_rate_per_unit_year": 1.5, "repair_minutes": 60,
+                          "skill": "s", "preventive_visits_per_unit_year": 0.5}],
+            "sites": [
+                {"id": f"s{i}", "lat": 50 + draw(coordinate), "lon": 8 + draw(coordinate),
+                 "tier": draw(st.sampled_from(["gold", "bronze"])),
+                 "installed_base": {"p": draw(st.integers(1, 5))},
+                 "depot": draw(st.sampled_from([None, "d0"]))}
+                for i in range(sites)
+            ],
+            "depots": [
+                {"id": f"d{j}", "lat": 50 + draw(coordinate), "lon": 8 + draw(coordinate),
+                 "existing": draw(st.booleans()),
+                 "fixed_cost_per_year": draw(st.integers(0, 3000)),
+                 "opening_cost": draw(st.integers(0, 1000)),
+                 "closing_cost": draw(st.integers(0, 1000)),
+                 "capacity_calls_per_year": draw(st.sampled_from([None, 10.0, 20.0]))}
+                for j in range(depots)
+            ],
+            "costs": {"change_cost_per_site": draw(st.sampled_from([0, 50]))},
+            "policy": {"max_open_depots": draw(st.sampled_from([None, 1, 2]))},
+        }
+    )  # fmt: skip
+
+
+tiny_scenarios = st.composite(_tiny_scenario)
+
+
+def brute_force(data: NetworkData) -> float | None:
+    """Cheapest annual total over every open set and every single-sourcing assignment."""
+    sites, depots = data.within_promise.shape
+    best = None
+    for assignment in itertools.product(range(depots), repeat=sites):
+        depot_of_site = np.array(assignment, dtype=np.intp)
+        if np.any(data.hard & ~data.within_promise[np.arange(sites), depot_of_site]):
+            continue
+        load = np.bincount(depot_of_site, weights=data.visits_per_year, minlength=depots)
+        if np.any(load > data.capacity_calls_per_year + 1e-9):
+            continue
+        used = np.zeros(depots, dtype=bool)
+        used[depot_of_site] = True
+        optional = np.flatnonzero(~used)
+        for extra in range(len(optional) + 1):
+            for chosen in itertools.combinations(optional, extra):
+                is_open = used.copy()
+                is_open[list(chosen)] = True
+                if not data.min_open <= is_open.sum() <= data.max_open:
+                    continue
+                total = network_costs(data, is_open, depot_of_site).annual_total
+                best = total if best is None else min(best, total)
+    return best
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=tiny_scenarios())
+def test_milp_equals_brute_force_on_tiny_scenarios(scenario: Scenario) -> None:
+    """The MILP optimum equals enumeration of all open sets and assignments; plans validate."""
+    data = compile_network(scenario)
+    expected = brute_force(data)
+    result = solve_network(data, time_limit_seconds=20, mip_gap=0.0)
+    if expected is None:
+        assert result.report.status == "infeasible"
+        return
+    assert result.report.status == "optimal"
+    assert result.report.objective == pytest.approx(expected, rel=1e-7, abs=1e-6)
+    assert result.costs.annual_total == pytest.approx(expected, rel=1e-7, abs=1e-6)
+
+
+def _scenario(data: dict[str, Any]) -> Scenario:
+    return Scenario.model_validate(data)
+
+
+def test_uncoverable_hard_site_is_diagnosed(scenario_data: dict[str, Any]) -> None:
+    """A hard gold site farther than 240 min from every depot makes the layer infeasible."""
+    scenario_data["tiers"][0]["hard"] = True
+    scenario_data["sites"][0].update(lat=54.0, lon=13.0)  # ~500 km from both depots
+    result = solve_network(compile_network(_scenario(scenario_data)), 10)
+    assert result.report.status == "infeasible"
+    assert "site s1 cannot be reached within its hard tier's promise" in result.report.message
+
+
+def test_capacity_shortfall_is_diagnosed(scenario_data: dict[str, Any]) -> None:
+    """Capacities below the 10 calls/year of demand are named in the diagnosis."""
+    for depot in scenario_data["depots"]:
+        depot["capacity_calls_per_year"] = 4
+    result = solve_network(compile_network(_scenario(scenario_data)), 10)
+    assert result.report.status == "infeasible"
+    assert "exceeds the capacity" in result.report.message
+
+
+def test_change_costs_keep_todays_network(scenario_data: dict[str, Any]) -> None:
+    """Closing d1 saves 15,000/year - 1,269 travel; a 20,000 closing cost keeps it open."""
+    scenario_data["depots"][0]["closing_cost"] = 20_000
+    result = solve_network(compile_network(_scenario(scenario_data)), 10, mip_gap=0.0)
+    assert result.is_open.tolist() == [True, False]
+
+
+def test_cbc_and_highs_agree(scenario_data: dict[str, Any]) -> None:
+    """The selectable CBC path proves the same optimum as HiGHS."""
+    data = compile_network(_scenario(scenario_data))
+    highs = solve_network(data, 10, mip_gap=0.0)
+    cbc = solve_network(data, 10, mip_gap=0.0, mip_solver="cbc")
+    assert cbc.report.status == "optimal"
+    assert cbc.report.objective == pytest.approx(highs.report.objective, rel=1e-9)
+
+
+def test_generated_scenario_network_plan_validates() -> None:
+    """The S scenario's network plan passes the validator, with a proven gap."""
+    from datasets.generator import generate_scenario
+
+    scenario = generate_scenario("S", seed=3)
+    plan = solve(scenario, SolveOptions(layers=["network"], time_limit_seconds=20))
+    assert validate(scenario, plan).ok
+    assert plan.layers[0].status == "optimal"
+    assert plan.layers[0].gap is not None
+    assert plan.layers[0].gap <= 1e-4
+
+
+def test_orlib_solution_document(tmp_path: Path) -> None:
+    """`python -m benchmarks solve --format orlib-cap` writes the documented JSON."""
+    from typer.testing import CliRunner
+
+    from benchmarks.__main__ import app
+
+    out = tmp_path / "cap41.json"
+    result = CliRunner().invoke(
+        app, ["solve", "--format", "orlib-cap", str(FOLDER / "cap41.txt"), "--solution", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    import json
+
+    document = json.loads(out.read_text())
+    assert document["objective"] == pytest.approx(OPTIMA["cap41"], rel=1e-6)
+    assert set(document) >= {"open", "allocation", "objective", "status", "seconds"}
+    served = {}
+    for customer, warehouse, fraction in document["allocation"]:
+        assert warehouse in document["open"]
+        served[customer] = served.get(customer, 0) + fraction
+    assert served == pytest.approx(dict.fromkeys(range(1, 51), 1.0))
