@@ -1,8 +1,8 @@
 """The capacitated facility location core that both the scenario network and OR-Library map to.
 
 Only *candidate pairs* (site, depot) carry an assignment variable: pairs a hard tier forbids are
-left out, and on very large instances only each site's cheapest pairs are kept (the optimality
-claim then holds for that candidate set, and the solve says so).
+left out. A caller may keep only each site's cheapest pairs (``pair_limit``, ``restrict_pairs``);
+``pairs_pruned`` counts what was left out, so a bound is never claimed for pairs not modelled.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from optimizer.network.data import NO_DEPOT, NetworkData
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
-FULL_PAIRS_LIMIT = 400_000
-"""Up to this many site × depot pairs every pair is modelled; beyond, the cheapest per site."""
+PULP_PAIRS_LIMIT = 400_000
+"""Most pairs handed to PuLP (~1 KB of Python objects each); beyond, each site's cheapest."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def candidate_pairs(
     if allowed.sum() <= limit:
         site, depot = np.nonzero(allowed)
         return site.astype(np.intp), depot.astype(np.intp), 0
-    keep = max(2, limit // sites)
+    keep = max(2, int(limit // sites))
     ranked = np.where(allowed, cost, np.inf)
     nearest = np.argpartition(ranked, min(keep, depots - 1), axis=1)[:, :keep]
     mask = np.zeros_like(allowed)
@@ -105,7 +105,7 @@ def candidate_pairs(
 
 
 def facility_problem(
-    data: NetworkData, pair_limit: int = FULL_PAIRS_LIMIT, extra_pair_cost: FloatArray | None = None
+    data: NetworkData, pair_limit: float = np.inf, extra_pair_cost: FloatArray | None = None
 ) -> FacilityProblem:
     """Map the scenario's network data to the facility core (single-sourcing, workload capacity).
 

@@ -14,7 +14,12 @@ import numpy.typing as npt
 
 from optimizer.network.current import current_network
 from optimizer.network.data import NetworkData, network_costs
-from optimizer.network.facility import FacilityProblem, facility_problem, restrict_pairs
+from optimizer.network.facility import (
+    PULP_PAIRS_LIMIT,
+    FacilityProblem,
+    facility_problem,
+    restrict_pairs,
+)
 from optimizer.network.heuristic import heuristic_solution
 from optimizer.network.lagrangian import lagrangian_bound
 from optimizer.network.milp import FacilitySolution, solve_facility
@@ -52,13 +57,15 @@ BOUND_SHARE = 0.15
 def embed(
     narrow: FacilityProblem, solution: FacilitySolution, wide: FacilityProblem
 ) -> npt.NDArray[np.float64]:
-    """Per-pair fractions of a narrower candidate set, over the pairs of a wider one."""
-    width = wide.depots
-    fraction = np.zeros(len(wide.pair_site))
-    position = {int(k): p for p, k in enumerate(wide.pair_site * width + wide.pair_depot)}
-    for p in np.flatnonzero(solution.pair_fraction > 0):
-        key = int(narrow.pair_site[p] * width + narrow.pair_depot[p])
-        fraction[position[key]] = solution.pair_fraction[p]
+    """Per-pair fractions of a narrower candidate set, over the pairs of a wider one.
+
+    Both pair lists are sorted by site then depot, so their keys ``site × depots + depot`` are
+    sorted and a binary search places each narrow pair.
+    """
+    wide_keys = wide.pair_site * wide.depots + wide.pair_depot
+    narrow_keys = narrow.pair_site * wide.depots + narrow.pair_depot
+    fraction = np.zeros(len(wide_keys))
+    fraction[np.searchsorted(wide_keys, narrow_keys)] = solution.pair_fraction
     return fraction
 
 
@@ -82,17 +89,27 @@ def solve_large(
             problem, time_limit_seconds, mip_gap, seed, heuristic_solution(problem)
         )
         return solution, "MILP over every pair"
-    narrow = restrict_pairs(problem, NARROW_PAIRS_PER_SITE)
-    milp_seconds = (1 - BOUND_SHARE) * time_limit_seconds
-    restricted = solve_facility(narrow, milp_seconds, mip_gap, seed, heuristic_solution(narrow))
+    per_site = NARROW_PAIRS_PER_SITE
+    while True:
+        narrow = restrict_pairs(problem, per_site)
+        milp_seconds = (1 - BOUND_SHARE) * time_limit_seconds - (time.perf_counter() - started)
+        restricted = solve_facility(
+            narrow, max(milp_seconds, 0.5), mip_gap, seed, heuristic_solution(narrow)
+        )
+        whole = per_site >= problem.depots
+        if restricted.has_solution or whole or restricted.status != "infeasible":
+            break
+        per_site *= 2  # too narrow for the capacities: only the whole model may say infeasible
     note = (
-        f"MILP over each site's {NARROW_PAIRS_PER_SITE} cheapest depots ({restricted.status}), "
-        "Lagrangian bound over every pair"
+        f"MILP over each site's {min(per_site, problem.depots)} cheapest depots "
+        f"({restricted.status}), Lagrangian bound over every pair"
     )
     if not restricted.has_solution:
         return restricted, note
     remaining = time_limit_seconds - (time.perf_counter() - started)
     bound = lagrangian_bound(problem, restricted.objective, max(remaining, 0.5))
+    if whole and restricted.bound is not None:
+        bound = max(bound, restricted.bound)  # the MILP saw every pair: its bound holds too
     objective = float(restricted.objective)
     gap = max(0.0, (objective - bound) / abs(objective)) if np.isfinite(bound) else None
     proven = gap is not None and gap <= mip_gap
@@ -123,11 +140,12 @@ def solve_network(
     diagnosis of why.
     """
     started = time.perf_counter()
-    problem = facility_problem(data)
     if mip_solver == "cbc":
+        problem = facility_problem(data, pair_limit=PULP_PAIRS_LIMIT)
         solution = solve_facility_cbc(problem, time_limit_seconds, mip_gap, seed)
         phases = "MILP over every pair (CBC)"
     else:
+        problem = facility_problem(data)
         solution, phases = solve_large(problem, time_limit_seconds, mip_gap, seed)
     result = _result(problem, data, solution, mip_solver)
     report = result.report.model_copy(

@@ -211,3 +211,27 @@ def test_orlib_solution_document(tmp_path: Path) -> None:
         assert warehouse in document["open"]
         served[customer] = served.get(customer, 0) + fraction
     assert served == pytest.approx(dict.fromkeys(range(1, 51), 1.0))
+
+
+@pytest.mark.parametrize("name", ["cap41", "cap84", "cap124", "cap131"])
+def test_large_model_path_keeps_a_valid_bound(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Restricted MILP + Lagrangian bound (forced on a small file): bound ≤ optimum ≤ incumbent."""
+    import optimizer.network.solver as network_solver
+
+    monkeypatch.setattr(network_solver, "RESTRICT_ABOVE_PAIRS", 0)
+    monkeypatch.setattr(network_solver, "NARROW_PAIRS_PER_SITE", 4)
+    problem = facility_from_cap(read_orlib_cap(FOLDER / f"{name}.txt"))
+    solution, method = solve_large(problem, 30, mip_gap=0.0)
+    assert "Lagrangian bound over every pair" in method
+    optimum = OPTIMA[name]
+    assert solution.bound is not None
+    assert solution.bound <= optimum * (1 + 1e-9)
+    assert solution.objective is not None
+    assert solution.objective >= optimum * (1 - 1e-9)
+    assert solution.gap == pytest.approx((solution.objective - solution.bound) / solution.objective)
+    # the embedded solution serves every customer exactly once and costs what is reported
+    served = np.bincount(problem.pair_site, weights=solution.pair_fraction, minlength=problem.sites)
+    assert served == pytest.approx(np.ones(problem.sites))
+    assert problem.objective(solution.is_open, solution.pair_fraction) == pytest.approx(
+        solution.objective, rel=1e-9
+    )
