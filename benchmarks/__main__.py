@@ -7,6 +7,7 @@ protocol (instances, limits, seeds, baselines, published values).
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -89,6 +90,7 @@ def run(
 ) -> None:
     """Run a suite and its baseline side by side; print a table and write JSON."""
     load_all()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     run_suite = _choice(suite, SUITES, "suite")
     request = SuiteRequest(
         DEFAULT_TIME_LIMIT if time_limit is None else time_limit,

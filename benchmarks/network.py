@@ -7,6 +7,7 @@ would not fit XL's 3 million pairs. Same wall-clock limit, one after the other i
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -16,6 +17,8 @@ from optimizer.network import compile_network
 from optimizer.network.facility import PULP_PAIRS_LIMIT, facility_problem, restrict_pairs
 from optimizer.network.pulp_model import solve_facility_cbc
 from optimizer.network.solver import solve_large
+
+logger = logging.getLogger("benchmarks")
 
 TIME_LIMITS = {"S": 30.0, "M": 30.0, "L": 120.0, "XL": 300.0}
 """Wall-clock seconds per size, from the issue's acceptance figures."""
@@ -62,4 +65,5 @@ def run_network(request: SuiteRequest) -> dict[str, Any]:
                 "method": method,
             }
         )
+        logger.info("network %s: %s", size, rows[-1])
     return {"suite": "network", "mip_gap": MIP_GAP, "rows": rows}

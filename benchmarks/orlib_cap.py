@@ -7,6 +7,7 @@ facility core is solved with continuous assignment fractions.
 from __future__ import annotations
 
 import csv
+import logging
 import time
 from typing import Any
 
@@ -18,6 +19,8 @@ from optimizer.network.facility import FacilityProblem
 from optimizer.network.milp import FacilitySolution
 from optimizer.network.pulp_model import solve_facility_cbc
 from optimizer.network.solver import solve_large
+
+logger = logging.getLogger("benchmarks")
 
 FOLDER = SHARED_INSTANCES / "orlib-cap"
 PROVE_OPTIMAL_GAP = 0.0
@@ -120,6 +123,7 @@ def run_orlib_cap(request: SuiteRequest) -> dict[str, Any]:
                 "ratio": base_seconds / ours_seconds,
             }
         )
+        logger.info("orlib-cap %s: %s", name, rows[-1])
     at_optimum = sum(r["gap"] is not None and abs(r["gap"]) <= 1e-6 for r in rows)
     base_optimum = sum(
         r["baseline_gap"] is not None and abs(r["baseline_gap"]) <= 1e-6 for r in rows

@@ -15,7 +15,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-from optimizer.console import cost_table, coverage_table, layer_table
+from optimizer.console import cost_table, coverage_table, layer_messages, layer_table
 from optimizer.schema import ALL_LAYERS, Layer, Plan, Scenario, field_errors
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -108,8 +108,10 @@ def solve(
 
         plan = run(scenario, options, progress=show)
     console.print(layer_table(plan.layers))
+    for line in layer_messages(plan.layers):
+        console.print(line, soft_wrap=True, highlight=False)
     console.print(cost_table(plan.costs, scenario.costs.currency))
-    console.print(coverage_table(plan.kpis))
+    console.print(coverage_table(plan.kpis, routed=bool(plan.routes or plan.unserved)))
     console.print(f"status: [b]{plan.status}[/b], unserved requests: {len(plan.unserved)}")
     if output is not None:
         _write(plan.model_dump_json(indent=2) + "\n", output)
@@ -136,7 +138,7 @@ def validate(
     scenario = _load(Scenario, scenario_path)
     plan = _load(Plan, plan_path)
     report = check(scenario, plan)
-    console.print(coverage_table(report.kpis))
+    console.print(coverage_table(report.kpis, routed=bool(plan.routes or plan.unserved)))
     console.print(cost_table(report.costs, scenario.costs.currency))
     if report.ok:
         console.print("[green]valid[/green]: no violation")
@@ -182,6 +184,30 @@ def export_tables(
 
     write_plan(_load(Plan, plan_path), output)
     errors.print(f"wrote {output}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int | None, typer.Option(help="Solver processes (default 2).")] = None,
+    db: Annotated[str | None, typer.Option(help="Job store URL (default SQLite file).")] = None,
+) -> None:
+    """Serve the HTTP API (solve jobs, validation, schemas; docs at /docs)."""
+    from api.cli import run_server
+
+    run_server(host=host, port=port, workers=workers, db=db)
+
+
+def _add_simulation_commands() -> None:
+    """``simulate`` and ``report`` live in optimizer/simulate/cli.py (plotly loads on use)."""
+    from optimizer.simulate.cli import report_command, simulate_command
+
+    app.command("simulate")(simulate_command)
+    app.command("report")(report_command)
+
+
+_add_simulation_commands()
 
 
 def main() -> None:

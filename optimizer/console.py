@@ -29,8 +29,11 @@ def _share(part: int, whole: int) -> str:
     return f"{part}/{whole} ({part / whole:.0%})" if whole else "–"
 
 
-def coverage_table(kpis: list[TierKpi]) -> Table:
-    """SLA coverage per tier: sites within the promise, parts on hand, requests on time."""
+def coverage_table(kpis: list[TierKpi], routed: bool = True) -> Table:
+    """SLA coverage per tier: sites within the promise, parts on hand, requests on time.
+
+    ``routed`` is False when no routing was decided: requests on time then show as "–".
+    """
     table = Table(title="SLA coverage per tier")
     for column in ("tier", "target", "sites within promise", "parts on hand", "requests on time"):
         table.add_column(column, justify="left" if column == "tier" else "right")
@@ -41,7 +44,7 @@ def coverage_table(kpis: list[TierKpi]) -> Table:
             f"{kpi.attainment_target:.0%}",
             _share(kpi.sites_within_promise, kpi.sites),
             "–" if parts is None else f"{parts:.1%}",
-            _share(kpi.requests_on_time, kpi.requests),
+            _share(kpi.requests_on_time, kpi.requests) if routed else "–",
         )
     return table
 
@@ -49,7 +52,7 @@ def coverage_table(kpis: list[TierKpi]) -> Table:
 def layer_table(layers: list[LayerResult]) -> Table:
     """Each layer's solver report: status, method, objective, bound, gap, seconds."""
     table = Table(title="Layers")
-    for column in ("layer", "status", "method", "objective", "gap", "seconds", "message"):
+    for column in ("layer", "status", "method", "objective", "bound", "gap", "seconds"):
         table.add_column(column)
     for r in layers:
         table.add_row(
@@ -57,8 +60,13 @@ def layer_table(layers: list[LayerResult]) -> Table:
             r.status,
             r.method,
             "–" if r.objective is None else _money(r.objective),
+            "–" if r.bound is None else _money(r.bound),
             "–" if r.gap is None else f"{r.gap:.3%}",
             f"{r.seconds:.2f}",
-            r.message[:80],
         )
     return table
+
+
+def layer_messages(layers: list[LayerResult]) -> list[str]:
+    """Each layer's full message, one line each (too long for a table cell)."""
+    return [f"{r.layer}: {r.message}" for r in layers if r.message]

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from optimizer.coupling import solve_network_and_stock
 from optimizer.inventory import POOLED, InventoryResult, compile_stock, solve_inventory
 from optimizer.network import compile_network, current_network
 from optimizer.network.solver import solve_network
-from optimizer.routing import compile_routing, greedy_dispatch
+from optimizer.routing import compile_routing, solve_routing
 from optimizer.schema import (
     CostBreakdown,
     LayerResult,
@@ -92,8 +93,13 @@ def solve(
     scenario: Scenario,
     options: SolveOptions | None = None,
     progress: ProgressCallback | None = None,
+    previous: Plan | None = None,
 ) -> Plan:
-    """Solve the layers named in ``options.layers`` (default: the scenario's options)."""
+    """Solve the layers named in ``options.layers`` (default: the scenario's options).
+
+    ``previous`` (e.g. last night's plan) warm-starts the routing layer, which then never
+    returns routes costlier than that plan's and reports how many assignments moved.
+    """
     options = options or scenario.options
     notify = progress or _ignore
     started = time.perf_counter()
@@ -115,7 +121,19 @@ def solve(
     travel = Travel(scenario)
     report("network", "started")
     network_data = compile_network(scenario, travel)
-    if "network" in options.layers:
+    inventory: InventoryResult | None = None
+    if {"network", "inventory"} <= set(options.layers):
+        network_seconds = budget.for_layer("network")
+        coupled = solve_network_and_stock(
+            scenario,
+            network_data,
+            options,
+            network_seconds,
+            network_seconds * LAYER_SHARE["inventory"] / LAYER_SHARE["network"],
+        )
+        network, inventory = coupled.network, coupled.inventory
+        network_report = network.report
+    elif "network" in options.layers:
         network = solve_network(
             network_data,
             budget.for_layer("network"),
@@ -134,16 +152,15 @@ def solve(
     assignments = network.assignments(network_data)
     layers = [network_report]
     costs = [network.costs]
-    stock: list[StockLevel] = []
-    inventory: InventoryResult | None = None
     if "inventory" in options.layers:
         report("inventory", "started")
-        stock_data = compile_stock(scenario, {a.site: a.depot for a in assignments})
-        inventory = solve_inventory(scenario, stock_data, budget.for_layer("inventory"))
-        stock = inventory.stock
+        if inventory is None:
+            stock_data = compile_stock(scenario, {a.site: a.depot for a in assignments})
+            inventory = solve_inventory(scenario, stock_data, budget.for_layer("inventory"))
         layers.append(inventory.report)
         costs.append(inventory.costs)
         report("inventory", "finished", inventory.report)
+    stock: list[StockLevel] = inventory.stock if inventory else []
     routes: list[Route] = []
     unserved: list[Unserved] = []
     if "routing" in options.layers:
@@ -155,7 +172,9 @@ def solve(
             stock=pooled if stock else None,
             travel=travel,
         )
-        routing = greedy_dispatch(scenario, routing_data)
+        routing = solve_routing(
+            scenario, routing_data, budget.for_layer("routing"), options.seed, previous
+        )
         routes, unserved = routing.routes, routing.unserved
         layers.append(_strict_check(routing.report, unserved, options))
         costs.append(routing.costs)
@@ -175,7 +194,30 @@ def solve(
         stock_frontier=inventory.frontier if inventory else [],
         loaners=inventory.loaners if inventory else [],
     )
-    return _checked(scenario, plan)
+    plan = _checked(scenario, plan)
+    if options.simulate_replications > 0:
+        plan = _simulated(scenario, plan, options, report)
+    return plan
+
+
+def _simulated(
+    scenario: Scenario,
+    plan: Plan,
+    options: SolveOptions,
+    report: Callable[[str, Literal["started", "finished"]], None],
+) -> Plan:
+    """Attach simulated attainment (optimizer.simulate) to the plan's KPIs."""
+    from optimizer.simulate import SimulationSettings, simulate, with_simulation
+
+    report("simulate", "started")
+    settings = SimulationSettings(
+        years=options.simulate_years,
+        replications=options.simulate_replications,
+        seed=options.seed,
+    )
+    plan = with_simulation(plan, simulate(scenario, plan, settings))
+    report("simulate", "finished")
+    return plan
 
 
 def _strict_check(

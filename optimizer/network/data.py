@@ -53,6 +53,8 @@ class NetworkData:
     change_cost_per_site: float
     min_open: int
     max_open: int
+    pooled_part_demand_per_year: FloatArray
+    """Part units/year each site adds to its depot's pooled stock (0 for exclusive sites)."""
 
     @property
     def assignment_cost_per_year(self) -> FloatArray:
@@ -102,6 +104,11 @@ def compile_network(scenario: Scenario, travel: Travel | None = None) -> Network
         change_cost_per_site=scenario.costs.change_cost_per_site,
         min_open=scenario.policy.min_open_depots or 0,
         max_open=scenario.policy.max_open_depots or len(depot_ids),
+        pooled_part_demand_per_year=np.where(
+            [s.customer_exclusive for s in scenario.sites],
+            0.0,
+            np.asarray(rates.part_demand_per_year.sum(axis=1)).ravel(),
+        ),
     )
 
 

@@ -42,6 +42,36 @@ class FacilityProblem:
     max_open: int
     pairs_pruned: int = 0
     """Candidate pairs left out for size (not for hard tiers)."""
+    pooled_demand: FloatArray | None = None
+    """What each site adds to its depot's pooled stock demand (part units/year), shape (sites,)."""
+    stock_curve: tuple[FloatArray, FloatArray] | None = None
+    """(slopes, intercepts) of a concave stock cost per open depot: min over pieces of
+    ``intercept + slope × pooled demand``, currency/year. None = no stock cost in the model."""
+
+    @property
+    def pieces(self) -> int:
+        """Number of pieces of the stock cost curve (0 without one)."""
+        return 0 if self.stock_curve is None else len(self.stock_curve[0])
+
+    def pooled_load(self, pair_fraction: FloatArray) -> FloatArray:
+        """Pooled part demand each depot receives, units/year, shape (depots,)."""
+        weight = self.pooled_demand if self.pooled_demand is not None else np.zeros(self.sites)
+        return np.bincount(
+            self.pair_depot, weights=pair_fraction * weight[self.pair_site], minlength=self.depots
+        )
+
+    def piece_costs(self, pair_fraction: FloatArray) -> FloatArray:
+        """Stock cost of each depot's pooled load on each curve piece, shape (pieces, depots)."""
+        if self.stock_curve is None:
+            return np.zeros((0, self.depots))
+        slopes, intercepts = self.stock_curve
+        return intercepts[:, None] + slopes[:, None] * self.pooled_load(pair_fraction)[None, :]
+
+    def stock_cost(self, is_open: npt.NDArray[np.bool_], pair_fraction: FloatArray) -> float:
+        """Curve cost of the pooled demand each open depot receives, currency/year."""
+        if not self.pieces:
+            return 0.0
+        return float(np.min(self.piece_costs(pair_fraction), axis=0)[is_open].sum())
 
     @property
     def sites(self) -> int:
@@ -70,7 +100,10 @@ class FacilityProblem:
 
     def objective(self, is_open: npt.NDArray[np.bool_], pair_fraction: FloatArray) -> float:
         """Objective value of a solution given as open mask and per-pair fractions."""
-        return float(self.open_cost[is_open].sum() + self.offset + pair_fraction @ self.pair_cost)
+        fixed = self.open_cost[is_open].sum() + self.offset
+        return float(
+            fixed + pair_fraction @ self.pair_cost + self.stock_cost(is_open, pair_fraction)
+        )
 
 
 def restrict_pairs(problem: FacilityProblem, per_site: int) -> FacilityProblem:
@@ -105,16 +138,16 @@ def candidate_pairs(
 
 
 def facility_problem(
-    data: NetworkData, pair_limit: float = np.inf, extra_pair_cost: FloatArray | None = None
+    data: NetworkData,
+    pair_limit: float = np.inf,
+    stock_curve: tuple[FloatArray, FloatArray] | None = None,
 ) -> FacilityProblem:
     """Map the scenario's network data to the facility core (single-sourcing, workload capacity).
 
-    ``extra_pair_cost`` (sites × depots) adds costs such as the linear part of the inventory
-    curve. Moving a site away from today's depot costs ``change_cost_per_site``.
+    ``stock_curve`` prices each open depot's pooled part demand (see ``FacilityProblem``).
+    Moving a site away from today's depot costs ``change_cost_per_site``.
     """
     cost = data.assignment_cost_per_year.copy()
-    if extra_pair_cost is not None:
-        cost += extra_pair_cost
     moved = (data.current_depot[:, None] != NO_DEPOT) & (
         data.current_depot[:, None] != np.arange(len(data.depot_ids))[None, :]
     )
@@ -135,4 +168,6 @@ def facility_problem(
         min_open=data.min_open,
         max_open=data.max_open,
         pairs_pruned=pruned,
+        pooled_demand=data.pooled_part_demand_per_year,
+        stock_curve=stock_curve,
     )

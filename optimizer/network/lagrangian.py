@@ -7,6 +7,10 @@ Depots are then opened where that pays, within the depot-count bounds. Every val
 ``L(u) = Σ u + Σ chosen subproblems + offset`` is a lower bound (weak duality); subgradient
 steps (Held–Karp, Polyak step length) raise it towards the LP bound of the strong formulation.
 That bound holds for *all* pairs even when the MILP only sees each site's cheapest ones.
+
+With a concave stock-cost curve (pieces s: ``intercept_s + slope_s × pooled load``) a depot's
+subproblem is the cheapest over its pieces of ``intercept_s`` plus the knapsack with reduced
+costs ``c_ij + slope_s·w_i − u_i``.
 """
 
 from __future__ import annotations
@@ -47,6 +51,25 @@ def _depot_values(
     return values, x
 
 
+def _curve_values(problem: FacilityProblem, reduced: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Per depot, the best knapsack value over the stock-curve pieces (or without a curve)."""
+    if problem.stock_curve is None or problem.pooled_demand is None:
+        return _depot_values(reduced, problem.demand, problem.capacity)
+    slopes, intercepts = problem.stock_curve
+    weight = problem.pooled_demand[:, None]
+    best_values, best_x = _depot_values(
+        reduced + slopes[0] * weight, problem.demand, problem.capacity
+    )
+    best_values = best_values + intercepts[0]
+    for slope, intercept in zip(slopes[1:], intercepts[1:], strict=True):
+        values, x = _depot_values(reduced + slope * weight, problem.demand, problem.capacity)
+        values = values + intercept
+        better = values < best_values
+        best_values = np.where(better, values, best_values)
+        best_x[:, better] = x[:, better]
+    return best_values, best_x
+
+
 def _choose_depots(value: FloatArray, min_open: int, max_open: int) -> npt.NDArray[np.bool_]:
     """Open the depots whose subproblem value is negative, within the count bounds."""
     order = np.argsort(value)
@@ -70,7 +93,7 @@ def lagrangian_bound(
     for _ in range(max_iterations):
         if time.perf_counter() - started > seconds:
             break
-        values, x = _depot_values(cost - u[:, None], problem.demand, problem.capacity)
+        values, x = _curve_values(problem, cost - u[:, None])
         chosen = _choose_depots(problem.open_cost + values, problem.min_open, problem.max_open)
         bound = u.sum() + (problem.open_cost + values)[chosen].sum() + problem.offset
         if bound > best + (1e-9 * abs(best) if np.isfinite(best) else 0.0):

@@ -1,8 +1,12 @@
 """The facility location MILP, built as sparse blocks and passed to HiGHS in one call.
 
 Columns: ``open[j]`` (binary) for every depot, then ``assign[p]`` for every candidate pair p =
-(site, depot) — binary under single-sourcing, in [0, 1] when a site may be split. One function
-per constraint family; the family names are the row-name prefixes diagnostics refer to.
+(site, depot) — binary under single-sourcing, in [0, 1] when a site may be split — then, when
+the problem prices stock with a concave curve of S pieces, ``piece_open[j, s]`` (binary: depot j
+is priced on piece s) and ``piece_load[j, s]`` (its pooled demand on that piece). Since the curve
+is the minimum of its pieces, the solver picks the cheapest piece by itself; no breakpoint ranges
+are needed. One function per constraint family; the family names are the row-name prefixes
+diagnostics refer to.
 
 Status, objective, bound and gap are read from HiGHS itself (``getModelStatus``, ``getInfo``):
 a modelling layer's mapping once reported "Optimal" for a solve stopped at its time limit.
@@ -28,6 +32,39 @@ ASSIGN_ONCE = "assign_once"
 LINK_OPEN = "link_open"
 CAPACITY = "capacity"
 DEPOT_COUNT = "depot_count"
+PIECE_CHOICE = "stock_piece_choice"
+PIECE_LOAD = "stock_piece_load"
+POOLED_LOAD = "stock_pooled_load"
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Where each variable family starts in the column vector."""
+
+    depots: int
+    pairs: int
+    pieces: int
+
+    @property
+    def assign(self) -> int:
+        return self.depots
+
+    @property
+    def piece_open(self) -> int:
+        return self.depots + self.pairs
+
+    @property
+    def piece_load(self) -> int:
+        return self.piece_open + self.depots * self.pieces
+
+    @property
+    def width(self) -> int:
+        return self.piece_load + self.depots * self.pieces
+
+
+def columns(problem: FacilityProblem) -> Columns:
+    """Column layout of a problem's model."""
+    return Columns(problem.depots, len(problem.pair_site), problem.pieces)
 
 
 @dataclass(frozen=True)
@@ -64,7 +101,7 @@ def assign_once_rows(problem: FacilityProblem) -> RowBlock:
     pairs = len(problem.pair_site)
     matrix = sp.coo_array(
         (np.ones(pairs), (problem.pair_site, problem.depots + np.arange(pairs))),
-        shape=(problem.sites, problem.depots + pairs),
+        shape=(problem.sites, columns(problem).width),
     )
     ones = np.ones(problem.sites)
     return RowBlock(ASSIGN_ONCE, matrix, ones, ones)
@@ -76,7 +113,7 @@ def link_open_rows(problem: FacilityProblem) -> RowBlock:
     rows = np.concatenate([np.arange(pairs), np.arange(pairs)])
     cols = np.concatenate([problem.depots + np.arange(pairs), problem.pair_depot])
     values = np.concatenate([np.ones(pairs), -np.ones(pairs)])
-    matrix = sp.coo_array((values, (rows, cols)), shape=(pairs, problem.depots + pairs))
+    matrix = sp.coo_array((values, (rows, cols)), shape=(pairs, columns(problem).width))
     return RowBlock(LINK_OPEN, matrix, np.full(pairs, -np.inf), np.zeros(pairs))
 
 
@@ -85,18 +122,17 @@ def capacity_rows(problem: FacilityProblem) -> RowBlock:
     limited = np.flatnonzero(np.isfinite(problem.capacity))
     row_of_depot = np.full(problem.depots, -1)
     row_of_depot[limited] = np.arange(len(limited))
-    pairs = len(problem.pair_site)
     use = row_of_depot[problem.pair_depot] >= 0
     rows = np.concatenate([row_of_depot[problem.pair_depot[use]], np.arange(len(limited))])
     cols = np.concatenate([problem.depots + np.flatnonzero(use), limited])
     values = np.concatenate([problem.demand[problem.pair_site[use]], -problem.capacity[limited]])
-    matrix = sp.coo_array((values, (rows, cols)), shape=(len(limited), problem.depots + pairs))
+    matrix = sp.coo_array((values, (rows, cols)), shape=(len(limited), columns(problem).width))
     return RowBlock(CAPACITY, matrix, np.full(len(limited), -np.inf), np.zeros(len(limited)))
 
 
 def depot_count_rows(problem: FacilityProblem) -> RowBlock:
     """min_open ≤ Σ_j open[j] ≤ max_open (omitted when it cannot bind)."""
-    width = problem.depots + len(problem.pair_site)
+    width = columns(problem).width
     if problem.min_open <= 0 and problem.max_open >= problem.depots:
         return RowBlock(DEPOT_COUNT, sp.coo_array((0, width)), np.empty(0), np.empty(0))
     matrix = sp.coo_array(
@@ -111,6 +147,44 @@ def depot_count_rows(problem: FacilityProblem) -> RowBlock:
     )
 
 
+def piece_choice_rows(problem: FacilityProblem) -> RowBlock:
+    """Σ_s piece_open[j, s] = open[j]: an open depot is priced on exactly one piece."""
+    layout, m, pieces = columns(problem), problem.depots, problem.pieces
+    depot = np.repeat(np.arange(m), pieces)
+    rows = np.concatenate([depot, np.arange(m)])
+    cols = np.concatenate([layout.piece_open + np.arange(m * pieces), np.arange(m)])
+    values = np.concatenate([np.ones(m * pieces), -np.ones(m)])
+    matrix = sp.coo_array((values, (rows, cols)), shape=(m, layout.width))
+    return RowBlock(PIECE_CHOICE, matrix, np.zeros(m), np.zeros(m))
+
+
+def piece_load_rows(problem: FacilityProblem) -> RowBlock:
+    """piece_load[j, s] ≤ total pooled demand × piece_open[j, s]: load only on the chosen piece."""
+    layout, count = columns(problem), problem.depots * problem.pieces
+    total = float(problem.pooled_demand.sum()) if problem.pooled_demand is not None else 0.0
+    rows = np.concatenate([np.arange(count), np.arange(count)])
+    cols = np.concatenate(
+        [layout.piece_load + np.arange(count), layout.piece_open + np.arange(count)]
+    )
+    values = np.concatenate([np.ones(count), np.full(count, -total)])
+    matrix = sp.coo_array((values, (rows, cols)), shape=(count, layout.width))
+    return RowBlock(PIECE_LOAD, matrix, np.full(count, -np.inf), np.zeros(count))
+
+
+def pooled_load_rows(problem: FacilityProblem) -> RowBlock:
+    """Σ_s piece_load[j, s] = Σ_i pooled_demand[i]·assign[i, j]: the load the curve prices."""
+    layout, m, pieces = columns(problem), problem.depots, problem.pieces
+    pairs = len(problem.pair_site)
+    assert problem.pooled_demand is not None
+    rows = np.concatenate([np.repeat(np.arange(m), pieces), problem.pair_depot])
+    cols = np.concatenate(
+        [layout.piece_load + np.arange(m * pieces), layout.assign + np.arange(pairs)]
+    )
+    values = np.concatenate([np.ones(m * pieces), -problem.pooled_demand[problem.pair_site]])
+    matrix = sp.coo_array((values, (rows, cols)), shape=(m, layout.width))
+    return RowBlock(POOLED_LOAD, matrix, np.zeros(m), np.zeros(m))
+
+
 def build_model(problem: FacilityProblem) -> highspy.Highs:
     """Assemble every family into one column-wise HiGHS model."""
     blocks = [
@@ -119,14 +193,19 @@ def build_model(problem: FacilityProblem) -> highspy.Highs:
         capacity_rows(problem),
         depot_count_rows(problem),
     ]
+    if problem.pieces:
+        blocks += [piece_choice_rows(problem), piece_load_rows(problem), pooled_load_rows(problem)]
     matrix = sp.csc_array(sp.vstack([b.matrix for b in blocks], format="csc"))
-    width = matrix.shape[1]
+    layout = columns(problem)
+    width = layout.width
     lp = highspy.HighsLp()
     lp.num_col_ = width
     lp.num_row_ = matrix.shape[0]
-    lp.col_cost_ = np.concatenate([problem.open_cost, problem.pair_cost])
+    lp.col_cost_ = np.concatenate([problem.open_cost, problem.pair_cost, *_piece_costs(problem)])
     lp.col_lower_ = np.zeros(width)
-    lp.col_upper_ = np.ones(width)
+    lp.col_upper_ = np.concatenate(
+        [np.ones(layout.piece_load), np.full(width - layout.piece_load, np.inf)]
+    )
     lp.row_lower_ = np.concatenate([b.lower for b in blocks])
     lp.row_upper_ = np.concatenate([b.upper for b in blocks])
     lp.offset_ = problem.offset
@@ -137,11 +216,38 @@ def build_model(problem: FacilityProblem) -> highspy.Highs:
     integer = highspy.HighsVarType.kInteger
     continuous = highspy.HighsVarType.kContinuous
     pair_type = integer if problem.single_source else continuous
-    lp.integrality_ = [integer] * problem.depots + [pair_type] * len(problem.pair_site)
+    pieces = problem.depots * problem.pieces
+    lp.integrality_ = (
+        [integer] * problem.depots
+        + [pair_type] * len(problem.pair_site)
+        + [integer] * pieces
+        + [continuous] * pieces
+    )
     model = highspy.Highs()
     model.silent()
     model.passModel(lp)
     return model
+
+
+def _piece_costs(problem: FacilityProblem) -> list[npt.NDArray[np.float64]]:
+    """Objective coefficients of piece_open (intercepts) and piece_load (slopes)."""
+    if problem.stock_curve is None:
+        return []
+    slopes, intercepts = problem.stock_curve
+    return [np.tile(intercepts, problem.depots), np.tile(slopes, problem.depots)]
+
+
+def piece_values(
+    problem: FacilityProblem, is_open: npt.NDArray[np.bool_], pair_fraction: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """piece_open and piece_load columns matching a solution: each open depot on its best piece."""
+    if not problem.pieces:
+        return np.zeros(0)
+    best = np.argmin(problem.piece_costs(pair_fraction), axis=0)
+    chosen = np.zeros((problem.depots, problem.pieces))
+    chosen[np.arange(problem.depots), best] = is_open
+    load = problem.pooled_load(pair_fraction)
+    return np.concatenate([chosen.ravel(), (chosen * load[:, None]).ravel()])
 
 
 _STATUS = {
@@ -168,7 +274,10 @@ def solve_facility(
     model.setOptionValue("random_seed", seed)
     if warm_start is not None:
         solution = highspy.HighsSolution()
-        solution.col_value = np.concatenate([warm_start[0].astype(float), warm_start[1]]).tolist()
+        is_open, fraction = warm_start
+        solution.col_value = np.concatenate(
+            [is_open.astype(float), fraction, piece_values(problem, is_open, fraction)]
+        ).tolist()
         solution.value_valid = True
         model.setSolution(solution)
     model.run()
@@ -196,8 +305,9 @@ def _read_solution(
             message=model.modelStatusToString(model.getModelStatus()),
         )
     values = np.asarray(model.getSolution().col_value)
+    layout = columns(problem)
     is_open = values[: problem.depots] > 0.5
-    fraction = np.clip(values[problem.depots :], 0.0, 1.0)
+    fraction = np.clip(values[layout.assign : layout.piece_open], 0.0, 1.0)
     if problem.single_source:
         fraction = np.round(fraction)
     return FacilitySolution(

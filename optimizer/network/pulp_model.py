@@ -14,7 +14,16 @@ import numpy as np
 import pulp
 
 from optimizer.network.facility import FacilityProblem
-from optimizer.network.milp import ASSIGN_ONCE, CAPACITY, DEPOT_COUNT, LINK_OPEN, FacilitySolution
+from optimizer.network.milp import (
+    ASSIGN_ONCE,
+    CAPACITY,
+    DEPOT_COUNT,
+    LINK_OPEN,
+    PIECE_CHOICE,
+    PIECE_LOAD,
+    POOLED_LOAD,
+    FacilitySolution,
+)
 
 
 def build_pulp(
@@ -28,11 +37,6 @@ def build_pulp(
         pulp.LpVariable(f"assign_{p}", lowBound=0, upBound=1, cat=category)
         for p in range(len(problem.pair_site))
     ]
-    model += (
-        pulp.lpSum(c * y for c, y in zip(problem.open_cost, opened, strict=True))
-        + pulp.lpSum(c * x for c, x in zip(problem.pair_cost, assign, strict=True))
-        + problem.offset
-    )
     by_site: list[list[int]] = [[] for _ in range(problem.sites)]
     by_depot: list[list[int]] = [[] for _ in range(problem.depots)]
     for p, (i, j) in enumerate(zip(problem.pair_site, problem.pair_depot, strict=True)):
@@ -49,7 +53,39 @@ def build_pulp(
     if problem.min_open > 0 or problem.max_open < problem.depots:
         model += pulp.lpSum(opened) >= problem.min_open, f"{DEPOT_COUNT}_min"
         model += pulp.lpSum(opened) <= problem.max_open, f"{DEPOT_COUNT}_max"
+    model += (
+        pulp.lpSum(c * y for c, y in zip(problem.open_cost, opened, strict=True))
+        + pulp.lpSum(c * x for c, x in zip(problem.pair_cost, assign, strict=True))
+        + add_stock_curve(model, problem, opened, assign, by_depot)
+        + problem.offset
+    )
     return model, opened, assign
+
+
+def add_stock_curve(
+    model: pulp.LpProblem,
+    problem: FacilityProblem,
+    opened: list[pulp.LpVariable],
+    assign: list[pulp.LpVariable],
+    by_depot: list[list[int]],
+) -> pulp.LpAffineExpression:
+    """Piece choice, piece load and pooled load rows of the concave stock curve; its cost."""
+    if problem.stock_curve is None or problem.pooled_demand is None:
+        return pulp.LpAffineExpression()
+    slopes, intercepts = problem.stock_curve
+    weight, total = problem.pooled_demand, float(problem.pooled_demand.sum())
+    cost = []
+    for j, pairs in enumerate(by_depot):
+        pieces = range(len(slopes))
+        piece_open = [pulp.LpVariable(f"piece_open_{j}_{s}", cat=pulp.LpBinary) for s in pieces]
+        piece_load = [pulp.LpVariable(f"piece_load_{j}_{s}", lowBound=0) for s in pieces]
+        model += pulp.lpSum(piece_open) == opened[j], f"{PIECE_CHOICE}_{j}"
+        pooled = pulp.lpSum(weight[problem.pair_site[p]] * assign[p] for p in pairs)
+        model += pulp.lpSum(piece_load) == pooled, f"{POOLED_LOAD}_{j}"
+        for s in pieces:
+            model += piece_load[s] <= total * piece_open[s], f"{PIECE_LOAD}_{j}_{s}"
+            cost.append(intercepts[s] * piece_open[s] + slopes[s] * piece_load[s])
+    return pulp.lpSum(cost)
 
 
 def solve_facility_cbc(
@@ -75,11 +111,16 @@ def solve_facility_cbc(
         status = "optimal"
     else:
         status = "time_limit"
-    objective = float(pulp.value(model.objective)) if found else None
+    is_open = np.array([(y.value() or 0) > 0.5 for y in opened], dtype=bool)
+    fraction = np.clip(np.array([x.value() or 0.0 for x in assign], dtype=float), 0, 1)
+    if problem.single_source:
+        fraction = np.round(fraction)
+    # recomputed from the decision rather than read through PuLP's expression value
+    objective = problem.objective(is_open, fraction) if found else None
     return FacilitySolution(
         status=status,  # type: ignore[arg-type]
-        is_open=np.array([(y.value() or 0) > 0.5 for y in opened]),
-        pair_fraction=np.clip(np.array([x.value() or 0.0 for x in assign]), 0, 1),
+        is_open=is_open,
+        pair_fraction=fraction,
         objective=objective,
         bound=objective if proven else None,
         gap=0.0 if proven else None,

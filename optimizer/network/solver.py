@@ -133,19 +133,21 @@ def solve_network(
     mip_gap: float = 1e-4,
     seed: int = 0,
     mip_solver: str = "highs",
+    stock_curve: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
 ) -> NetworkResult:
     """Solve the location MILP (HiGHS, see ``solve_large``; or CBC through PuLP).
 
     Without any feasible network, today's network is returned with the solver's status and a
-    diagnosis of why.
+    diagnosis of why. ``stock_curve`` (slopes, intercepts) prices each open depot's pooled part
+    demand; the objective then includes that estimate of stock cost.
     """
     started = time.perf_counter()
     if mip_solver == "cbc":
-        problem = facility_problem(data, pair_limit=PULP_PAIRS_LIMIT)
+        problem = facility_problem(data, PULP_PAIRS_LIMIT, stock_curve)
         solution = solve_facility_cbc(problem, time_limit_seconds, mip_gap, seed)
         phases = "MILP over every pair (CBC)"
     else:
-        problem = facility_problem(data)
+        problem = facility_problem(data, stock_curve=stock_curve)
         solution, phases = solve_large(problem, time_limit_seconds, mip_gap, seed)
     result = _result(problem, data, solution, mip_solver)
     report = result.report.model_copy(

@@ -3,6 +3,7 @@
 from optimizer.routing.data import RoutingData, StockLevels, compile_routing
 from optimizer.routing.greedy import greedy_dispatch
 from optimizer.routing.result import RoutingResult, routing_costs
+from optimizer.routing.solver import solve_routing
 
 __all__ = [
     "RoutingData",
@@ -11,4 +12,5 @@ __all__ = [
     "compile_routing",
     "greedy_dispatch",
     "routing_costs",
+    "solve_routing",
 ]

@@ -220,6 +220,20 @@ class TierKpi(Strict):
     requests_served: int = 0
     requests_on_time: int = Field(default=0, description="Served by their SLA due time.")
     attainment_target: float = 0
+    simulated_attainment: float | None = Field(
+        default=None,
+        description="Simulated share of calls with the technician on site with the parts within "
+        "the promise (mean over replications); null when not simulated.",
+    )
+    simulated_ci_low: float | None = Field(
+        default=None, description="Lower end of the 95 % confidence interval of the above."
+    )
+    simulated_ci_high: float | None = Field(
+        default=None, description="Upper end of the 95 % confidence interval of the above."
+    )
+    simulated_p90_response_minutes: float | None = Field(
+        default=None, description="Simulated 90th percentile of call to repair start, minutes."
+    )
 
 
 class LayerResult(Strict):

@@ -356,6 +356,19 @@ class SolveOptions(Strict):
     strict: bool = Field(
         default=False, description="Fail the solve if a non-deferrable request is unserved."
     )
+    simulate_replications: int = Field(
+        default=0,
+        ge=0,
+        description="Replications of the SLA-attainment simulation run after the solve; 0 = off.",
+    )
+    simulate_years: float = Field(default=1, gt=0, description="Simulated years per replication.")
+    refit_rounds: int = Field(
+        default=1,
+        ge=0,
+        le=5,
+        description="Times the network's stock-cost curve is refitted from the inventory layer "
+        "and the network re-solved (when both layers run).",
+    )
 
 
 class Scenario(Strict):

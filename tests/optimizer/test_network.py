@@ -74,7 +74,9 @@ def _tiny_scenario(draw: st.DrawFn) -> Scenario:
                 {"id": "bronze", "response_minutes": 4320, "attainment_target": 0.8},
             ],
             "products": [{"id": "p", "failure_rate_per_unit_year": 1.5, "repair_minutes": 60,
-                          "skill": "s", "preventive_visits_per_unit_year": 0.5}],
+                          "skill": "s", "preventive_visits_per_unit_year": 0.5,
+                          "parts": [{"part": "k", "probability": 0.5}]}],
+            "parts": [{"id": "k", "unit_cost": 100, "lead_time_days": 10}],
             "sites": [
                 {"id": f"s{i}", "lat": 50 + draw(coordinate), "lon": 8 + draw(coordinate),
                  "tier": draw(st.sampled_from(["gold", "bronze"])),
@@ -98,9 +100,36 @@ def _tiny_scenario(draw: st.DrawFn) -> Scenario:
 
 
 tiny_scenarios = st.composite(_tiny_scenario)
+Curve = tuple[np.ndarray, np.ndarray]
 
 
-def brute_force(data: NetworkData) -> float | None:
+@st.composite
+def concave_curves(draw: st.DrawFn) -> Curve | None:
+    """None, or 1-3 pieces through the origin with falling slopes (a concave stock cost)."""
+    pieces = draw(st.integers(0, 3))
+    if pieces == 0:
+        return None
+    slopes = [draw(st.floats(100, 2000))]
+    breaks = sorted(draw(st.lists(st.floats(0.5, 10), min_size=pieces - 1, max_size=pieces - 1)))
+    intercepts = [0.0]
+    for breakpoint in breaks:
+        slopes.append(slopes[-1] * draw(st.floats(0.1, 0.9)))
+        intercepts.append(intercepts[-1] + (slopes[-2] - slopes[-1]) * breakpoint)
+    return np.array(slopes), np.array(intercepts)
+
+
+def _curve_cost(
+    data: NetworkData, curve: Curve | None, is_open: np.ndarray, depots: np.ndarray
+) -> float:
+    """Stock cost the curve gives each open depot for the pooled demand assigned to it."""
+    if curve is None:
+        return 0.0
+    load = np.bincount(depots, weights=data.pooled_part_demand_per_year, minlength=len(is_open))
+    slopes, intercepts = curve
+    return float(np.min(intercepts[:, None] + slopes[:, None] * load, axis=0)[is_open].sum())
+
+
+def brute_force(data: NetworkData, curve: Curve | None = None) -> float | None:
     """Cheapest annual total over every open set and every single-sourcing assignment."""
     sites, depots = data.within_promise.shape
     best = None
@@ -121,23 +150,37 @@ def brute_force(data: NetworkData) -> float | None:
                 if not data.min_open <= is_open.sum() <= data.max_open:
                     continue
                 total = network_costs(data, is_open, depot_of_site).annual_total
+                total += _curve_cost(data, curve, is_open, depot_of_site)
                 best = total if best is None else min(best, total)
     return best
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scenario=tiny_scenarios())
-def test_milp_equals_brute_force_on_tiny_scenarios(scenario: Scenario) -> None:
-    """The MILP optimum equals enumeration of all open sets and assignments; plans validate."""
+@given(scenario=tiny_scenarios(), curve=concave_curves())
+def test_milp_equals_brute_force_on_tiny_scenarios(scenario: Scenario, curve: Curve | None) -> None:
+    """The MILP optimum (with or without a concave stock curve) equals full enumeration."""
     data = compile_network(scenario)
-    expected = brute_force(data)
-    result = solve_network(data, time_limit_seconds=20, mip_gap=0.0)
+    expected = brute_force(data, curve)
+    result = solve_network(data, time_limit_seconds=20, mip_gap=0.0, stock_curve=curve)
     if expected is None:
         assert result.report.status == "infeasible"
         return
     assert result.report.status == "optimal"
     assert result.report.objective == pytest.approx(expected, rel=1e-7, abs=1e-6)
-    assert result.costs.annual_total == pytest.approx(expected, rel=1e-7, abs=1e-6)
+    curve_cost = _curve_cost(data, curve, result.is_open, result.depot_of_site)
+    assert result.costs.annual_total + curve_cost == pytest.approx(expected, rel=1e-7, abs=1e-6)
+
+
+@settings(max_examples=15, deadline=None)
+@given(scenario=tiny_scenarios(), curve=concave_curves())
+def test_cbc_model_with_curve_agrees(scenario: Scenario, curve: Curve | None) -> None:
+    """The PuLP/CBC model, curve included, reaches the HiGHS optimum."""
+    data = compile_network(scenario)
+    highs = solve_network(data, 20, mip_gap=0.0, stock_curve=curve)
+    cbc = solve_network(data, 20, mip_gap=0.0, mip_solver="cbc", stock_curve=curve)
+    assert cbc.report.status == highs.report.status
+    if highs.report.objective is not None:
+        assert cbc.report.objective == pytest.approx(highs.report.objective, rel=1e-6, abs=1e-6)
 
 
 def _scenario(data: dict[str, Any]) -> Scenario:

@@ -1,0 +1,99 @@
+"""Network and inventory solved together: the stock-cost curve refitted between the two layers.
+
+The network MILP prices each open depot's stock by a concave curve of the part demand it pools
+(risk pooling makes a larger depot cheaper per unit of demand). The curve comes from the
+tactical layer: first from the stock that today's network needs, then refitted from the stock
+the newly chosen network needs, ``options.refit_rounds`` times. Every round's first-year total
+(network + stock, each from its own layer) is recorded; the cheapest round is kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.inventory import InventoryResult, compile_stock, solve_inventory
+from optimizer.inventory.curve import fit_inventory_cost_curve
+from optimizer.inventory.data import StockData
+from optimizer.network import NetworkData, NetworkResult, current_network
+from optimizer.network.solver import solve_network
+from optimizer.schema import Scenario, SolveOptions
+
+Curve = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+CURVE_SEGMENTS = 4
+
+
+@dataclass(frozen=True)
+class CoupledResult:
+    """The kept round's network and stock, and every round's first-year total."""
+
+    network: NetworkResult
+    inventory: InventoryResult
+    round_totals: list[float]
+    kept_round: int
+
+
+def _stock_for(
+    scenario: Scenario, data: NetworkData, network: NetworkResult, seconds: float
+) -> tuple[StockData, InventoryResult]:
+    depot_of_site = {
+        site: data.depot_ids[j]
+        for site, j in zip(data.site_ids, network.depot_of_site, strict=True)
+    }
+    stock_data = compile_stock(scenario, depot_of_site)
+    return stock_data, solve_inventory(scenario, stock_data, seconds)
+
+
+def _curve(stock_data: StockData, inventory: InventoryResult) -> Curve | None:
+    """Slopes and intercepts fitted to a solved stock, or None without pooled stock cost."""
+    try:
+        curve = fit_inventory_cost_curve(
+            stock_data, [s.level for s in inventory.stock], segments=CURVE_SEGMENTS
+        )
+    except ValueError:
+        return None
+    return curve.segments()
+
+
+def solve_network_and_stock(
+    scenario: Scenario,
+    data: NetworkData,
+    options: SolveOptions,
+    network_seconds: float,
+    inventory_seconds: float,
+) -> CoupledResult:
+    """Alternate network and inventory solves; keep the round with the lowest first-year total."""
+    rounds = 1 + options.refit_rounds
+    per_stock = inventory_seconds / (rounds + 1)
+    stock_data, inventory = _stock_for(scenario, data, current_network(data), per_stock)
+    curve = _curve(stock_data, inventory)
+    best: CoupledResult | None = None
+    totals: list[float] = []
+    for index in range(rounds):
+        network = solve_network(
+            data,
+            network_seconds / rounds,
+            mip_gap=options.mip_gap,
+            seed=options.seed,
+            mip_solver=options.mip_solver,
+            stock_curve=curve,
+        )
+        stock_data, inventory = _stock_for(scenario, data, network, per_stock)
+        totals.append(network.costs.annual_total + inventory.costs.annual_total)
+        if best is None or totals[-1] < totals[best.kept_round]:
+            best = CoupledResult(network, inventory, totals, index)
+        curve = _curve(stock_data, inventory)
+    assert best is not None
+    note = (
+        f"stock-cost curve fitted from today's network, refitted {rounds - 1}x; first-year "
+        f"network + stock total per round: {', '.join(f'{t:,.0f}' for t in totals)} "
+        f"(kept round {best.kept_round + 1})"
+    )
+    report = best.network.report
+    annotated = report.model_copy(update={"message": f"{note}; {report.message}"})
+    network = NetworkResult(
+        annotated, best.network.is_open, best.network.depot_of_site, best.network.costs
+    )
+    return CoupledResult(network, best.inventory, totals, best.kept_round)

@@ -1,0 +1,273 @@
+"""Public entry of the operational layer: ``solve_routing``.
+
+The solve keeps a small set of complete, exactly timed candidate plans and returns the cheapest
+by the true horizon cost of docs/semantics.md (travel, labour, overtime, capped credits,
+penalties):
+
+1. the greedy dispatch baseline (always available, and the fallback if the search finds nothing);
+2. the previous plan, re-timed and repaired, when warm-starting — so a warm-started solve never
+   returns a plan worse than the feasible start it was given;
+3. the OR-Tools routing model (:mod:`optimizer.routing.ortools_model`), started from (2) or else
+   (1), searched with guided local search until the time limit, its orders re-timed exactly.
+
+OR-Tools' routing search proves no bound, so ``bound`` and ``gap`` stay None. Every request the
+chosen plan does not serve is listed with its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from optimizer.routing.data import Job, RoutingData
+from optimizer.routing.greedy import greedy_dispatch, qualified
+from optimizer.routing.ortools_model import (
+    LATENESS_REFERENCE_MINUTES,
+    MUST_SERVE_PENALTY,
+    ModelInput,
+    TechnicianModel,
+    can_reach,
+)
+from optimizer.routing.repair import insert_unserved
+from optimizer.routing.result import RoutingResult, routing_costs
+from optimizer.routing.timing import time_or_repair
+from optimizer.routing.warm_start import moved_assignments, previous_orders, previous_vehicles
+from optimizer.schema import LayerResult, Plan, Route, Scenario, Unserved
+
+logger = logging.getLogger("optimizer")
+
+DEFAULT_MOVE_PENALTY = 10.0
+"""Model cost of moving a request away from its previous technician-day, currency."""
+RESERVE_SECONDS = 0.5
+"""Wall-clock kept back from the search for re-timing, polishing and costing the answer."""
+RESERVE_SHARE = 0.1
+"""... or this share of the limit, whichever is more."""
+MIN_SEARCH_SECONDS = 0.05
+FINAL_SECONDS = 0.15
+"""Wall-clock kept back from polishing for costing and reporting."""
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    name: str
+    routes: list[Route]
+    unserved: list[Unserved]
+    cost: float
+
+
+def solve_routing(
+    scenario: Scenario,
+    data: RoutingData,
+    time_limit_seconds: float,
+    seed: int = 0,
+    previous: Plan | None = None,
+    *,
+    move_penalty: float = DEFAULT_MOVE_PENALTY,
+) -> RoutingResult:
+    """Route technician-days over the horizon within ``time_limit_seconds`` (wall clock).
+
+    ``previous`` warm-starts the search from an earlier plan; moving one of its assignments costs
+    ``move_penalty`` in the model, and the result is never worse than the previous plan re-timed.
+    ``seed`` is accepted for a uniform solver interface; OR-Tools' routing search is deterministic.
+    """
+    del seed
+    started = time.perf_counter()
+    deadline = started + time_limit_seconds
+    credit = _credit_per_job(scenario, data)
+    allowed = allowed_vehicles(data)
+    greedy = greedy_dispatch(scenario, data)
+    candidates = [_from_result(scenario, data, "greedy", greedy, allowed)]
+    start_orders: list[list[int]] | None = None
+    if previous is not None:
+        start_orders = previous_orders(previous, data)
+        candidates.append(_from_orders(scenario, data, "previous", start_orders, credit, allowed))
+    else:
+        start_orders = _orders_of(data, candidates[0].routes)
+    spec = ModelInput(
+        allowed={j: vs for j, vs in allowed.items() if vs},
+        penalty={j: _penalty(scenario, job) for j, job in enumerate(data.jobs)},
+        lateness_per_minute={
+            j: credit[job.id] * _priority_weight(job) / LATENESS_REFERENCE_MINUTES
+            for j, job in enumerate(data.jobs)
+        },
+        travel_cost_per_km=scenario.costs.travel_cost_per_km,
+        previous_vehicle=previous_vehicles(previous, data) if previous is not None else {},
+        move_penalty=move_penalty if previous is not None else 0.0,
+    )
+    search = None
+    if spec.allowed:
+        model = TechnicianModel(data, spec)
+        reserve = max(RESERVE_SECONDS, RESERVE_SHARE * time_limit_seconds)
+        budget = max(MIN_SEARCH_SECONDS, deadline - time.perf_counter() - reserve)
+        search = model.solve(budget, start_orders)
+        if search.found:
+            candidates.append(
+                _from_orders(scenario, data, "ortools", search.orders, credit, allowed)
+            )
+    best = min(candidates, key=lambda c: c.cost)
+    polished = _polish(scenario, data, best, spec, credit, allowed, deadline - FINAL_SECONDS)
+    if polished.cost < best.cost - 1e-9:
+        candidates.append(polished)
+        best = polished
+    if previous is not None:
+        start = next(c for c in candidates if c.name == "previous")
+        if best.cost >= start.cost - 1e-9:
+            best = start
+    costs = routing_costs(scenario, data, best.routes, best.unserved)
+    message = [
+        f"chose {best.name} of " + ", ".join(f"{c.name} {c.cost:.2f}" for c in candidates),
+        f"{len(best.unserved)} of {len(data.jobs)} requests unserved",
+    ]
+    if search is not None:
+        message.append(f"OR-Tools {search.status} in {search.seconds:.1f} s")
+        if search.used_initial:
+            message.append("warm-started")
+    if previous is not None:
+        moved = moved_assignments(previous, best.routes, [j.id for j in data.jobs])
+        message.append(f"{moved} assignments moved")
+    status = "feasible" if search is None or search.found else "time_limit"
+    report = LayerResult(
+        layer="routing",
+        status=status,
+        method="ortools-routing-gls" + ("+warm-start" if previous is not None else ""),
+        objective=costs.horizon_total,
+        bound=None,
+        gap=None,
+        seconds=time.perf_counter() - started,
+        message="; ".join(message),
+    )
+    return RoutingResult(report, best.routes, best.unserved, costs)
+
+
+def allowed_vehicles(data: RoutingData) -> dict[int, list[int]]:
+    """Job index → vehicles qualified for it (skills, pin) that could reach it alone in time."""
+    return {
+        j: [
+            v
+            for v, vehicle in enumerate(data.vehicles)
+            if qualified(job, vehicle) and can_reach(data, job, vehicle)
+        ]
+        for j, job in enumerate(data.jobs)
+    }
+
+
+def _credit_per_job(scenario: Scenario, data: RoutingData) -> dict[str, float]:
+    """The tier's credit per breach of each job's site."""
+    tiers = {t.id: t for t in scenario.tiers}
+    tier_of_site = {s.id: tiers[s.tier] for s in scenario.sites}
+    return {job.id: tier_of_site[job.site].credit_per_breach for job in data.jobs}
+
+
+def _priority_weight(job: Job) -> float:
+    """Priority 1 → 1.0 up to priority 5 → 2.0: urgent jobs are reached on time first."""
+    return 1.0 + (job.priority - 1) / 4
+
+
+def _penalty(scenario: Scenario, job: Job) -> float:
+    """Cost of leaving the job unserved in the model."""
+    if job.deferrable:
+        return scenario.costs.deferral_penalty
+    return max(scenario.costs.unserved_penalty, MUST_SERVE_PENALTY)
+
+
+def _polish(
+    scenario: Scenario,
+    data: RoutingData,
+    candidate: _Candidate,
+    spec: ModelInput,
+    credit: dict[str, float],
+    allowed: dict[int, list[int]],
+    deadline: float,
+) -> _Candidate:
+    """The candidate with unserved jobs inserted where they fit (exact timing), until deadline."""
+    orders = _orders_of(data, candidate.routes)
+    job_index = {job.id: i for i, job in enumerate(data.jobs)}
+    unserved = [job_index[u.request] for u in candidate.unserved]
+    inserted = insert_unserved(
+        data,
+        orders,
+        unserved,
+        allowed,
+        spec.penalty,
+        credit,
+        scenario.costs.travel_cost_per_km,
+        deadline,
+    )
+    if not inserted:
+        return candidate
+    return _from_orders(scenario, data, candidate.name + "+insertion", orders, credit, allowed)
+
+
+def _orders_of(data: RoutingData, routes: Sequence[Route]) -> list[list[int]]:
+    """Job indices per vehicle of finished routes."""
+    vehicle_index = {(v.technician, v.day): i for i, v in enumerate(data.vehicles)}
+    job_index = {job.id: i for i, job in enumerate(data.jobs)}
+    orders: list[list[int]] = [[] for _ in data.vehicles]
+    for route in routes:
+        orders[vehicle_index[route.technician, route.day]] = [
+            job_index[s.request] for s in route.stops
+        ]
+    return orders
+
+
+def _from_orders(
+    scenario: Scenario,
+    data: RoutingData,
+    name: str,
+    orders: Sequence[Sequence[int]],
+    credit: dict[str, float],
+    allowed: dict[int, list[int]],
+) -> _Candidate:
+    """Exact timing of each vehicle's order; stops that do not fit are dropped (unserved)."""
+    routes: list[Route] = []
+    served: set[int] = set()
+    job_index = {job.id: i for i, job in enumerate(data.jobs)}
+    for v, order in enumerate(orders):
+        if not order:
+            continue
+        timed, _ = time_or_repair(data, data.vehicles[v], [data.jobs[j] for j in order], credit)
+        if timed is not None and timed.route.stops:
+            routes.append(timed.route)
+            served.update(job_index[s.request] for s in timed.route.stops)
+    unserved = [_why_unserved(data, j, allowed) for j in range(len(data.jobs)) if j not in served]
+    costs = routing_costs(scenario, data, routes, unserved)
+    return _Candidate(name, routes, unserved, costs.horizon_total)
+
+
+def _from_result(
+    scenario: Scenario,
+    data: RoutingData,
+    name: str,
+    result: RoutingResult,
+    allowed: dict[int, list[int]],
+) -> _Candidate:
+    """A finished result as a candidate, with the unserved reasons of this module."""
+    job_index = {job.id: i for i, job in enumerate(data.jobs)}
+    unserved = [_why_unserved(data, job_index[u.request], allowed) for u in result.unserved]
+    costs = routing_costs(scenario, data, result.routes, unserved)
+    return _Candidate(name, result.routes, unserved, costs.horizon_total)
+
+
+def _why_unserved(data: RoutingData, j: int, allowed: dict[int, list[int]]) -> Unserved:
+    """Reason of an unserved job: skills (or pin), reach, deferral or capacity."""
+    job = data.jobs[j]
+    if not any(qualified(job, v) for v in data.vehicles):
+        detail = f"no technician on shift holds {sorted(job.skills)}"
+        if job.pinned:
+            detail += f" or is the pinned technician {job.pinned}"
+        return Unserved(request=job.id, reason="no_skilled_technician", detail=detail)
+    if job.deferrable:
+        return Unserved(request=job.id, reason="deferred", detail="left for a later plan")
+    if not allowed[j]:
+        return Unserved(
+            request=job.id,
+            reason="no_reachable_window",
+            detail="no qualified technician-day can reach it inside a time window and its shift",
+        )
+    return Unserved(
+        request=job.id,
+        reason="no_capacity",
+        detail="qualified technicians could reach it, but not with the rest of their work",
+    )

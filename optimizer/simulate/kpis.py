@@ -1,0 +1,28 @@
+"""Write simulated attainment into a Plan's KPI section, next to the analytic forecast."""
+
+from __future__ import annotations
+
+from optimizer.schema import Plan
+from optimizer.simulate.results import SimulationResult
+
+
+def with_simulation(plan: Plan, result: SimulationResult) -> Plan:
+    """A copy of ``plan`` whose TierKpi carry the simulated attainment, CI and p90 response."""
+    kpis = []
+    for kpi in plan.kpis:
+        tiers = [t for t in result.tiers if t.tier == kpi.tier]
+        if not tiers:
+            kpis.append(kpi)
+            continue
+        tier = tiers[0]
+        kpis.append(
+            kpi.model_copy(
+                update={
+                    "simulated_attainment": tier.attainment,
+                    "simulated_ci_low": tier.ci_low,
+                    "simulated_ci_high": tier.ci_high,
+                    "simulated_p90_response_minutes": tier.p90_response_minutes,
+                }
+            )
+        )
+    return plan.model_copy(update={"kpis": kpis})

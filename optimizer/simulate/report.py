@@ -1,0 +1,390 @@
+"""The planner's report: one self-contained HTML page of plotly figures.
+
+Sections (each a ``<section id=...>`` holding one figure): ``map`` (sites coloured by tier,
+ringed red where the promise is not met, open and closed depots, assignment lines),
+``gantt`` (technician days of the routing layer), ``frontier`` (the stock layer's cost–service
+frontier, the chosen point marked), ``costs`` (cost breakdown) and ``attainment`` (forecast vs
+simulated attainment per tier, with the 95 % interval). plotly.js is inlined, so the page needs
+no network. The map is a plain longitude/latitude scatter (aspect corrected by cos latitude)
+rather than ``Scattergeo``: plotly's geo base map downloads its topojson from a CDN, which an
+offline machine cannot reach.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from optimizer.schema import CostBreakdown, Plan, Scenario, TierKpi
+from optimizer.simulate.forecast import plan_forecast
+from optimizer.simulate.results import SimulationResult
+
+TIER_COLOURS = ("#d4a017", "#8c8c8c", "#b06a2c", "#4472c4", "#70ad47", "#7030a0")
+"""Colours of tiers in scenario order (gold, silver, bronze, then others)."""
+
+
+def _kpis(scenario: Scenario, plan: Plan) -> list[TierKpi]:
+    if plan.kpis:
+        return plan.kpis
+    from optimizer.validate import validate
+
+    return validate(scenario, plan).kpis
+
+
+def _within(scenario: Scenario, plan: Plan) -> dict[str, bool]:
+    """Site id → within its promise (from the plan's assignments, else recomputed)."""
+    if plan.assignments:
+        return {a.site: a.within_promise for a in plan.assignments}
+    from optimizer.travel import Travel
+
+    travel = Travel(scenario)
+    tiers = {t.id: t for t in scenario.tiers}
+    out = {}
+    for site in scenario.sites:
+        if site.depot is None:
+            out[site.id] = False
+            continue
+        minutes, _ = travel.pair(site.depot, site.id)
+        reach = scenario.costs.dispatch_minutes + minutes
+        out[site.id] = reach <= tiers[site.tier].response_minutes + 1e-6
+    return out
+
+
+def map_figure(scenario: Scenario, plan: Plan) -> go.Figure:
+    """Sites by tier (red ring: promise not met), depots open/closed, assignment lines."""
+    fig = go.Figure()
+    depots = {d.id: d for d in scenario.depots}
+    sites = {s.id: s for s in scenario.sites}
+    serving = {a.site: a.depot for a in plan.assignments} or {
+        s.id: s.depot for s in scenario.sites if s.depot is not None
+    }
+    lon: list[float | None] = []
+    lat: list[float | None] = []
+    for site_id, depot_id in serving.items():
+        site, depot = sites[site_id], depots[depot_id]
+        lon += [depot.lon, site.lon, None]
+        lat += [depot.lat, site.lat, None]
+    fig.add_trace(
+        go.Scatter(
+            x=lon,
+            y=lat,
+            mode="lines",
+            name="assignment",
+            hoverinfo="skip",
+            line={"width": 0.6, "color": "rgba(90,90,90,0.35)"},
+        )
+    )
+    within = _within(scenario, plan)
+    for i, tier in enumerate(scenario.tiers):
+        members = [s for s in scenario.sites if s.tier == tier.id]
+        if not members:
+            continue
+        met = [within.get(s.id, False) for s in members]
+        fig.add_trace(
+            go.Scatter(
+                x=[s.lon for s in members],
+                y=[s.lat for s in members],
+                mode="markers",
+                name=f"{tier.id} sites ({sum(met)}/{len(met)} within promise)",
+                text=[
+                    f"{s.id} {html.escape(s.name)}<br>tier {tier.id}, depot {serving.get(s.id)}"
+                    f"<br>{'within' if ok else 'OUTSIDE'} the {tier.response_minutes:g}-min promise"
+                    for s, ok in zip(members, met, strict=True)
+                ],
+                hoverinfo="text",
+                marker={
+                    "size": 8,
+                    "color": TIER_COLOURS[i % len(TIER_COLOURS)],
+                    "line": {
+                        "width": [0.5 if ok else 2.5 for ok in met],
+                        "color": ["#333" if ok else "#e00000" for ok in met],
+                    },
+                },
+            )
+        )
+    open_ids = plan.open_depots() if plan.depots else {d.id for d in scenario.depots if d.existing}
+    for is_open in (True, False):
+        chosen = [d for d in scenario.depots if (d.id in open_ids) == is_open]
+        if not chosen:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[d.lon for d in chosen],
+                y=[d.lat for d in chosen],
+                mode="markers",
+                name=f"{'open' if is_open else 'closed'} depots ({len(chosen)})",
+                text=[f"depot {d.id} {html.escape(d.name)}" for d in chosen],
+                hoverinfo="text",
+                marker={
+                    "symbol": "square" if is_open else "x",
+                    "size": 13 if is_open else 9,
+                    "color": "#1a7f37" if is_open else "#9a9a9a",
+                    "line": {"width": 1, "color": "#111"},
+                },
+            )
+        )
+    mean_lat = sum(s.lat for s in scenario.sites) / max(1, len(scenario.sites))
+    fig.update_layout(
+        title="Sites by tier (red ring: promise not met), depots and assignments",
+        xaxis={"title": "longitude °"},
+        yaxis={
+            "title": "latitude °",
+            "scaleanchor": "x",
+            "scaleratio": 1 / max(0.2, math.cos(math.radians(mean_lat))),
+        },
+        height=620,
+        legend={"orientation": "h", "y": -0.12},
+    )
+    return fig
+
+
+def gantt_figure(scenario: Scenario, plan: Plan) -> go.Figure:
+    """Technician days: route spans, services (one bar per stop), breaks; hours from day 0."""
+    fig = go.Figure()
+    routes = sorted(plan.routes, key=lambda r: (r.technician, r.day))
+    names = [f"{r.technician} day {r.day}" for r in routes]
+    spans = [(r.end - r.start) / 60 for r in routes]
+    fig.add_trace(
+        go.Bar(
+            y=names,
+            x=spans,
+            base=[r.start / 60 for r in routes],
+            orientation="h",
+            name="route (travel, waiting)",
+            marker={"color": "rgba(68,114,196,0.25)"},
+            hovertext=[
+                f"{r.technician} day {r.day}: {len(r.stops)} stops, {r.travel_km:.0f} km"
+                for r in routes
+            ],
+        )
+    )
+    stop_y, stop_x, stop_base, stop_text = [], [], [], []
+    for route, name in zip(routes, names, strict=True):
+        for stop in route.stops:
+            stop_y.append(name)
+            stop_x.append((stop.end - stop.start) / 60)
+            stop_base.append(stop.start / 60)
+            stop_text.append(f"{stop.request}: arrive {stop.arrival:.0f}, start {stop.start:.0f}")
+    fig.add_trace(
+        go.Bar(
+            y=stop_y,
+            x=stop_x,
+            base=stop_base,
+            orientation="h",
+            name="service",
+            marker={"color": "#4472c4"},
+            hovertext=stop_text,
+        )
+    )
+    breaks = [(r, n) for r, n in zip(routes, names, strict=True) if r.break_ is not None]
+    if breaks:
+        fig.add_trace(
+            go.Bar(
+                y=[n for _, n in breaks],
+                x=[(r.break_.end - r.break_.start) / 60 for r, _ in breaks],  # type: ignore[union-attr]
+                base=[r.break_.start / 60 for r, _ in breaks],  # type: ignore[union-attr]
+                orientation="h",
+                name="break",
+                marker={"color": "#f4b183"},
+            )
+        )
+    title = (
+        f"Technician days: {len(routes)} routes, {sum(len(r.stops) for r in routes)} visits, "
+        f"{len(plan.unserved)} unserved"
+    )
+    if not routes:
+        title = "Technician days: the routing layer did not run (no routes in the plan)"
+    fig.update_layout(
+        title=title,
+        barmode="overlay",
+        xaxis={"title": "hours from horizon start (day d = 24·d … 24·d + 24)"},
+        yaxis={"autorange": "reversed"},
+        height=max(300, 22 * len(routes) + 140),
+    )
+    return fig
+
+
+def frontier_figure(plan: Plan) -> go.Figure:
+    """Holding cost vs parts-on-hand probability of the stock layer; the chosen point marked."""
+    fig = go.Figure()
+    points = sorted(plan.stock_frontier, key=lambda p: p.holding_cost_per_year)
+    fig.add_trace(
+        go.Scatter(
+            x=[p.holding_cost_per_year for p in points],
+            y=[p.parts_on_hand_probability for p in points],
+            mode="lines+markers",
+            name="frontier",
+            text=[f"emergency {p.emergency_cost_per_year:,.0f}/y" for p in points],
+        )
+    )
+    chosen = [p for p in points if p.chosen]
+    if chosen:
+        fig.add_trace(
+            go.Scatter(
+                x=[p.holding_cost_per_year for p in chosen],
+                y=[p.parts_on_hand_probability for p in chosen],
+                mode="markers",
+                name="chosen stock levels",
+                marker={"size": 16, "symbol": "star", "color": "#e00000"},
+            )
+        )
+    fig.update_layout(
+        title="Stock cost–service frontier" + ("" if points else " (the stock layer did not run)"),
+        xaxis={"title": "holding cost per year"},
+        yaxis={"title": "parts-on-hand probability", "tickformat": ".1%"},
+        height=420,
+    )
+    return fig
+
+
+def cost_figure(plan: Plan, result: SimulationResult | None, currency: str) -> go.Figure:
+    """Plan cost breakdown (annual components), and the simulated yearly cost if simulated."""
+    names = [n for n in CostBreakdown.model_fields if getattr(plan.costs, n)]
+    fig = go.Figure(
+        go.Bar(
+            x=[getattr(plan.costs, n) for n in names],
+            y=names,
+            orientation="h",
+            name="plan",
+            text=[f"{getattr(plan.costs, n):,.0f}" for n in names],
+            textposition="auto",
+        )
+    )
+    if result is not None:
+        sim = list(result.costs_per_year)
+        fig.add_trace(
+            go.Bar(
+                x=[result.costs_per_year[n] for n in sim],
+                y=[f"simulated {n}" for n in sim],
+                orientation="h",
+                name="simulated per year",
+                text=[f"{result.costs_per_year[n]:,.0f}" for n in sim],
+                textposition="auto",
+            )
+        )
+    fig.update_layout(
+        title=f"Cost breakdown ({currency}); first-year network + stock total "
+        f"{plan.costs.annual_total:,.0f}"
+        + (f", simulated total {result.total_cost_per_year:,.0f}/y" if result else ""),
+        height=max(320, 34 * (len(names) + (5 if result else 0)) + 120),
+        yaxis={"autorange": "reversed"},
+    )
+    return fig
+
+
+def attainment_figure(kpis: list[TierKpi], result: SimulationResult | None) -> go.Figure:
+    """Target, plan forecast and simulated attainment (95 % CI error bars) per tier."""
+    tiers = [k.tier for k in kpis]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=tiers, y=[k.attainment_target for k in kpis], name="target"))
+    fig.add_trace(
+        go.Bar(
+            x=tiers, y=[plan_forecast(k) for k in kpis], name="forecast (coverage × parts on hand)"
+        )
+    )
+    if result is not None:
+        sims = [result.tier(t) for t in tiers]
+        fig.add_trace(
+            go.Bar(
+                x=tiers,
+                y=[s.attainment for s in sims],
+                name=f"simulated ({result.replications} × {result.years:g} y)",
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [s.ci_high - s.attainment for s in sims],
+                    "arrayminus": [s.attainment - s.ci_low for s in sims],
+                },
+            )
+        )
+    fig.update_layout(
+        title="Attainment per tier: target, analytic forecast, simulation",
+        barmode="group",
+        yaxis={"tickformat": ".0%", "range": [0, 1.05]},
+        height=420,
+    )
+    return fig
+
+
+def _tier_table(kpis: list[TierKpi], result: SimulationResult | None) -> str:
+    head = (
+        "tier",
+        "target",
+        "coverage",
+        "parts on hand",
+        "forecast",
+        "simulated",
+        "95 % CI",
+        "p90 response min",
+        "breaches/y by cause",
+    )
+    rows = []
+    for k in kpis:
+        s = result.tier(k.tier) if result else None
+        parts = k.parts_on_hand_probability
+        cells = [
+            k.tier,
+            f"{k.attainment_target:.1%}",
+            f"{k.coverage_share:.1%}",
+            "–" if parts is None else f"{parts:.1%}",
+            f"{plan_forecast(k):.1%}",
+            f"{s.attainment:.1%}" if s else "–",
+            f"{s.ci_low:.1%} – {s.ci_high:.1%}" if s else "–",
+            f"{s.p90_response_minutes:.0f}" if s else "–",
+            ", ".join(f"{c} {v:.0f}" for c, v in s.breaches_per_year.items() if v) if s else "–",
+        ]
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    return f'<table id="tier-table"><tr>{header}</tr>{"".join(rows)}</table>'
+
+
+def report_html(scenario: Scenario, plan: Plan, result: SimulationResult | None) -> str:
+    """The whole report as one HTML string (plotly.js inlined once)."""
+    kpis = _kpis(scenario, plan)
+    figures = [
+        ("map", map_figure(scenario, plan)),
+        ("gantt", gantt_figure(scenario, plan)),
+        ("frontier", frontier_figure(plan)),
+        ("costs", cost_figure(plan, result, scenario.costs.currency)),
+        ("attainment", attainment_figure(kpis, result)),
+    ]
+    parts = []
+    for i, (name, fig) in enumerate(figures):
+        div = pio.to_html(
+            fig,
+            full_html=False,
+            include_plotlyjs=(i == 0),
+            div_id=f"{name}-figure",
+            config={"displaylogo": False, "responsive": True},
+        )
+        parts.append(f'<section id="{name}">{div}</section>')
+    sim_note = (
+        f"Simulation: {result.replications} replications × {result.years:g} year(s), seed "
+        f"{result.seed}, calls during {result.call_hours}; {result.seconds:.1f} s."
+        if result
+        else "Not simulated."
+    )
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>Plan report: {html.escape(plan.scenario or scenario.name)}</title>"
+        "<style>body{font-family:sans-serif;margin:16px 32px}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;"
+        "text-align:right}section{margin-bottom:24px}</style></head><body>"
+        f"<h1>Plan report: {html.escape(plan.scenario or scenario.name)}</h1>"
+        f"<p>Status <b>{html.escape(plan.status)}</b>; {len(plan.open_depots())} open depots; "
+        f"{len(plan.stock)} stock levels; {len(plan.routes)} routes. {html.escape(sim_note)}</p>"
+        f"{_tier_table(kpis, result)}" + "".join(parts) + "</body></html>"
+    )
+
+
+def write_report(
+    scenario: Scenario, plan: Plan, result: SimulationResult | None, path: Path
+) -> Path:
+    """Write the report to ``path`` (folders created) and return it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report_html(scenario, plan, result), encoding="utf-8")
+    return path

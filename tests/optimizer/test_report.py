@@ -1,0 +1,99 @@
+"""Tests of the planner's HTML report (optimizer.simulate.report)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from datasets.generator import generate_scenario
+from optimizer.cli import app
+from optimizer.pipeline import solve
+from optimizer.schema import Plan, Scenario
+from optimizer.simulate import SimulationSettings, simulate
+from optimizer.simulate.report import report_html
+
+
+@pytest.fixture(scope="module")
+def solved() -> tuple[Scenario, Plan]:
+    """Generated S scenario (seed 0) solved on all three layers."""
+    scenario = generate_scenario("S", seed=0)
+    plan = solve(scenario, scenario.options.model_copy(update={"time_limit_seconds": 20}))
+    assert plan.routes
+    assert plan.stock_frontier
+    return scenario, plan
+
+
+def _figure(page: str, name: str) -> dict:
+    """The plotly figure JSON (data and layout) embedded in section ``name``."""
+    section = re.search(f'<section id="{name}">(.*?)</section>', page, re.S)
+    assert section, f"section {name} missing"
+    call = re.search(
+        r'Plotly\.newPlot\(\s*"[^"]+",\s*(\[.*?\]),\s*(\{.*?\}),\s*\{"displaylogo"',
+        section.group(1),
+        re.S,
+    )
+    assert call, f"no plotly figure in {name}"
+    return {"data": json.loads(call.group(1)), "layout": json.loads(call.group(2))}
+
+
+def test_report_has_map_gantt_frontier_with_plan_numbers(solved: tuple[Scenario, Plan]) -> None:
+    """Map, Gantt, frontier, costs and attainment are there and carry the plan's figures."""
+    scenario, plan = solved
+    result = simulate(scenario, plan, SimulationSettings(0.25, 2, seed=0, workers=1))
+    page = report_html(scenario, plan, result)
+    assert "<script src=" not in page  # self-contained: plotly.js inlined
+    assert page.count("<section id=") == 5
+
+    geo = _figure(page, "map")
+    names = [trace.get("name", "") for trace in geo["data"]]
+    assert f"open depots ({len(plan.open_depots())})" in names
+    gold = next(k for k in plan.kpis if k.tier == "gold")
+    assert f"gold sites ({gold.sites_within_promise}/{gold.sites} within promise)" in names
+
+    gantt = _figure(page, "gantt")
+    visits = sum(len(r.stops) for r in plan.routes)
+    assert f"{len(plan.routes)} routes, {visits} visits" in gantt["layout"]["title"]["text"]
+    service = next(t for t in gantt["data"] if t["name"] == "service")
+    assert len(service["y"]) == visits
+
+    frontier = _figure(page, "frontier")
+    chosen = next(p for p in plan.stock_frontier if p.chosen)
+    star = next(t for t in frontier["data"] if t["name"] == "chosen stock levels")
+    assert star["x"] == [pytest.approx(chosen.holding_cost_per_year)]
+    assert star["y"] == [pytest.approx(chosen.parts_on_hand_probability)]
+
+    costs = _figure(page, "costs")
+    assert f"{plan.costs.annual_total:,.0f}" in costs["layout"]["title"]["text"]
+
+    attainment = _figure(page, "attainment")
+    simulated = next(t for t in attainment["data"] if t["name"].startswith("simulated"))
+    assert simulated["y"] == [pytest.approx(result.tier(t).attainment) for t in simulated["x"]]
+
+
+def test_cli_report_writes_html(solved: tuple[Scenario, Plan], tmp_path: Path) -> None:
+    """`aftersales report SCENARIO PLAN -o report.html` writes the page."""
+    scenario, plan = solved
+    scenario_path, plan_path = tmp_path / "s.json", tmp_path / "p.json"
+    scenario_path.write_text(scenario.model_dump_json())
+    plan_path.write_text(plan.model_dump_json())
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            str(scenario_path),
+            str(plan_path),
+            "-o",
+            str(out),
+            "--replications",
+            "2",
+            "--years",
+            "0.25",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert '<section id="gantt">' in out.read_text()
