@@ -1,0 +1,85 @@
+"""The FastAPI app: routers per resource, the job store, the solver pool, callbacks.
+
+``create_app(settings)`` builds an app whose lifespan opens the store (creating its tables),
+requeues jobs a previous server left running, and starts the solver pool and the callback
+sender; shutdown kills running solves and puts their jobs back in the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from api.callbacks import CallbackSender
+from api.errors import install_error_handlers
+from api.middleware import BodyLimitMiddleware
+from api.notify import job_finished
+from api.routes import health, jobs, schemas, validation
+from api.settings import Settings
+from api.store import JobStore
+from api.workers import SolverPool
+
+logger = logging.getLogger("api")
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable OpenAPI operation ids: the handler's name (``create_job``, ``read_jobs``)."""
+    return route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The HTTP service over ``optimizer.pipeline`` for ``settings`` (default: environment)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = JobStore.from_url(settings.database_url)
+        requeued = store.requeue_interrupted()
+        if requeued:
+            logger.warning("requeued %d jobs left running: %s", len(requeued), requeued)
+        secret = settings.callback_secret
+        if not secret:
+            secret = secrets.token_hex(32)
+            logger.warning("no AFTERSALES_CALLBACK_SECRET set: callbacks signed with a random key")
+        callbacks = CallbackSender(
+            secret,
+            settings.callback_attempts,
+            settings.callback_backoff_seconds,
+            settings.callback_timeout_seconds,
+        )
+        pool = SolverPool(
+            store,
+            settings.workers,
+            max_attempts=settings.max_attempts,
+            deadline_grace_seconds=settings.deadline_grace_seconds,
+            on_finished=lambda job_id: job_finished(store, callbacks, job_id),
+        )
+        app.state.settings, app.state.store = settings, store
+        app.state.pool, app.state.callbacks = pool, callbacks
+        callbacks.start()
+        pool.start()
+        try:
+            yield
+        finally:
+            pool.stop()
+            callbacks.stop()
+            store.close()
+
+    app = FastAPI(
+        title="aftersales-optimizer",
+        version="0.1.0",
+        summary="Asynchronous solve jobs over the after-sales service network optimizer.",
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
+    app.state.settings = settings
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+    for module in (health, jobs, validation, schemas):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,25 @@
+"""What happens when a job ends: the signed callback, if the job asked for one."""
+
+from __future__ import annotations
+
+import json
+
+from api.callbacks import CallbackSender
+from api.models import JobSummary
+from api.store import FINAL_STATUSES, JobStore
+
+
+def callback_body(summary: JobSummary) -> bytes:
+    """The callback's JSON body: the job summary and where to read the plan."""
+    data = json.loads(summary.model_dump_json())
+    data["url"] = f"/v1/jobs/{summary.id}"
+    data["plan_url"] = f"/v1/jobs/{summary.id}/plan" if summary.status == "succeeded" else None
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def job_finished(store: JobStore, callbacks: CallbackSender, job_id: str) -> None:
+    """Send the callback of a job that has ended (no-op for a requeued job)."""
+    job = store.get_job(job_id)
+    if job is None or job.status not in FINAL_STATUSES or not job.callback_url:
+        return
+    callbacks.submit(job.callback_url, callback_body(JobSummary.from_job(job)))

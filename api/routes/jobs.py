@@ -1,0 +1,237 @@
+"""Solve jobs: submit, poll, list, read the plan, follow events, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Query, Response
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import CallbacksDep, PoolDep, SettingsDep, StoreDep
+from api.errors import InputError
+from api.models import (
+    ErrorItem,
+    ErrorPublic,
+    JobAccepted,
+    JobCreate,
+    JobOptions,
+    JobPublic,
+    JobsPublic,
+    JobStatusName,
+    JobSummary,
+)
+from api.notify import job_finished
+from api.settings import Settings
+from api.store import FINAL_STATUSES, Job, JobStore, NewJob
+from optimizer.schema import Plan
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorPublic, "description": "Unknown job."}
+}
+INVALID: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorPublic, "description": "Invalid input, located by JSON pointer."}
+}
+
+
+def _job_or_404(store: JobStore, job_id: str) -> Job:
+    job = store.get_job(job_id)
+    if job is None:
+        raise HTTPException(404, f"no job {job_id}")
+    return job
+
+
+def effective_options(payload: JobCreate, settings: Settings) -> JobOptions:
+    """The options a job runs with: given ones (checked) or the scenario's (clamped)."""
+    if payload.options is not None:
+        options = payload.options
+        if options.time_limit_seconds > settings.max_time_limit_seconds:
+            raise InputError(
+                [
+                    ErrorItem(
+                        pointer="/options/time_limit_seconds",
+                        message=f"at most {settings.max_time_limit_seconds:g} s on this server",
+                    )
+                ]
+            )
+    else:
+        options = JobOptions.model_validate(payload.scenario.options.model_dump())
+        limit = min(options.time_limit_seconds, settings.max_time_limit_seconds)
+        options = options.model_copy(update={"time_limit_seconds": limit})
+    if not options.deterministic:
+        options = options.model_copy(update={"seed": secrets.randbelow(2**31)})
+    return options
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=JobAccepted,
+    responses={
+        **INVALID,
+        409: {"model": ErrorPublic, "description": "Idempotency-Key reused for another body."},
+        413: {"model": ErrorPublic, "description": "Body too large."},
+        429: {"model": ErrorPublic, "description": "Queue full; see Retry-After."},
+    },
+)
+def create_job(
+    payload: JobCreate,
+    response: Response,
+    store: StoreDep,
+    pool: PoolDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> JobAccepted:
+    """Submit a scenario to solve; the job is stored before this answers 202."""
+    scenario_json = payload.scenario.model_dump_json()
+    given = payload.options.model_dump_json() if payload.options else "null"
+    request_hash = hashlib.sha256(f"{scenario_json}\n{given}".encode()).hexdigest()
+    if idempotency_key:
+        existing = store.find_by_key(idempotency_key)
+        if existing is not None:
+            return _accepted(existing, request_hash, response)
+    options = effective_options(payload, settings)
+    if store.count("queued") >= settings.max_queue:
+        raise HTTPException(
+            429,
+            f"queue full ({settings.max_queue} jobs waiting); retry later",
+            headers={"Retry-After": str(settings.retry_after_seconds)},
+        )
+    job, _created = store.create_job(
+        NewJob(
+            scenario_json=scenario_json,
+            options_json=options.model_dump_json(),
+            request_hash=request_hash,
+            idempotency_key=idempotency_key or None,
+            callback_url=str(options.callback_url) if options.callback_url else None,
+        )
+    )
+    pool.wake()
+    return _accepted(job, request_hash, response)
+
+
+def _accepted(job: Job, request_hash: str, response: Response) -> JobAccepted:
+    if job.request_hash != request_hash:
+        raise HTTPException(409, "Idempotency-Key already used for a different request")
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return JobAccepted(id=job.id, status=job.status)  # type: ignore[arg-type]
+
+
+@router.get("", response_model=JobsPublic, responses=INVALID)
+def read_jobs(
+    store: StoreDep,
+    status: JobStatusName | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=32)] = None,
+) -> JobsPublic:
+    """List jobs, newest first, optionally of one status; follow `next_cursor` for more."""
+    before: int | None = None
+    if cursor:
+        if not cursor.isdigit() or len(cursor) > 18:
+            raise InputError(
+                [ErrorItem(pointer="/cursor", message="not a cursor", location="query")]
+            )
+        before = int(cursor)
+    jobs = store.list_jobs(status, limit + 1, before)
+    page = jobs[:limit]
+    next_cursor = str(page[-1].seq) if len(jobs) > limit else None
+    return JobsPublic(
+        data=[JobSummary.from_job(j) for j in page], count=len(page), next_cursor=next_cursor
+    )
+
+
+@router.get("/{job_id}", response_model=JobPublic, responses=NOT_FOUND)
+def read_job(job_id: str, store: StoreDep) -> JobPublic:
+    """Status, progress, timestamps and, once done, the plan or the error of a job."""
+    return JobPublic.from_job(_job_or_404(store, job_id))
+
+
+@router.get(
+    "/{job_id}/plan",
+    response_model=Plan,
+    responses={**NOT_FOUND, 409: {"model": ErrorPublic, "description": "No plan (yet)."}},
+)
+def read_job_plan(job_id: str, store: StoreDep) -> Response:
+    """The plan of a succeeded job."""
+    job = _job_or_404(store, job_id)
+    if job.plan_json is None:
+        raise HTTPException(409, f"job {job_id} is {job.status}: no plan")
+    return Response(job.plan_json, media_type="application/json")
+
+
+@router.delete(
+    "/{job_id}",
+    response_model=JobSummary,
+    responses={**NOT_FOUND, 409: {"model": ErrorPublic, "description": "Job already ended."}},
+)
+def cancel_job(job_id: str, store: StoreDep, pool: PoolDep, callbacks: CallbacksDep) -> JobSummary:
+    """Cancel a queued or running job (a running solve is stopped within 2 s)."""
+    job = _job_or_404(store, job_id)
+    if job.status in FINAL_STATUSES:
+        raise HTTPException(409, f"job {job_id} already {job.status}")
+    job = store.request_cancel(job_id) or job
+    if job.status == "running":
+        pool.cancel(job_id, timeout=2.0)
+        job = _job_or_404(store, job_id)
+    elif job.status == "cancelled":
+        job_finished(store, callbacks, job_id)
+    return JobSummary.from_job(job)
+
+
+@router.get(
+    "/{job_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        **NOT_FOUND,
+        200: {
+            "description": "Server-sent events: `status` (queued, running, ...), `layer` "
+            "(started/finished, percent, objective), then `end`.",
+            "content": {"text/event-stream": {}},
+        },
+    },
+)
+async def read_job_events(
+    job_id: str,
+    store: StoreDep,
+    settings: SettingsDep,
+    last_event_id: Annotated[str | None, Header(max_length=32)] = None,
+) -> StreamingResponse:
+    """Follow a job as server-sent events until it ends."""
+    await run_in_threadpool(_job_or_404, store, job_id)
+    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    return StreamingResponse(
+        _event_stream(store, settings, job_id, after),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _event_stream(
+    store: JobStore, settings: Settings, job_id: str, after: int
+) -> AsyncIterator[str]:
+    end = time.monotonic() + settings.events_max_seconds
+    last_sent = time.monotonic()
+    while time.monotonic() < end:
+        job = await run_in_threadpool(store.get_job, job_id)
+        events = await run_in_threadpool(store.events_after, job_id, after)
+        for event in events:
+            after = event.seq
+            yield f"id: {event.seq}\nevent: {event.kind}\ndata: {event.data_json}\n\n"
+            last_sent = time.monotonic()
+        if job is None or (not events and job.status in FINAL_STATUSES):
+            status = job.status if job else "unknown"
+            yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
+            return
+        if not events:
+            if time.monotonic() - last_sent > 15:
+                yield ": keep-alive\n\n"
+                last_sent = time.monotonic()
+            await asyncio.sleep(settings.events_poll_seconds)

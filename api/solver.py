@@ -1,0 +1,57 @@
+"""What runs inside a solver process: parse, ``optimizer.pipeline.solve``, report over a pipe.
+
+Messages sent to the server: ``("progress", {...})`` for each layer event, then exactly one of
+``("plan", plan_json)`` or ``("error", message)``. The process never touches the job store, so a
+solver orphaned by a killed server can do no harm: its next send fails and it exits.
+"""
+
+from __future__ import annotations
+
+import signal
+from multiprocessing.connection import Connection
+from typing import Any
+
+from optimizer.pipeline import Progress, solve
+from optimizer.schema import Scenario, SolveOptions
+
+
+def progress_message(event: Progress, layers: list[str], finished: set[str]) -> dict[str, Any]:
+    """A progress event as stored and served: layer, event, percent, objective, elapsed."""
+    if event.event == "finished":
+        finished.add(event.layer)
+    total = len(set(layers) | {"network"})
+    return {
+        "layer": event.layer,
+        "event": event.event,
+        "percent": round(100.0 * len(finished) / total, 1),
+        "objective": event.objective,
+        "elapsed_seconds": round(event.elapsed_seconds, 3),
+        "message": event.message,
+    }
+
+
+def solve_in_process(conn: Connection, scenario_json: str, options_json: str) -> None:
+    """Entry point of a solver process."""
+    # Ctrl-C or a SIGTERM to the whole process group is the server's to handle: it stops its
+    # solvers itself and puts their jobs back in the queue.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        scenario = Scenario.model_validate_json(scenario_json)
+        options = SolveOptions.model_validate_json(options_json)
+        finished: set[str] = set()
+
+        def forward(event: Progress) -> None:
+            conn.send(("progress", progress_message(event, list(options.layers), finished)))
+
+        plan = solve(scenario, options, progress=forward)
+        conn.send(("plan", plan.model_dump_json()))
+    except (BrokenPipeError, EOFError, OSError):
+        return
+    except Exception as exc:  # a solver bug ends the job as failed, not the process silently
+        try:
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        except OSError:
+            return
+    finally:
+        conn.close()

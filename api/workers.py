@@ -1,0 +1,267 @@
+"""The solver pool: one dispatcher thread, one solver *process* per running job.
+
+The dispatcher claims queued jobs from the store while a slot is free, starts each solve in its
+own process (``forkserver`` context, with ``optimizer.pipeline`` preloaded), relays progress from
+the process's pipe into the store, and ends the job when the process answers. A process that
+dies without answering (killed, out of memory, crashed) is retried while the job has runs left
+(``max_attempts``, default 2: one retry) and then marks the job failed with the reason. A
+solve that overruns its time limit by ``deadline_grace_seconds`` is killed and failed. Cancel
+kills the process. Nothing is ever left ``running`` by a live server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from api.solver import solve_in_process
+from api.store import Job, JobStore
+from optimizer.schema import SolveOptions
+
+logger = logging.getLogger("api.workers")
+
+
+def solve_options_json(options_json: str) -> str:
+    """The stored job options reduced to ``SolveOptions`` fields."""
+    options = json.loads(options_json)
+    return json.dumps({k: v for k, v in options.items() if k in SolveOptions.model_fields})
+
+
+def _context() -> Any:
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["api.solver"])
+    return ctx
+
+
+@dataclass
+class _Slot:
+    job_id: str
+    process: BaseProcess
+    conn: Connection
+    deadline: float
+    outcome: tuple[str, str] | None = None
+    stop_reason: str | None = None
+    messages: list[tuple[str, Any]] = field(default_factory=list)
+
+
+class SolverPool:
+    """Runs queued jobs in solver processes, at most ``size`` at once."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        size: int,
+        *,
+        max_attempts: int = 2,
+        deadline_grace_seconds: float = 30,
+        on_finished: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.size = size
+        self.max_attempts = max_attempts
+        self.deadline_grace_seconds = deadline_grace_seconds
+        self.on_finished = on_finished or (lambda _job_id: None)
+        self._ctx = _context()
+        self._slots: dict[str, _Slot] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="solver-pool", daemon=True)
+        self._last_flag_check = 0.0
+
+    # --- public ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start dispatching."""
+        self._thread.start()
+
+    def wake(self) -> None:
+        """A job was queued: look at the queue now."""
+        self._wake.set()
+
+    def running(self) -> int:
+        """Solver processes alive now."""
+        with self._lock:
+            return len(self._slots)
+
+    def cancel(self, job_id: str, timeout: float = 2.0) -> None:
+        """Stop a running job of this pool: kill its process and wait for the job to end."""
+        with self._lock:
+            slot = self._slots.get(job_id)
+            if slot is None:
+                return
+            slot.stop_reason = "cancelled"
+            slot.process.kill()
+        self._wake.set()
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self._lock:
+                if job_id not in self._slots:
+                    return
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Stop the pool: kill solver processes and put their jobs back in the queue."""
+        self._stopping.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+        with self._lock:
+            slots = list(self._slots.values())
+            self._slots.clear()
+        for slot in slots:
+            slot.process.kill()
+            slot.process.join(timeout=2)
+            self.store.requeue(slot.job_id, "server stopped")
+
+    # --- dispatcher --------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._fill_slots()
+                self._wait_and_drain()
+                self._check_flags()
+                self._reap()
+            except Exception:  # the dispatcher must outlive a database hiccup
+                logger.exception("solver pool iteration failed")
+                time.sleep(0.5)
+
+    def _fill_slots(self) -> None:
+        while len(self._slots) < self.size and not self._stopping.is_set():
+            job = self.store.claim_next()
+            if job is None:
+                return
+            if job.cancel_requested:
+                self.store.finish(job.id, "cancelled", error="cancelled by request")
+                self.on_finished(job.id)
+                continue
+            self._start(job)
+
+    def _start(self, job: Job) -> None:
+        receiver, sender = self._ctx.Pipe(duplex=False)
+        process = self._ctx.Process(
+            target=solve_in_process,
+            args=(sender, job.scenario_json, solve_options_json(job.options_json)),
+            name=f"solver-{job.id}",
+            daemon=True,
+        )
+        try:
+            process.start()
+        except Exception as exc:  # e.g. the fork server was killed: it restarts on next use
+            logger.exception("cannot start a solver process")
+            reason = f"cannot start solver process: {exc}"
+            if self._stopping.is_set() or job.attempts < self.max_attempts:
+                self.store.requeue(job.id, reason)
+                time.sleep(0.5)
+            else:
+                self.store.finish(job.id, "failed", error=reason)
+                self.on_finished(job.id)
+            return
+        finally:
+            sender.close()
+        limit = json.loads(job.options_json).get("time_limit_seconds", 60)
+        deadline = time.monotonic() + float(limit) + self.deadline_grace_seconds
+        with self._lock:
+            self._slots[job.id] = _Slot(job.id, process, receiver, deadline)
+        self.store.set_solver_pid(job.id, process.pid)
+        logger.info("job %s started in solver process %s", job.id, process.pid)
+
+    def _wait_and_drain(self) -> None:
+        with self._lock:
+            slots = list(self._slots.values())
+        if not slots:
+            self._wake.wait(timeout=0.5)
+            self._wake.clear()
+            return
+        waitables: list[Any] = [s.conn for s in slots] + [s.process.sentinel for s in slots]
+        wait(waitables, timeout=0.2)
+        self._wake.clear()
+        for slot in slots:
+            self._drain(slot)
+
+    def _drain(self, slot: _Slot) -> None:
+        try:
+            while slot.conn.poll():
+                kind, payload = slot.conn.recv()
+                if kind == "progress":
+                    self.store.record_progress(slot.job_id, payload)
+                else:
+                    slot.outcome = (kind, payload)
+        except (EOFError, OSError):
+            return
+
+    def _check_flags(self) -> None:
+        """Cancel flags set in the store (by any server), and overrun deadlines."""
+        now = time.monotonic()
+        with self._lock:
+            slots = list(self._slots.values())
+        for slot in slots:
+            if slot.stop_reason is None and now > slot.deadline:
+                slot.stop_reason = "time limit exceeded: solver killed"
+                slot.process.kill()
+        if now - self._last_flag_check < 0.5 or not slots:
+            return
+        self._last_flag_check = now
+        for job_id in self.store.cancel_requested([s.job_id for s in slots]):
+            with self._lock:
+                flagged = self._slots.get(job_id)
+                if flagged is not None and flagged.stop_reason is None:
+                    flagged.stop_reason = "cancelled"
+                    flagged.process.kill()
+
+    def _reap(self) -> None:
+        with self._lock:
+            slots = list(self._slots.values())
+        for slot in slots:
+            if slot.process.is_alive() and slot.outcome is None:
+                continue
+            slot.process.join(timeout=5 if slot.outcome else 0.5)
+            if slot.process.is_alive():  # answered but lingers
+                slot.process.kill()
+                slot.process.join(timeout=2)
+            self._drain(slot)
+            slot.conn.close()
+            self._conclude(slot)
+            with self._lock:
+                self._slots.pop(slot.job_id, None)
+            self.on_finished(slot.job_id)
+
+    def _conclude(self, slot: _Slot) -> None:
+        if slot.stop_reason == "cancelled":
+            self.store.finish(slot.job_id, "cancelled", error="cancelled by request")
+        elif slot.outcome is not None and slot.outcome[0] == "plan":
+            self.store.finish(slot.job_id, "succeeded", plan_json=slot.outcome[1])
+        elif slot.outcome is not None:
+            self.store.finish(slot.job_id, "failed", error=slot.outcome[1])
+        elif slot.stop_reason is not None:
+            self.store.finish(slot.job_id, "failed", error=slot.stop_reason)
+        else:
+            reason = _death_reason(slot.process.exitcode)
+            job = self.store.get_job(slot.job_id)
+            if self._stopping.is_set():
+                self.store.requeue(slot.job_id, "server stopped")
+            elif job is not None and job.attempts < self.max_attempts:
+                logger.warning("job %s: %s; retrying", slot.job_id, reason)
+                self.store.requeue(slot.job_id, f"{reason}; retried")
+            else:
+                logger.warning("job %s: %s; failed", slot.job_id, reason)
+                self.store.finish(slot.job_id, "failed", error=reason)
+
+
+def _death_reason(exitcode: int | None) -> str:
+    if exitcode is not None and exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = str(-exitcode)
+        return f"solver process died (signal {name})"
+    return f"solver process exited without a result (exit code {exitcode})"

@@ -1,0 +1,132 @@
+"""Helpers of the API tests: `aftersales serve` in a subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_URL = os.environ.get(
+    "AFTERSALES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+CALLBACK_SECRET = "test-secret"
+FINAL = ("succeeded", "failed", "cancelled")
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """One running `aftersales serve` process (its own session, killed as a group)."""
+
+    db_url: str
+    log_path: Path
+    workers: int = 2
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        """Root URL of the server."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> Server:
+        """Start the server and wait until /health answers."""
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "AFTERSALES_CALLBACK_SECRET": CALLBACK_SECRET,
+            "AFTERSALES_CALLBACK_BACKOFF_SECONDS": "0.2",
+            **self.env,
+        }
+        command = [
+            sys.executable,
+            "-c",
+            "from optimizer.cli import main; main()",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--db",
+            self.db_url,
+        ]
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.base_url}/health", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"server did not start: {self.log_path.read_text()[-3000:]}")
+
+    def kill_server_only(self) -> None:
+        """SIGKILL the server process alone (its solver processes are orphaned)."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """Terminate the server and everything in its process group."""
+        if self.process is None:
+            return
+        for sig, wait_seconds in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.process.wait(timeout=wait_seconds)
+            except subprocess.TimeoutExpired:
+                continue
+            if sig == signal.SIGTERM:
+                time.sleep(0.2)
+        with contextlib.suppress(
+            ProcessLookupError
+        ):  # leftovers of the group (orphaned solvers) after a clean exit
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process = None
+
+    def client(self) -> httpx.Client:
+        """An HTTP client for this server."""
+        return httpx.Client(base_url=self.base_url, timeout=30)
+
+
+def wait_for(
+    client: httpx.Client, job_id: str, statuses: tuple[str, ...] = FINAL, timeout: float = 60
+) -> dict[str, Any]:
+    """Poll a job until its status is one of ``statuses``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}").json()
+        if job["status"] in statuses:
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
