@@ -63,6 +63,7 @@ def solve_network_and_stock(
     options: SolveOptions,
     network_seconds: float,
     inventory_seconds: float,
+    previous: tuple[npt.NDArray[np.bool_], npt.NDArray[np.intp]] | None = None,
 ) -> CoupledResult:
     """Alternate network and inventory solves; keep the round with the lowest first-year total."""
     rounds = 1 + options.refit_rounds
@@ -79,6 +80,7 @@ def solve_network_and_stock(
             seed=options.seed,
             mip_solver=options.mip_solver,
             stock_curve=curve,
+            previous=previous,
         )
         stock_data, inventory = _stock_for(scenario, data, network, per_stock)
         totals.append(network.costs.annual_total + inventory.costs.annual_total)

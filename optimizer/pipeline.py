@@ -14,9 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from optimizer.coupling import solve_network_and_stock
 from optimizer.inventory import POOLED, InventoryResult, compile_stock, solve_inventory
-from optimizer.network import compile_network, current_network
+from optimizer.network import NetworkData, compile_network, current_network
 from optimizer.network.solver import solve_network
 from optimizer.routing import compile_routing, solve_routing
 from optimizer.schema import (
@@ -53,6 +56,11 @@ ProgressCallback = Callable[[Progress], None]
 def _ignore(_: Progress) -> None:
     """Default progress callback."""
 
+
+ROUTING_SECONDS_PER_REQUEST = 0.1
+"""Guided local search never stops by itself: its search is capped at this many seconds per
+request (at least MIN_ROUTING_SECONDS), so small days are not searched for the whole limit."""
+MIN_ROUTING_SECONDS = 2.0
 
 LAYER_SHARE: dict[str, float] = {"network": 0.4, "inventory": 0.1, "routing": 0.5}
 """Share of the time limit each layer may use; time a layer leaves unused passes on."""
@@ -97,8 +105,9 @@ def solve(
 ) -> Plan:
     """Solve the layers named in ``options.layers`` (default: the scenario's options).
 
-    ``previous`` (e.g. last night's plan) warm-starts the routing layer, which then never
-    returns routes costlier than that plan's and reports how many assignments moved.
+    ``previous`` (e.g. last night's plan) warm-starts the network MILP with its depots and
+    assignments, and the routing layer, which then never returns routes costlier than that
+    plan's and reports how many assignments moved.
     """
     options = options or scenario.options
     notify = progress or _ignore
@@ -121,6 +130,7 @@ def solve(
     travel = Travel(scenario)
     report("network", "started")
     network_data = compile_network(scenario, travel)
+    prior = previous_network(network_data, previous) if previous is not None else None
     inventory: InventoryResult | None = None
     if {"network", "inventory"} <= set(options.layers):
         network_seconds = budget.for_layer("network")
@@ -130,6 +140,7 @@ def solve(
             options,
             network_seconds,
             network_seconds * LAYER_SHARE["inventory"] / LAYER_SHARE["network"],
+            previous=prior,
         )
         network, inventory = coupled.network, coupled.inventory
         network_report = network.report
@@ -140,6 +151,7 @@ def solve(
             mip_gap=options.mip_gap,
             seed=options.seed,
             mip_solver=options.mip_solver,
+            previous=prior,
         )
         network_report = network.report
     else:
@@ -172,9 +184,11 @@ def solve(
             stock=pooled if stock else None,
             travel=travel,
         )
-        routing = solve_routing(
-            scenario, routing_data, budget.for_layer("routing"), options.seed, previous
+        routing_seconds = min(
+            budget.for_layer("routing"),
+            max(MIN_ROUTING_SECONDS, ROUTING_SECONDS_PER_REQUEST * len(scenario.requests)),
         )
+        routing = solve_routing(scenario, routing_data, routing_seconds, options.seed, previous)
         routes, unserved = routing.routes, routing.unserved
         layers.append(_strict_check(routing.report, unserved, options))
         costs.append(routing.costs)
@@ -218,6 +232,18 @@ def _simulated(
     plan = with_simulation(plan, simulate(scenario, plan, settings))
     report("simulate", "finished")
     return plan
+
+
+def previous_network(
+    data: NetworkData, plan: Plan
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.intp]] | None:
+    """A previous plan's network by index, or None if it does not cover this scenario."""
+    depot_index = {d: j for j, d in enumerate(data.depot_ids)}
+    assigned = {a.site: depot_index.get(a.depot) for a in plan.assignments}
+    if any(assigned.get(site) is None for site in data.site_ids):
+        return None
+    is_open = np.array([d in plan.open_depots() for d in data.depot_ids], dtype=bool)
+    return is_open, np.array([assigned[site] for site in data.site_ids], dtype=np.intp)
 
 
 def _strict_check(

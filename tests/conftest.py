@@ -46,6 +46,7 @@ MINIMAL_SCENARIO: dict[str, Any] = {
          "duration_minutes": 60, "deferrable": True,
          "time_windows": [{"start": 480, "end": 960}], "due_minute": 1020},
     ],
+    "options": {"time_limit_seconds": 10},
 }  # fmt: skip
 
 

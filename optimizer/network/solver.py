@@ -69,13 +69,55 @@ def embed(
     return fraction
 
 
+Start = tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]
+"""A feasible start: open mask and per-pair fractions."""
+
+
+def start_from_assignment(
+    problem: FacilityProblem, is_open: npt.NDArray[np.bool_], depot_of_site: npt.NDArray[np.intp]
+) -> Start | None:
+    """A given network (today's, or last night's plan) as a start, if the model has its pairs."""
+    keys = problem.pair_site * problem.depots + problem.pair_depot
+    wanted = np.arange(problem.sites) * problem.depots + depot_of_site
+    position = np.searchsorted(keys, wanted)
+    if np.any(position >= len(keys)) or np.any(keys[np.minimum(position, len(keys) - 1)] != wanted):
+        return None
+    fraction = np.zeros(len(keys))
+    fraction[position] = 1.0
+    return is_open.copy(), fraction
+
+
+def cheapest_start(problem: FacilityProblem, *starts: Start | None) -> Start | None:
+    """The cheapest of the given starts that respects capacity and the depot count."""
+    feasible = []
+    for start in starts:
+        if start is None:
+            continue
+        is_open, fraction = start
+        load = np.bincount(
+            problem.pair_depot,
+            weights=fraction * problem.demand[problem.pair_site],
+            minlength=problem.depots,
+        )
+        used_closed = np.any(fraction[~is_open[problem.pair_depot]] > 0)
+        count_ok = problem.min_open <= is_open.sum() <= problem.max_open
+        if count_ok and not used_closed and np.all(load <= problem.capacity * (1 + 1e-9)):
+            feasible.append(start)
+    return min(feasible, key=lambda s: problem.objective(*s), default=None)
+
+
 def solve_large(
     problem: FacilityProblem,
     time_limit_seconds: float,
     mip_gap: float = 1e-4,
     seed: int = 0,
+    given: tuple[npt.NDArray[np.bool_], npt.NDArray[np.intp]] | None = None,
 ) -> tuple[FacilitySolution, str]:
     """Solve with HiGHS; a large model over each site's cheapest pairs, bounded in full.
+
+    ``given`` (open mask, depot index per site) — today's or a previous plan's network — is
+    offered to HiGHS as a start whenever the model holds its pairs and it is cheaper than the
+    heuristic's, so a nightly re-optimisation starts from what runs today.
 
     HiGHS proves good bounds on big location models but keeps a poor incumbent for long, and
     its root LP over every pair may not stop at the time limit (DESIGN.md, "Pitfalls"). A large
@@ -86,7 +128,7 @@ def solve_large(
     started = time.perf_counter()
     if len(problem.pair_site) <= RESTRICT_ABOVE_PAIRS:
         solution = solve_facility(
-            problem, time_limit_seconds, mip_gap, seed, heuristic_solution(problem)
+            problem, time_limit_seconds, mip_gap, seed, _start(problem, given)
         )
         return solution, "MILP over every pair"
     per_site = NARROW_PAIRS_PER_SITE
@@ -94,7 +136,7 @@ def solve_large(
         narrow = restrict_pairs(problem, per_site)
         milp_seconds = (1 - BOUND_SHARE) * time_limit_seconds - (time.perf_counter() - started)
         restricted = solve_facility(
-            narrow, max(milp_seconds, 0.5), mip_gap, seed, heuristic_solution(narrow)
+            narrow, max(milp_seconds, 0.5), mip_gap, seed, _start(narrow, given)
         )
         whole = per_site >= problem.depots
         if restricted.has_solution or whole or restricted.status != "infeasible":
@@ -127,6 +169,13 @@ def solve_large(
     ), note
 
 
+def _start(
+    problem: FacilityProblem, given: tuple[npt.NDArray[np.bool_], npt.NDArray[np.intp]] | None
+) -> Start | None:
+    offered = start_from_assignment(problem, *given) if given is not None else None
+    return cheapest_start(problem, heuristic_solution(problem), offered)
+
+
 def solve_network(
     data: NetworkData,
     time_limit_seconds: float,
@@ -134,12 +183,15 @@ def solve_network(
     seed: int = 0,
     mip_solver: str = "highs",
     stock_curve: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
+    previous: tuple[npt.NDArray[np.bool_], npt.NDArray[np.intp]] | None = None,
 ) -> NetworkResult:
     """Solve the location MILP (HiGHS, see ``solve_large``; or CBC through PuLP).
 
     Without any feasible network, today's network is returned with the solver's status and a
     diagnosis of why. ``stock_curve`` (slopes, intercepts) prices each open depot's pooled part
-    demand; the objective then includes that estimate of stock cost.
+    demand; the objective then includes that estimate of stock cost. The MILP starts from
+    ``previous`` (open mask, depot index per site: a network decided before) or else today's
+    network, when that start is feasible.
     """
     started = time.perf_counter()
     if mip_solver == "cbc":
@@ -148,7 +200,10 @@ def solve_network(
         phases = "MILP over every pair (CBC)"
     else:
         problem = facility_problem(data, stock_curve=stock_curve)
-        solution, phases = solve_large(problem, time_limit_seconds, mip_gap, seed)
+        if previous is None:
+            today = current_network(data)
+            previous = today.is_open, today.depot_of_site
+        solution, phases = solve_large(problem, time_limit_seconds, mip_gap, seed, previous)
     result = _result(problem, data, solution, mip_solver)
     report = result.report.model_copy(
         update={

@@ -278,3 +278,41 @@ def test_large_model_path_keeps_a_valid_bound(name: str, monkeypatch: pytest.Mon
     assert problem.objective(solution.is_open, solution.pair_fraction) == pytest.approx(
         solution.objective, rel=1e-9
     )
+
+
+def test_previous_network_is_a_valid_start(scenario_data: dict[str, Any]) -> None:
+    """A given network maps onto the model's pairs; a pair the model lacks makes it unusable."""
+    from dataclasses import replace
+
+    from optimizer.network.facility import facility_problem
+    from optimizer.network.solver import cheapest_start, start_from_assignment
+
+    problem = facility_problem(compile_network(_scenario(scenario_data)))
+    is_open, depots = np.array([True, False]), np.array([0, 0])
+    start = start_from_assignment(problem, is_open, depots)
+    assert start is not None
+    assert problem.objective(*start) == pytest.approx(
+        network_costs(compile_network(_scenario(scenario_data)), is_open, depots).annual_total
+    )
+    assert cheapest_start(problem, start) is start
+    keep = [0, 2, 3]  # drop the pair (site s1, depot d2)
+    narrow = replace(
+        problem,
+        pair_site=problem.pair_site[keep],
+        pair_depot=problem.pair_depot[keep],
+        pair_cost=problem.pair_cost[keep],
+    )
+    assert start_from_assignment(narrow, np.array([True, True]), np.array([1, 0])) is None
+
+
+def test_pipeline_warm_starts_from_previous_plan() -> None:
+    """Re-solving with last night's plan keeps its network when nothing changed."""
+    from datasets.generator import generate_scenario
+
+    scenario = generate_scenario("S", seed=2)
+    options = SolveOptions(layers=["network"], time_limit_seconds=20)
+    first = solve(scenario, options)
+    again = solve(scenario, options, previous=first)
+    assert again.open_depots() == first.open_depots()
+    assert again.layers[0].objective == pytest.approx(first.layers[0].objective, rel=1e-4)
+    assert validate(scenario, again).ok
