@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-NOT_BENCHMARKS = frozenset({"__main__", "registry"})
+NOT_BENCHMARKS = frozenset({"__main__", "registry", "deadline"})
 
 DEFAULT_TIME_LIMIT = 10.0
 """Seconds per solve when neither the user nor the suite says otherwise."""
