@@ -17,7 +17,7 @@ from optimizer.network import compile_network, network_costs
 from optimizer.network.data import NetworkData
 from optimizer.network.solver import solve_large, solve_network
 from optimizer.pipeline import solve
-from optimizer.schema import Scenario, SolveOptions
+from optimizer.schema import Plan, Scenario, SolveOptions
 from optimizer.validate import validate
 
 OPTIMA = published_optima()
@@ -169,6 +169,14 @@ def test_milp_equals_brute_force_on_tiny_scenarios(scenario: Scenario, curve: Cu
     assert result.report.objective == pytest.approx(expected, rel=1e-7, abs=1e-6)
     curve_cost = _curve_cost(data, curve, result.is_open, result.depot_of_site)
     assert result.costs.annual_total + curve_cost == pytest.approx(expected, rel=1e-7, abs=1e-6)
+    plan = Plan(
+        status=result.report.status,
+        depots=result.depot_decisions(data),
+        assignments=result.assignments(data),
+        costs=result.costs,
+    )
+    report = validate(scenario, plan)
+    assert report.ok, report.violations
 
 
 @settings(max_examples=15, deadline=None)
