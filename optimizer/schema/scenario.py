@@ -314,8 +314,8 @@ class Policy(Strict):
 
 
 class InventorySettings(Strict):
-    """Rules of the tactical (stock) layer. Leaving the section out keeps every default and
-    skips the validator's per-tier target check (scenarios written before it existed)."""
+    """Rules of the tactical (stock) layer. Leaving the section out keeps every default,
+    including the validator's per-tier target check."""
 
     target_scope: Literal["depot", "site"] = Field(
         default="depot",

@@ -31,8 +31,8 @@ Further choices where the spec is silent:
   legs; a request is on time when its first stop arrives by the due time;
 * ``parts_on_hand_probability`` counts a site without a serving depot with fill 0 and is None
   for a tier without part demand;
-* per-tier stock targets (``stock_target_missed``) are checked only when the scenario has an
-  ``inventory`` section with ``check_fill_targets`` (older scenarios keep their meaning): per
+* per-tier stock targets (``stock_target_missed``) are checked unless the scenario's
+  ``inventory.check_fill_targets`` is false: per
   (pool, tier), or per site under ``target_scope: site``, the demand-weighted fill of the
   group's parts must reach the tier's ``fill_target`` within the relative tolerance. Reported
   ``stock_targets`` entries must match the recomputed achieved fill (``stock_mismatch``).

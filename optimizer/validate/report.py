@@ -39,7 +39,7 @@ STOCK_MISMATCH = "stock_mismatch"
 """A stock entry's demand, fill probability, backorders or holding cost differs."""
 STOCK_TARGET_MISSED = "stock_target_missed"
 """A tier's demand-weighted fill in a pool (or at a site) is below its parts-on-hand target;
-checked only when the scenario has an ``inventory`` section with ``check_fill_targets``."""
+checked unless the scenario's ``inventory.check_fill_targets`` is false."""
 # --- routes ----------------------------------------------------------------------------------
 NO_SHIFT = "no_shift"
 """A route on a day its technician has no shift."""

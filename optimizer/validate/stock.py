@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import poisson
 
-from optimizer.schema import Plan
+from optimizer.schema import InventorySettings, Plan
 from optimizer.validate.context import Context
 from optimizer.validate.report import (
     DUPLICATE_ENTRY,
@@ -241,8 +241,8 @@ def check_stock_targets(
 
     Runs only when stock is decided and the scenario's ``inventory`` section asks for it.
     """
-    settings = ctx.scenario.inventory
-    if not stock.decided or settings is None or not settings.check_fill_targets:
+    settings = ctx.scenario.inventory or InventorySettings()
+    if not stock.decided or not settings.check_fill_targets:
         return
     groups = group_fill(ctx, serving, stock, settings.target_scope == "site")
     for key in sorted(groups, key=lambda k: (k[0], k[1], k[2], k[3] or "")):

@@ -197,16 +197,18 @@ def test_misreported_target_is_a_stock_mismatch(scenario_data: dict[str, Any]) -
     assert [v.path for v in report.violations] == ["/stock_targets/0/achieved"]
 
 
-def test_without_inventory_section_targets_are_not_checked(scenario_data: dict[str, Any]) -> None:
-    """An old scenario (no inventory section) keeps today's rules: a short plan is not flagged."""
+def test_targets_are_checked_unless_switched_off(scenario_data: dict[str, Any]) -> None:
+    """Tier targets are promises: a short plan is flagged by default, not when opted out."""
     scenario_data["sites"][0]["depot"] = "d1"
     scenario = Scenario.model_validate(scenario_data)
     assert scenario.inventory is None
     result = solved(scenario)
     short = [s.model_copy(update={"level": 0}) for s in result.stock]
     plan = Plan(status="feasible", stock=short)
-    assert not validate(scenario, plan).of_kind(STOCK_TARGET_MISSED)
-    assert validate(scenario_of(scenario_data), plan).of_kind(STOCK_TARGET_MISSED)
+    assert validate(scenario, plan).of_kind(STOCK_TARGET_MISSED)
+    scenario_data["inventory"] = {"check_fill_targets": False}
+    opted_out = Scenario.model_validate(scenario_data)
+    assert not validate(opted_out, plan).of_kind(STOCK_TARGET_MISSED)
 
 
 def test_default_settings_round_trip(scenario_data: dict[str, Any]) -> None:
