@@ -16,7 +16,7 @@ from benchmarks.registry import SuiteRequest, suite
 from datasets.generator import generate_scenario
 from optimizer.routing import RoutingResult, compile_routing, greedy_dispatch, solve_routing
 from optimizer.routing.data import RoutingData
-from optimizer.schema import Plan, Scenario
+from optimizer.schema import Scenario
 from optimizer.validate import validate
 
 DEFAULT_SIZES = ("M", "L")
@@ -26,12 +26,7 @@ TIME_LIMITS_IN_ISSUE = {"M": 30.0, "L": 120.0}
 
 def _figures(scenario: Scenario, data: RoutingData, result: RoutingResult) -> dict[str, Any]:
     """Validated figures of one routing result."""
-    plan = Plan(
-        status=result.report.status,
-        routes=result.routes,
-        unserved=result.unserved,
-        costs=result.costs,
-    )
+    plan = result.to_plan()
     verdict = validate(scenario, plan)
     shifts = {(v.technician, v.day): v.shift_end for v in data.vehicles}
     deferrable = {job.id for job in data.jobs if job.deferrable}

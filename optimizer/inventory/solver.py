@@ -15,6 +15,7 @@ from collections import defaultdict
 import numpy as np
 import numpy.typing as npt
 
+from optimizer.arrays import IntArray
 from optimizer.inventory.data import StockData
 from optimizer.inventory.exact import solve_exact
 from optimizer.inventory.frontier import (
@@ -44,7 +45,6 @@ FRONTIER_REACH = 0.75
 target is covered (targets at 0.95 → overall fill 0.9875)."""
 LIMITING_PARTS = 3
 """Parts named in the diagnosis of an unreachable target."""
-IntArray = npt.NDArray[np.intp]
 
 
 def settings_of(scenario: Scenario) -> InventorySettings:

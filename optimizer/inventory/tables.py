@@ -19,14 +19,13 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.stats import poisson
 
+from optimizer.arrays import FloatArray, IntArray
 from optimizer.inventory.data import StockData
 from optimizer.inventory.poisson import fill_probability
 from optimizer.inventory.result import demand_pairs
 
 TAIL_PROBABILITY = 1e-12
 """Tables stop once P(D ≥ S) drops below this: further levels only add holding cost."""
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from optimizer.arrays import BoolArray, FloatArray, IntArray
 from optimizer.rates import site_rates
 from optimizer.schema import CostBreakdown, Scenario
 from optimizer.travel import Travel
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
-BoolArray = npt.NDArray[np.bool_]
 
 NO_DEPOT = -1
 """Index used for 'no current depot'."""

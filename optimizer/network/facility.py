@@ -12,10 +12,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from optimizer.arrays import FloatArray, IntArray
 from optimizer.network.data import NO_DEPOT, NetworkData
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
+Start = tuple[npt.NDArray[np.bool_], FloatArray]
+"""A feasible start or incumbent: open mask and per-pair fractions."""
 
 PULP_PAIRS_LIMIT = 400_000
 """Most pairs handed to PuLP (~1 KB of Python objects each); beyond, each site's cheapest."""

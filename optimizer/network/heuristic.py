@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.network.facility import FacilityProblem
+from optimizer.arrays import BoolArray
+from optimizer.network.facility import FacilityProblem, Start
 
-BoolArray = npt.NDArray[np.bool_]
 CAPACITY_SLACK = 1.05
 """Keep open capacity at least this multiple of demand while dropping, to ease assignment."""
 
@@ -75,7 +75,7 @@ def assign_by_regret(
 
 def heuristic_solution(
     problem: FacilityProblem,
-) -> tuple[BoolArray, npt.NDArray[np.float64]] | None:
+) -> Start | None:
     """A feasible (open mask, pair fractions), with unused open depots closed, or None."""
     cost = problem.dense_cost()
     is_open = drop_open_set(problem, cost)

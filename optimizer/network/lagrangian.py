@@ -20,9 +20,9 @@ import time
 import numpy as np
 import numpy.typing as npt
 
+from optimizer.arrays import FloatArray
 from optimizer.network.facility import FacilityProblem
 
-FloatArray = npt.NDArray[np.float64]
 STALL_ITERATIONS = 15
 """Halve the step factor after this many iterations without a better bound."""
 SMALLEST_STEP_FACTOR = 1e-4

@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from optimizer.network.facility import FacilityProblem
+from optimizer.network.facility import FacilityProblem, Start
 from optimizer.schema import SolveStatus
 
 logger = logging.getLogger("optimizer.network")
@@ -263,7 +263,7 @@ def solve_facility(
     time_limit_seconds: float,
     mip_gap: float = 1e-4,
     seed: int = 0,
-    warm_start: tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]] | None = None,
+    warm_start: Start | None = None,
 ) -> FacilitySolution:
     """Solve with HiGHS within the time limit, optionally from a feasible start."""
     started = time.perf_counter()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optimizer.network.data import BoolArray, IntArray, NetworkData
+from optimizer.arrays import BoolArray, IntArray
+from optimizer.network.data import NetworkData
 from optimizer.schema import Assignment, CostBreakdown, DepotDecision, LayerResult
 
 

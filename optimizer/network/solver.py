@@ -17,6 +17,7 @@ from optimizer.network.data import NetworkData, network_costs
 from optimizer.network.facility import (
     PULP_PAIRS_LIMIT,
     FacilityProblem,
+    Start,
     facility_problem,
     restrict_pairs,
 )
@@ -67,10 +68,6 @@ def embed(
     fraction = np.zeros(len(wide_keys))
     fraction[np.searchsorted(wide_keys, narrow_keys)] = solution.pair_fraction
     return fraction
-
-
-Start = tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]
-"""A feasible start: open mask and per-pair fractions."""
 
 
 def start_from_assignment(

@@ -50,12 +50,17 @@ def greedy_dispatch(scenario: Scenario, data: RoutingData) -> RoutingResult:
     return RoutingResult(report, routes, unserved, costs)
 
 
+def no_skilled_technician(job: Job) -> Unserved:
+    """Unserved because no technician on shift holds the skills (or is the pinned one)."""
+    detail = f"no technician on shift holds {sorted(job.skills)}"
+    if job.pinned:
+        detail += f" or is the pinned technician {job.pinned}"
+    return Unserved(request=job.id, reason="no_skilled_technician", detail=detail)
+
+
 def _why_unserved(job: Job, has_qualified: bool) -> Unserved:
     if not has_qualified:
-        detail = f"no technician on shift holds {sorted(job.skills)}"
-        if job.pinned:
-            detail += f" or is the pinned technician {job.pinned}"
-        return Unserved(request=job.id, reason="no_skilled_technician", detail=detail)
+        return no_skilled_technician(job)
     if job.deferrable:
         return Unserved(request=job.id, reason="deferred", detail="no qualified technician free")
     return Unserved(

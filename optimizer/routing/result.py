@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from optimizer.routing.data import RoutingData
-from optimizer.schema import CostBreakdown, LayerResult, Route, Scenario, Unserved
+from optimizer.schema import CostBreakdown, LayerResult, Plan, Route, Scenario, Unserved
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,15 @@ class RoutingResult:
     routes: list[Route]
     unserved: list[Unserved]
     costs: CostBreakdown
+
+    def to_plan(self) -> Plan:
+        """A plan holding only this layer's decisions (for checking them on their own)."""
+        return Plan(
+            status=self.report.status,
+            routes=self.routes,
+            unserved=self.unserved,
+            costs=self.costs,
+        )
 
 
 def routing_costs(

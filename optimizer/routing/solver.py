@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from optimizer.routing.data import Job, RoutingData
-from optimizer.routing.greedy import greedy_dispatch, qualified
+from optimizer.routing.greedy import greedy_dispatch, no_skilled_technician, qualified
 from optimizer.routing.ortools_model import (
     LATENESS_REFERENCE_MINUTES,
     MUST_SERVE_PENALTY,
@@ -254,10 +254,7 @@ def _why_unserved(data: RoutingData, j: int, allowed: dict[int, list[int]]) -> U
     """Reason of an unserved job: skills (or pin), reach, deferral or capacity."""
     job = data.jobs[j]
     if not any(qualified(job, v) for v in data.vehicles):
-        detail = f"no technician on shift holds {sorted(job.skills)}"
-        if job.pinned:
-            detail += f" or is the pinned technician {job.pinned}"
-        return Unserved(request=job.id, reason="no_skilled_technician", detail=detail)
+        return no_skilled_technician(job)
     if job.deferrable:
         return Unserved(request=job.id, reason="deferred", detail="left for a later plan")
     if not allowed[j]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from optimizer.arrays import FloatArray, IntArray
 from optimizer.inventory.data import POOLED
 from optimizer.schema import Plan, Scenario, Shift
 from optimizer.travel import Travel
@@ -34,8 +35,6 @@ DEFAULT_WEEK: tuple[tuple[float, float], ...] = tuple(
     (d * 1440 + 480.0, d * 1440 + 1020.0) for d in range(5)
 )
 """Monday-Friday 08:00-17:00 as minutes of the week."""
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,10 @@ import numpy as np
 import numpy.typing as npt
 import simpy
 
+from optimizer.arrays import FloatArray, IntArray
 from optimizer.simulate.calendar import next_shift_start, sample_times, shift_end, weekly_minutes
 from optimizer.simulate.data import MINUTES_PER_WEEK, MINUTES_PER_YEAR, SimulationData
 from optimizer.simulate.settings import SimulationSettings
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import poisson
 
+from optimizer.arrays import FloatArray
 from optimizer.schema import InventorySettings, Plan
 from optimizer.validate.context import Context
 from optimizer.validate.report import (
@@ -37,7 +38,6 @@ PoolKey = tuple[str, str]
 """(depot id, pool id)."""
 StockKey = tuple[str, str, str]
 """(depot id, pool id, part id)."""
-FloatArray = npt.NDArray[np.float64]
 
 
 def fill_and_backorders(

@@ -31,12 +31,7 @@ def routed_data(scenario_data: dict[str, Any]) -> dict[str, Any]:
 def _dispatch(data: dict[str, Any], stock: dict[tuple[str, str], int] | None = None) -> Plan:
     scenario = Scenario.model_validate(data)
     result = greedy_dispatch(scenario, compile_routing(scenario, stock=stock))
-    plan = Plan(
-        status=result.report.status,
-        routes=result.routes,
-        unserved=result.unserved,
-        costs=result.costs,
-    )
+    plan = result.to_plan()
     report = validate(scenario, plan)
     assert report.ok, report.violations
     return plan

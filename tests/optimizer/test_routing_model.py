@@ -53,12 +53,7 @@ def _solve(
     result = solve_routing(
         scenario, compile_routing(scenario, stock=stock), LIMIT_SECONDS, previous=previous
     )
-    plan = Plan(
-        status=result.report.status,
-        routes=result.routes,
-        unserved=result.unserved,
-        costs=result.costs,
-    )
+    plan = result.to_plan()
     report = validate(scenario, plan)
     assert report.ok, report.violations
     assert result.report.objective == pytest.approx(plan.costs.horizon_total)
