@@ -62,9 +62,10 @@ def measure(
         "method": method,
         "status": result.report.status,
         "seconds": seconds,
-        "cost_per_year": result.costs.holding_per_year + result.costs.emergency_per_year,
+        "cost_per_year": result.report.objective,
         "holding_per_year": result.costs.holding_per_year,
         "emergency_per_year": result.costs.emergency_per_year,
+        "stockout_credits_per_year": result.costs.stockout_credits_per_year,
         "units": sum(s.level for s in result.stock),
     }
     for kpi in report.kpis:

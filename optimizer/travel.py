@@ -75,6 +75,22 @@ class Travel:
             return self._lookup(self._matrix_minutes, origins, destinations)
         return self.km(origins, destinations) / self._speed_kmh * 60.0
 
+    def paired_minutes(self, origins: Sequence[str], destinations: Sequence[str]) -> FloatArray:
+        """Travel minutes of each (origins[n], destinations[n]) trip, shape (n,).
+
+        Linear in n, unlike the full table ``minutes`` would be for one depot per site.
+        """
+        if len(origins) != len(destinations):
+            raise ValueError(f"{len(origins)} origins but {len(destinations)} destinations")
+        if self._matrix is not None:
+            rows = [self._matrix_index[o] for o in origins]
+            cols = [self._matrix_index[d] for d in destinations]
+            return self._matrix_minutes[rows, cols]
+        o = self._positions(origins)
+        d = self._positions(destinations)
+        km = haversine_km(self._lat[o], self._lon[o], self._lat[d], self._lon[d])
+        return km * self._circuity / self._speed_kmh * 60.0
+
     def pair(self, origin: str, destination: str) -> tuple[float, float]:
         """(minutes, km) of one trip."""
         return (

@@ -66,16 +66,14 @@ class InventoryCostCurve:
 
 
 def depot_cost_points(data: StockData, levels: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
-    """Per pooled pool: (part demand per year, holding + emergency cost per year).
+    """Per pooled pool: (part demand per year, holding + stock-out cost per year).
 
     ``levels`` are aligned with :func:`~optimizer.inventory.result.demand_pairs` (the order of
     ``InventoryResult.stock``).
     """
     pools, parts, demand = demand_pairs(data)
     ev = evaluate_levels(data, pools, parts, demand, np.asarray(levels, dtype=np.int64))
-    cost = np.bincount(
-        pools, weights=ev.holding_per_year + ev.emergency_per_year, minlength=data.pools
-    )
+    cost = np.bincount(pools, weights=ev.cost_per_year, minlength=data.pools)
     rate = np.bincount(pools, weights=demand, minlength=data.pools)
     pooled = np.array([name == POOLED for name in data.pool_names], dtype=bool) & (rate > 0)
     return rate[pooled], cost[pooled]

@@ -7,6 +7,11 @@ A *target group* is one parts-on-hand promise the stock of a pool must keep: by 
 (pool, tier) — the demand-weighted fill over the parts the tier's sites of the pool use must reach
 the tier's target — or, with ``scenario.inventory.target_scope == "site"``, one per site. Every
 group belongs to exactly one pool, so pools can be sized independently.
+
+A stock-out also costs *credits*: its emergency shipment arrives ``emergency_delay_minutes``
+after the call, which breaches every tier promising less. Only sites within their promise count
+(a site outside it already pays a credit for every call in the network layer), and the credit is
+per expected late call, not capped: see docs/semantics.md, "Stock".
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import scipy.sparse as sp
 
 from optimizer.rates import site_rates
 from optimizer.schema import Scenario
+from optimizer.travel import Travel
 
 POOLED = "pooled"
 DAYS_PER_YEAR = 365.0
@@ -48,6 +54,9 @@ class StockData:
     lead_time_years: npt.NDArray[np.float64]
     holding_cost_per_unit_year: npt.NDArray[np.float64]
     emergency_cost: npt.NDArray[np.float64]
+    credit_exposure_per_year: sp.csr_array
+    """Credits per year of each (pool, part) if it never had stock: Σ over the pool's sites whose
+    emergency shipments arrive late of λ × credit_per_breach, shape (pools, parts)."""
     group_pools: npt.NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, np.intp))
     """Pool of each target group."""
     group_tiers: tuple[str, ...] = ()
@@ -67,6 +76,15 @@ class StockData:
     def pools(self) -> int:
         """Number of pools."""
         return len(self.pool_depots)
+
+    def credit_exposure(
+        self, pools: npt.NDArray[np.intp], parts: npt.NDArray[np.intp]
+    ) -> npt.NDArray[np.float64]:
+        """Credit exposure per year of the (pools[n], parts[n]) pairs, a dense vector."""
+        if len(pools) == 0:  # scipy returns a sparse (0,) array for empty fancy indices
+            return np.zeros(0)
+        values = self.credit_exposure_per_year[pools, parts]
+        return np.asarray(values, dtype=np.float64).reshape(-1)
 
 
 def compile_stock(
@@ -103,6 +121,7 @@ def compile_stock(
         (np.ones(sites), (group_rows, np.arange(sites))), shape=(len(group_index), sites)
     )
     default_emergency = scenario.costs.emergency_shipment_cost
+    credit = late_parts_credit(scenario, depot_of_site)
     return StockData(
         pool_depots=tuple(depot for depot, _ in pool_index),
         pool_names=tuple(name for _, name in pool_index),
@@ -119,6 +138,9 @@ def compile_stock(
                 for p in scenario.parts
             ]
         ),
+        credit_exposure_per_year=sp.csr_array(
+            membership @ (sp.diags_array(credit) @ rates.part_demand_per_year)
+        ),
         group_pools=np.array([g[0] for g in group_index], dtype=np.intp),
         group_tiers=tuple(g[1] for g in group_index),
         group_sites=tuple(g[2] for g in group_index),
@@ -127,3 +149,22 @@ def compile_stock(
         tier_ids=tuple(t.id for t in scenario.tiers),
         site_depots=tuple((site.id, depot_of_site[site.id]) for site in scenario.sites),
     )
+
+
+def late_parts_credit(scenario: Scenario, depot_of_site: dict[str, str]) -> npt.NDArray[np.float64]:
+    """Per site: the credit a call pays when its part is out of stock, else 0 (currency).
+
+    Non-zero when the emergency delay exceeds the tier's promise and the site is within its
+    promise from its serving depot (dispatch + travel ≤ response minutes).
+    """
+    tiers = {t.id: t for t in scenario.tiers}
+    response = np.array([tiers[s.tier].response_minutes for s in scenario.sites], dtype=float)
+    credit = np.array([tiers[s.tier].credit_per_breach for s in scenario.sites], dtype=float)
+    late = response < scenario.costs.emergency_delay_minutes
+    if not late.any():
+        return np.zeros(len(scenario.sites))
+    minutes = Travel(scenario).paired_minutes(
+        [depot_of_site[s.id] for s in scenario.sites], [s.id for s in scenario.sites]
+    )
+    within = scenario.costs.dispatch_minutes + minutes <= response
+    return np.where(late & within, credit, 0.0)

@@ -1,7 +1,7 @@
 """Exact reference: a MILP that picks one level per (pool, part) from the level tables.
 
 Binary ``y[i, s]`` = pair i holds s units (s = 0 .. top[i]); minimise
-``Σ y[i, s] · (holding + emergency)(i, s)`` subject to
+``Σ y[i, s] · (holding + emergency + credits)(i, s)`` subject to
 
 * ``choose_one_level``: ``Σ_s y[i, s] = 1`` for every pair;
 * ``group_fill_target``: ``Σ_i a[g, i] Σ_s fill(i, s) y[i, s] ≥ target_g`` per group with demand;

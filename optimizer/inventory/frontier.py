@@ -3,13 +3,14 @@
 The METRIC / Sherbrooke method, generalised to several targets per pool:
 
 1. *Start* every (pool, part) pair at its cost-minimal level ``S0`` — the level minimising
-   holding + expected emergency cost, which is where an unconstrained planner would stop. No
-   optimal plan needs less (fewer units cost more and fill less).
+   holding + expected stock-out cost (emergency shipments plus the credits of the calls they
+   make late), which is where an unconstrained planner would stop. No optimal plan needs less
+   (fewer units cost more and fill less).
 2. *Hull.* Per pair, keep only the levels on the upper concave hull of (cost, fill) from ``S0``
    on. The fill increments ``P(D = S)`` rise up to the Poisson mode and fall after it, so the
    first hull step may jump several units; past the mode every unit is a hull step.
 3. *Greedy.* Repeatedly take the hull step with the largest ratio of *weighted shortfall
-   reduction* ``Σ_g min(a[g, i] · Δfill_i, shortfall_g)`` to *net cost* ``Δholding + Δemergency``
+   reduction* ``Σ_g min(a[g, i] · Δfill_i, shortfall_g)`` to *net cost* ``Δholding + Δstock-out``
    until no target group falls short. Shortfalls only shrink, so step values only fall and a
    lazy max-heap stays exact. Each accepted step is a point of the frontier.
 4. *Polish.* Discrete steps overshoot. Per pool, drop single units that are not needed and
@@ -46,7 +47,8 @@ class FrontierTrace:
     """Points of the frontier: one per accepted step (plus the start), aligned lists."""
 
     holding: list[float] = field(default_factory=list)
-    emergency: list[float] = field(default_factory=list)
+    stockout: list[float] = field(default_factory=list)
+    """Expected emergency shipment cost plus stock-out credits, per year."""
     filled: list[float] = field(default_factory=list)
     """Σ over pairs of λ × fill (divide by total λ for the overall fill)."""
     tier_filled: list[list[float]] = field(default_factory=list)
@@ -75,7 +77,7 @@ class FrontierSolution:
 
 
 def start_levels(tables: LevelTables) -> IntArray:
-    """Per pair, the lowest level of least holding + emergency cost."""
+    """Per pair, the lowest level of least holding + stock-out cost."""
     owner = np.repeat(np.arange(tables.pairs), np.diff(tables.start))
     order = np.lexsort((np.arange(len(owner)), tables.cost, owner))
     return order[tables.start[:-1]] - tables.start[:-1]
@@ -191,7 +193,7 @@ class _GreedyState:
         self.fill = tables.fill.tolist()
         self.cost = tables.cost.tolist()
         self.hold = tables.holding.tolist()
-        self.emer = tables.emergency.tolist()
+        self.out = tables.stockout.tolist()
         self.start = tables.start.tolist()
         self.demand = tables.demand_per_year.tolist()
         first = start_levels(tables) if from_levels is None else np.asarray(from_levels)
@@ -224,7 +226,7 @@ class _GreedyState:
         self.shortfall = np.where(has_demand, group_target - achieved, -1.0).tolist()
         self.open_groups = sum(1 for s in self.shortfall if s > TARGET_SLACK)
         self.holding = float(tables.holding[level_idx].sum())
-        self.emergency = float(tables.emergency[level_idx].sum())
+        self.stockout = float(tables.stockout[level_idx].sum())
         self.filled = float(np.dot(tables.demand_per_year, tables.fill[level_idx]))
         tier_filled = np.zeros(tiers)
         np.add.at(tier_filled, group_tier, demand_of_group * achieved)
@@ -264,7 +266,7 @@ class _GreedyState:
     def _record(self) -> None:
         t = self.trace
         t.holding.append(self.holding)
-        t.emergency.append(self.emergency)
+        t.stockout.append(self.stockout)
         t.filled.append(self.filled)
         t.tier_filled.append(list(self.tier_filled))
 
@@ -274,7 +276,7 @@ class _GreedyState:
         gain = self.fill[b] - self.fill[a]
         self.position[i] = p + 1
         self.holding += self.hold[b] - self.hold[a]
-        self.emergency += self.emer[b] - self.emer[a]
+        self.stockout += self.out[b] - self.out[a]
         self.filled += self.demand[i] * gain
         for g, share, lam, tier in self.links[i]:
             before = self.shortfall[g]

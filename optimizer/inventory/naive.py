@@ -26,7 +26,7 @@ def naive_stock(data: StockData) -> InventoryResult:
         layer="inventory",
         status="feasible",
         method="naive-per-part-fill-target",
-        objective=costs.holding_per_year + costs.emergency_per_year,
+        objective=float(evaluation.cost_per_year.sum()),
         seconds=time.perf_counter() - started,
     )
     return InventoryResult(report, evaluation.rows(data), costs)

@@ -50,6 +50,13 @@ class StockEvaluation:
     backorders: npt.NDArray[np.float64]
     holding_per_year: npt.NDArray[np.float64]
     emergency_per_year: npt.NDArray[np.float64]
+    credits_per_year: npt.NDArray[np.float64]
+    """Expected credits of calls made late by stock-outs (see StockData)."""
+
+    @property
+    def cost_per_year(self) -> npt.NDArray[np.float64]:
+        """Holding + emergency + stock-out credits of each pair, currency/year."""
+        return self.holding_per_year + self.emergency_per_year + self.credits_per_year
 
     def rows(self, data: StockData) -> list[StockLevel]:
         """Plan rows, one per (pool, part) with demand."""
@@ -77,10 +84,11 @@ class StockEvaluation:
         ]
 
     def costs(self) -> CostBreakdown:
-        """Holding and expected emergency shipment cost per year."""
+        """Holding, expected emergency shipment and stock-out credit cost per year."""
         return CostBreakdown(
             holding_per_year=float(self.holding_per_year.sum()),
             emergency_per_year=float(self.emergency_per_year.sum()),
+            stockout_credits_per_year=float(self.credits_per_year.sum()),
         )
 
 
@@ -117,4 +125,5 @@ def evaluate_levels(
         backorders=expected_backorders(levels, mean),
         holding_per_year=levels * data.holding_cost_per_unit_year[parts],
         emergency_per_year=demand * (1.0 - fill) * data.emergency_cost[parts],
+        credits_per_year=data.credit_exposure(pools, parts) * (1.0 - fill),
     )

@@ -10,7 +10,6 @@ it is the reference on small cases.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 
 import numpy as np
 import numpy.typing as npt
@@ -218,7 +217,7 @@ def _frontier(
     achieved = achieved_fill(tables, levels)
     after = FrontierTrace()
     after.holding.append(float(tables.holding[position].sum()))
-    after.emergency.append(float(tables.emergency[position].sum()))
+    after.stockout.append(float(tables.stockout[position].sum()))
     after.filled.append(float(np.dot(tables.demand_per_year, tables.fill[position])))
     tier_filled = np.zeros(len(data.tier_ids))
     np.add.at(tier_filled, tiers, tables.group_demand_per_year * achieved)
@@ -232,21 +231,21 @@ def _frontier(
     rows = [
         (h, e, f, t, False)
         for h, e, f, t in zip(
-            trace.holding, trace.emergency, trace.filled, trace.tier_filled, strict=True
+            trace.holding, trace.stockout, trace.filled, trace.tier_filled, strict=True
         )
         if h + e < chosen_cost - 1e-9
     ]
     rows += [
         (h, e, f, t, n == 0)
         for n, (h, e, f, t) in enumerate(
-            zip(after.holding, after.emergency, after.filled, after.tier_filled, strict=True)
+            zip(after.holding, after.stockout, after.filled, after.tier_filled, strict=True)
         )
     ]
     keep = _spread([h + e for h, e, *_ in rows], [r[4] for r in rows])
     return [
         FrontierPoint(
             holding_cost_per_year=max(0.0, h),
-            emergency_cost_per_year=max(0.0, e),
+            stockout_cost_per_year=max(0.0, e),
             parts_on_hand_probability=min(1.0, max(0.0, f / total)) if total else 0.0,
             tier_parts_on_hand={
                 data.tier_ids[n]: min(1.0, max(0.0, v / tier_demand[n]))
@@ -284,10 +283,11 @@ def _assemble(
     evaluation = evaluate_levels(
         data, tables.pools, tables.parts, tables.demand_per_year, levels.astype(np.int64)
     )
-    costs = evaluation.costs()
-    report = report.model_copy(
-        update={"objective": costs.holding_per_year + costs.emergency_per_year}
+    loaners = _loaners(scenario, data)
+    costs = evaluation.costs().model_copy(
+        update={"loaners_per_year": sum(pool.cost_per_year for pool in loaners)}
     )
+    report = report.model_copy(update={"objective": float(evaluation.cost_per_year.sum())})
     if report.bound is not None and report.objective:
         report = report.model_copy(
             update={"gap": max(0.0, (report.objective - report.bound) / abs(report.objective))}
@@ -313,36 +313,42 @@ def _assemble(
         targets=targets,
         totals=depot_totals(data, evaluation),
         frontier=frontier or [],
-        loaners=_loaners(scenario, data),
+        loaners=loaners,
         shortfalls=shortfalls or [],
     )
 
 
 def depot_totals(data: StockData, ev: StockEvaluation) -> list[DepotStockTotal]:
-    """Units, demand, backorders, holding and emergency cost summed per depot."""
-    sums: dict[str, list[float]] = defaultdict(lambda: [0.0] * 5)
-    for p, s, lam, b, h, e in zip(
-        ev.pools,
-        ev.levels,
-        ev.demand_per_year,
-        ev.backorders,
-        ev.holding_per_year,
-        ev.emergency_per_year,
+    """Units, demand, backorders, holding, emergency and credit cost summed per depot."""
+    depots = sorted({data.pool_depots[p] for p in ev.pools})
+    index = {depot: n for n, depot in enumerate(depots)}
+    owner = np.array([index[data.pool_depots[p]] for p in ev.pools], dtype=np.intp)
+
+    def total(values: npt.ArrayLike) -> list[float]:
+        return np.bincount(owner, weights=values, minlength=len(depots)).tolist()
+
+    columns = zip(
+        total(ev.levels),
+        total(ev.demand_per_year),
+        total(ev.backorders),
+        total(ev.holding_per_year),
+        total(ev.emergency_per_year),
+        total(ev.credits_per_year),
         strict=True,
-    ):
-        row = sums[data.pool_depots[p]]
-        for n, v in enumerate((s, lam, b, h, e)):
-            row[n] += float(v)
+    )
     return [
         DepotStockTotal(
             depot=depot,
-            units=round(v[0]),
-            demand_per_year=v[1],
-            expected_backorders=v[2],
-            holding_cost_per_year=v[3],
-            emergency_cost_per_year=v[4],
+            units=round(units),
+            demand_per_year=demand,
+            expected_backorders=backorders,
+            holding_cost_per_year=holding,
+            emergency_cost_per_year=emergency,
+            stockout_credits_per_year=credits,
         )
-        for depot, v in sorted(sums.items())
+        for depot, (units, demand, backorders, holding, emergency, credits) in zip(
+            depots, columns, strict=True
+        )
     ]
 
 

@@ -45,6 +45,8 @@ class LevelTables:
     """Flat: S × unit holding cost per year."""
     emergency: FloatArray
     """Flat: λ × (1 − fill) × emergency cost per year."""
+    credits: FloatArray
+    """Flat: (1 − fill) × the pair's credit exposure per year (stock-outs that make calls late)."""
     group_weight: sp.csr_array
     """a[g, i]: share of group g's demand on pair i, shape (groups, pairs)."""
     group_demand_per_year: FloatArray
@@ -61,9 +63,14 @@ class LevelTables:
         return np.diff(self.start) - 1
 
     @property
+    def stockout(self) -> FloatArray:
+        """Flat: expected cost of stock-outs per year, emergency shipments plus credits."""
+        return self.emergency + self.credits
+
+    @property
     def cost(self) -> FloatArray:
-        """Flat: holding + emergency cost per year."""
-        return self.holding + self.emergency
+        """Flat: holding + stock-out cost per year."""
+        return self.holding + self.stockout
 
 
 def level_tables(data: StockData, max_level: int | None = None) -> LevelTables:
@@ -79,6 +86,7 @@ def level_tables(data: StockData, max_level: int | None = None) -> LevelTables:
     fill = fill_probability(levels, mean[owner])
     holding = levels * data.holding_cost_per_unit_year[parts][owner]
     emergency = demand[owner] * (1.0 - fill) * data.emergency_cost[parts][owner]
+    credits = data.credit_exposure(pools, parts)[owner] * (1.0 - fill)
     weight, totals = _group_weights(data, pools, parts)
     return LevelTables(
         pools=pools,
@@ -89,6 +97,7 @@ def level_tables(data: StockData, max_level: int | None = None) -> LevelTables:
         fill=fill,
         holding=holding,
         emergency=emergency,
+        credits=credits,
         group_weight=weight,
         group_demand_per_year=totals,
     )

@@ -71,13 +71,16 @@ class DepotStockTotal(Strict):
     expected_backorders: NonNegative = Field(default=0, description="Σ mean backorders, units.")
     holding_cost_per_year: NonNegative = 0
     emergency_cost_per_year: NonNegative = 0
+    stockout_credits_per_year: NonNegative = 0
 
 
 class FrontierPoint(Strict):
     """One point of the stock cost–service frontier traced by marginal analysis."""
 
     holding_cost_per_year: NonNegative
-    emergency_cost_per_year: NonNegative
+    stockout_cost_per_year: NonNegative = Field(
+        description="Expected emergency shipment cost plus the stock-out credits they cause."
+    )
     parts_on_hand_probability: float = Field(
         ge=0, le=1, description="Demand-weighted fill over all pools and parts."
     )
@@ -171,6 +174,14 @@ class CostBreakdown(Strict):
     emergency_per_year: NonNegative = Field(
         default=0, description="Expected emergency shipments × their cost."
     )
+    stockout_credits_per_year: NonNegative = Field(
+        default=0,
+        description="Expected credits of calls whose part is out of stock and whose emergency "
+        "shipment arrives after the tier's promise (sites within their promise only; uncapped).",
+    )
+    loaners_per_year: NonNegative = Field(
+        default=0, description="Loaner units kept × loaner_cost_per_unit_year."
+    )
     route_travel: NonNegative = Field(default=0, description="Routing horizon: km × cost/km.")
     route_labour: NonNegative = Field(default=0, description="Routing horizon: regular hours.")
     route_overtime: NonNegative = Field(default=0, description="Routing horizon: overtime hours.")
@@ -192,6 +203,8 @@ class CostBreakdown(Strict):
             + self.expected_credits_per_year
             + self.holding_per_year
             + self.emergency_per_year
+            + self.stockout_credits_per_year
+            + self.loaners_per_year
         )
 
     @property

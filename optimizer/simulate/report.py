@@ -218,7 +218,7 @@ def frontier_figure(plan: Plan) -> go.Figure:
             y=[p.parts_on_hand_probability for p in points],
             mode="lines+markers",
             name="frontier",
-            text=[f"emergency {p.emergency_cost_per_year:,.0f}/y" for p in points],
+            text=[f"stock-outs {p.stockout_cost_per_year:,.0f}/y" for p in points],
         )
     )
     chosen = [p for p in points if p.chosen]

@@ -1,10 +1,10 @@
 """Independent plan validator: recomputes every rule and figure of docs/semantics.md.
 
 ``validate(scenario, plan)`` never trusts the plan's numbers: travel (via ``Travel``), coverage,
-capacity, Poisson stock measures, route times, skills, shifts, breaks, costs and tier KPIs are
-all recomputed from the Scenario. A bad plan never raises; each broken rule becomes a
-``Violation`` with a JSON pointer into the plan, and checks that depend on an unknown id are
-skipped.
+capacity, Poisson stock measures, Erlang-B loaner pools, route times, skills, shifts, breaks,
+costs and tier KPIs are all recomputed from the Scenario. A bad plan never raises; each broken
+rule becomes a ``Violation`` with a JSON pointer into the plan, and checks that depend on an
+unknown id are skipped.
 
 Sections left empty in the plan are *not decided* and their checks are skipped:
 
@@ -12,8 +12,11 @@ Sections left empty in the plan are *not decided* and their checks are skipped:
   change costs are 0.
 * ``assignments`` empty: no network checks; site moves, network travel and expected credits are
   0. Each site's scenario ``depot`` (today's) then serves it for coverage KPIs and stock pools.
-* ``stock`` empty: no stock checks, no parts-availability rule; holding and emergency costs 0,
-  ``parts_on_hand_probability`` None.
+* ``stock`` empty: no stock checks, no parts-availability rule; holding, emergency and stock-out
+  credit costs 0, ``parts_on_hand_probability`` None.
+* ``loaners`` empty: decided all the same when ``stock`` is not empty and the scenario sets
+  ``inventory.loaner_unavailability_target`` (then every (depot, loanable product) with loans
+  lacks its pool); otherwise no loaner checks and ``loaners_per_year`` 0.
 * ``routes`` and ``unserved`` both empty: routing undecided: no request bookkeeping; routing
   costs 0 and no request counts as served.
 * ``kpis`` empty: not reported, not compared.
@@ -35,7 +38,16 @@ Further choices where the spec is silent:
   ``inventory.check_fill_targets`` is false: per
   (pool, tier), or per site under ``target_scope: site``, the demand-weighted fill of the
   group's parts must reach the tier's ``fill_target`` within the relative tolerance. Reported
-  ``stock_targets`` entries must match the recomputed achieved fill (``stock_mismatch``).
+  ``stock_targets`` entries must match the recomputed achieved fill (``stock_mismatch``);
+* ``stockout_credits_per_year`` (stock decided): Σ over sites within their promise whose tier's
+  response is shorter than ``emergency_delay_minutes`` of Σ_parts demand × (1 − fill in the
+  site's pool) × ``credit_per_breach``, uncapped (the expected value of a linear credit per late
+  call); sites outside their promise are left out, their calls already pay credits in
+  ``expected_credits_per_year``;
+* loaner pools: loans per (depot, loanable product) count every site the depot serves, exclusive
+  ones included; a pool where the depot serves no unit of the product is no violation (0 loans,
+  B(c, 0) = 0 for c ≥ 1) and costs its units; a non-loanable product is an unknown reference;
+  ``loaner_target_missed`` when B(c, a) exceeds the target by more than the relative tolerance.
 """
 
 from __future__ import annotations
@@ -44,6 +56,7 @@ from optimizer.schema import Plan, Scenario
 from optimizer.validate.context import Context
 from optimizer.validate.costs import check_costs, recomputed_costs
 from optimizer.validate.kpis import check_kpis, tier_kpis
+from optimizer.validate.loaners import check_loaners, erlang_loss
 from optimizer.validate.network import check_network
 from optimizer.validate.report import (
     ALL_KINDS,
@@ -59,6 +72,8 @@ from optimizer.validate.report import (
     DUPLICATE_ROUTE,
     HARD_TIER_BREACH,
     KPI_MISMATCH,
+    LOANER_MISMATCH,
+    LOANER_TARGET_MISSED,
     MISSING_BREAK,
     MISSING_SKILL,
     NEGATIVE_STOCK,
@@ -101,6 +116,8 @@ __all__ = [
     "DUPLICATE_ROUTE",
     "HARD_TIER_BREACH",
     "KPI_MISMATCH",
+    "LOANER_MISMATCH",
+    "LOANER_TARGET_MISSED",
     "MISSING_BREAK",
     "MISSING_SKILL",
     "NEGATIVE_STOCK",
@@ -124,6 +141,7 @@ __all__ = [
     "UNKNOWN_REFERENCE",
     "ValidationReport",
     "Violation",
+    "erlang_loss",
     "fill_and_backorders",
     "validate",
 ]
@@ -134,11 +152,12 @@ def validate(scenario: Scenario, plan: Plan) -> ValidationReport:
     ctx = Context.build(scenario)
     out = Collector()
     network = check_network(ctx, plan, out)
-    stock = check_stock(ctx, plan, network.serving, out)
+    stock = check_stock(ctx, plan, network.serving, network.within, out)
     check_stock_targets(ctx, plan, network.serving, stock, out)
+    loaners = check_loaners(ctx, plan, network.serving, out)
     routes = check_routes(ctx, plan, network.open_depots, stock, out)
     kpis = tier_kpis(ctx, network, stock, routes)
     check_kpis(plan, kpis, out)
-    costs = recomputed_costs(network.costs, stock.costs, routes.costs)
+    costs = recomputed_costs(network.costs, stock.costs, loaners.costs, routes.costs)
     check_costs(plan.costs, costs, out)
     return ValidationReport(violations=out.violations, kpis=kpis, costs=costs)

@@ -17,9 +17,11 @@ RELATIVE_TOLERANCE = 1e-6
 
 # --- network ---------------------------------------------------------------------------------
 UNKNOWN_REFERENCE = "unknown_reference"
-"""An id in the plan names nothing in the scenario (or no existing stock pool)."""
+"""An id in the plan names nothing in the scenario (or no existing stock pool, or a loaner pool of
+a product that is not loanable)."""
 DUPLICATE_ENTRY = "duplicate_entry"
-"""The same depot, site, stock (depot, pool, part), unserved request or KPI tier listed twice."""
+"""The same depot, site, stock (depot, pool, part), loaner (depot, product), unserved request or
+KPI tier listed twice."""
 SITE_UNASSIGNED = "site_unassigned"
 """Assignments are given but a scenario site has none."""
 CLOSED_DEPOT = "closed_depot"
@@ -40,6 +42,12 @@ STOCK_MISMATCH = "stock_mismatch"
 STOCK_TARGET_MISSED = "stock_target_missed"
 """A tier's demand-weighted fill in a pool (or at a site) is below its parts-on-hand target;
 checked unless the scenario's ``inventory.check_fill_targets`` is false."""
+# --- loaners ---------------------------------------------------------------------------------
+LOANER_MISMATCH = "loaner_mismatch"
+"""A loaner pool's loans, offered load, no-loaner probability or cost differs."""
+LOANER_TARGET_MISSED = "loaner_target_missed"
+"""A (depot, loanable product) with loans has no loaner pool, or its Erlang-B probability of
+finding no loaner exceeds the scenario's ``inventory.loaner_unavailability_target``."""
 # --- routes ----------------------------------------------------------------------------------
 NO_SHIFT = "no_shift"
 """A route on a day its technician has no shift."""
@@ -95,6 +103,8 @@ ALL_KINDS: tuple[str, ...] = (
     NEGATIVE_STOCK,
     STOCK_MISMATCH,
     STOCK_TARGET_MISSED,
+    LOANER_MISMATCH,
+    LOANER_TARGET_MISSED,
     NO_SHIFT,
     DUPLICATE_ROUTE,
     SHIFT_START,

@@ -3,6 +3,12 @@
 Pools follow the serving depot of each site (see ``network``): a depot's ``pooled`` pool serves
 its non-exclusive sites; a customer-exclusive site has its own pool (pool id = site id) at its
 serving depot. An entry naming any other pool is an unknown reference.
+
+Stock costs: holding, emergency shipments, and the *stock-out credits*: a call whose part is out
+of stock waits for an emergency shipment (``emergency_delay_minutes``), which breaches every tier
+promising less; each such expected late call earns the tier's ``credit_per_breach``. Only sites
+within their promise from their serving depot count: a site outside it already pays a (capped)
+credit for every call in the network layer's ``expected_credits_per_year``.
 """
 
 from __future__ import annotations
@@ -81,7 +87,11 @@ class StockOutcome:
     levels: dict[StockKey, int] = field(default_factory=dict)
     """Levels of valid entries; a missing key means level 0."""
     costs: dict[str, float] = field(
-        default_factory=lambda: {"holding_per_year": 0.0, "emergency_per_year": 0.0}
+        default_factory=lambda: {
+            "holding_per_year": 0.0,
+            "emergency_per_year": 0.0,
+            "stockout_credits_per_year": 0.0,
+        }
     )
 
     def pooled_level(self, depot: str, part: str) -> int:
@@ -89,8 +99,13 @@ class StockOutcome:
         return self.levels.get((depot, POOLED, part), 0)
 
 
-def check_stock(ctx: Context, plan: Plan, serving: dict[str, str], out: Collector) -> StockOutcome:
-    """Check entries, recompute Poisson measures per (pool, part) and the stock costs."""
+def check_stock(
+    ctx: Context, plan: Plan, serving: dict[str, str], within: dict[str, bool], out: Collector
+) -> StockOutcome:
+    """Check entries, recompute Poisson measures per (pool, part) and the stock costs.
+
+    ``serving`` and ``within`` are the network's serving depot and within-promise flag per site.
+    """
     if not plan.stock:
         return StockOutcome(decided=False)
     demand = pool_demand(ctx, serving)
@@ -105,13 +120,15 @@ def check_stock(ctx: Context, plan: Plan, serving: dict[str, str], out: Collecto
     level = np.array([levels.get(k, 0) for k in keys], dtype=float)
     fill, backorders = fill_and_backorders(rate * lead_days / DAYS_PER_YEAR, level)
     _check_entry_figures(ctx, plan, entries, keys, rate, fill, backorders, out)
+    fills = dict(zip(keys, fill.tolist(), strict=True))
     return StockOutcome(
         decided=True,
-        fill=dict(zip(keys, fill.tolist(), strict=True)),
+        fill=fills,
         levels=levels,
         costs={
             "holding_per_year": sum(_holding(ctx, k, s) for k, s in levels.items()),
             "emergency_per_year": _emergency(ctx, keys, rate, fill),
+            "stockout_credits_per_year": _stockout_credits(ctx, serving, within, fills),
         },
     )
 
@@ -213,6 +230,31 @@ def _emergency(ctx: Context, keys: list[StockKey], rate: FloatArray, fill: Float
         dtype=float,
     )
     return float(np.sum(rate * (1.0 - fill) * cost))
+
+
+def _stockout_credits(
+    ctx: Context, serving: dict[str, str], within: dict[str, bool], fill: dict[StockKey, float]
+) -> float:
+    """Expected credits per year of calls made late by a stock-out (docs/semantics.md, "Stock").
+
+    Σ over sites within their promise whose tier promises less than the emergency delay of
+    Σ_parts part_demand_per_year × (1 − fill of the part in the site's pool) × credit_per_breach.
+    Not capped: the cap belongs to the network's credits of sites outside their promise, and those
+    sites are left out here (every call of theirs is already late there). Linear in the sites.
+    """
+    delay = ctx.scenario.costs.emergency_delay_minutes
+    credits = 0.0
+    for site_id, depot in serving.items():
+        tier = ctx.tier_of(site_id)
+        if not within.get(site_id, False) or tier.response_minutes >= delay:
+            continue
+        pool = pool_of(ctx, site_id, depot)
+        short = sum(
+            rate * (1.0 - fill.get((*pool, part), 0.0))
+            for part, rate in ctx.rates[site_id].part_demand_per_year.items()
+        )
+        credits += short * tier.credit_per_breach
+    return credits
 
 
 GroupKey = tuple[str, str, str, str | None]

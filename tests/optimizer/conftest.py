@@ -65,6 +65,15 @@ def tiny_costs() -> CostBreakdown:
         + 1.0 * (1 - FILL_D1_C) * 200
         + 2.0 * (1 - FILL_S2_C) * 200
         + 1.0 * (1 - 0.0) * 200,
+        # Emergency delay 240 > gold 70 and silver 60 min: a stock-out makes a call late at the
+        # sites within their promise (S1, S2 gold, credit 100; S4 silver, credit 50; not S3).
+        # Σ λ (1 − fill) × credit: S1 A 0.5, B 1.0 (D1 pooled); S2 C 2.0 (own pool); S4 C 1.0
+        # (D2, no stock) = 7.3065 + 36.2538 + 50 = 93.5603
+        stockout_credits_per_year=0.5 * (1 - FILL_D1_A) * 100
+        + 1.0 * (1 - FILL_D1_B) * 100
+        + 2.0 * (1 - FILL_S2_C) * 100
+        + 1.0 * (1 - 0.0) * 50,
+        loaners_per_year=0,  # no loanable product, no loaner target: loaners not decided
         route_travel=(70 + 20) * 0.5,  # T1 70 km, T2 20 km
         route_labour=(780 - 480) / 60 * 72 + (590 - 480) / 60 * 60,  # 360 + 110
         route_overtime=(825 - 780) / 60 * 90,  # 67.5

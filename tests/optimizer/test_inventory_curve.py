@@ -26,6 +26,7 @@ def depots_of_growing_demand() -> StockData:
         lead_time_years=np.array([10.0, 20.0, 5.0]) / 365,
         holding_cost_per_unit_year=np.array([50.0, 10.0, 200.0]),
         emergency_cost=np.array([100.0, 100.0, 100.0]),
+        credit_exposure_per_year=sp.csr_array((pools, 3)),
         group_pools=np.arange(pools),
         group_tiers=("gold",) * pools,
         group_sites=(None,) * pools,

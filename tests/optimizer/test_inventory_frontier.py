@@ -30,12 +30,19 @@ def stock_data(
     holding: list[float],
     emergency: list[float],
     tiers: list[int] | None = None,
+    group_credit: list[float] | None = None,
 ) -> StockData:
-    """StockData from per-group part demand (groups × parts); pool demand sums its groups."""
+    """StockData from per-group part demand (groups × parts); pool demand sums its groups.
+
+    ``group_credit`` is the credit of each group's late call per stock-out (default none).
+    """
     demand = np.asarray(group_demand, dtype=float)
     pools = max(group_pools) + 1
     pool_demand = np.zeros((pools, demand.shape[1]))
     np.add.at(pool_demand, np.asarray(group_pools), demand)
+    credit = np.zeros(len(targets)) if group_credit is None else np.asarray(group_credit)
+    exposure = np.zeros_like(pool_demand)
+    np.add.at(exposure, np.asarray(group_pools), demand * credit[:, None])
     tiers = tiers if tiers is not None else list(range(len(targets)))
     tier_ids = tuple(f"t{t}" for t in range(max(tiers) + 1))
     return StockData(
@@ -47,6 +54,7 @@ def stock_data(
         lead_time_years=np.asarray(lead_days, dtype=float) / DAYS,
         holding_cost_per_unit_year=np.asarray(holding, dtype=float),
         emergency_cost=np.asarray(emergency, dtype=float),
+        credit_exposure_per_year=sp.csr_array(exposure),
         group_pools=np.asarray(group_pools, dtype=np.intp),
         group_tiers=tuple(tier_ids[t] for t in tiers),
         group_sites=(None,) * len(targets),
@@ -148,6 +156,9 @@ def small_instances(draw: st.DrawFn) -> StockData:
     parts = draw(st.integers(1, 6))
     tiers = draw(st.integers(1, 3))
     targets = draw(st.lists(st.floats(0.5, 0.97), min_size=tiers, max_size=tiers))
+    credits = draw(
+        st.lists(st.one_of(st.just(0.0), st.floats(0.0, 500.0)), min_size=tiers, max_size=tiers)
+    )
     rate = st.one_of(st.just(0.0), st.floats(0.2, 20.0))
     demand, group_pools, group_tiers = [], [], []
     for p in range(pools):
@@ -167,6 +178,7 @@ def small_instances(draw: st.DrawFn) -> StockData:
         draw(floats(st.floats(2.0, 2000.0), min_size=parts, max_size=parts)),
         draw(floats(st.floats(0.0, 400.0), min_size=parts, max_size=parts)),
         tiers=group_tiers,
+        group_credit=[credits[t] for t in group_tiers],
     )
 
 
@@ -201,7 +213,7 @@ def test_frontier_trace_starts_cheapest_and_ends_at_the_targets(data: StockData)
     """Frontier points rise in fill; the first costs least; the targets hold at targets_met_at."""
     _, solution = solve(data)
     trace = solution.trace
-    cost = np.add(trace.holding, trace.emergency)
+    cost = np.add(trace.holding, trace.stockout)
     assert cost[0] <= cost.min() + 1e-9
     assert np.all(np.diff(trace.filled) >= -1e-9)
     assert solution.met.all()  # without a cap every target is reachable

@@ -44,8 +44,36 @@ def test_loaner_pools_follow_the_serving_depot(scenario_data: dict[str, Any]) ->
     assert pool.no_loaner_probability == pytest.approx(float(erlang_b(4, 1.2)))
     assert pool.no_loaner_probability <= 0.05
     assert pool.cost_per_year == pytest.approx(2000)
+    assert result.costs.loaners_per_year == pytest.approx(2000)
     plan = Plan(status="feasible", stock=result.stock, costs=result.costs, loaners=result.loaners)
-    assert validate(scenario, plan).ok
+    report = validate(scenario, plan)
+    assert report.ok, report.violations
+    assert report.costs.loaners_per_year == pytest.approx(2000)
+    # One loaner fewer misses the target: the validator says so.
+    short = plan.model_copy(
+        update={"loaners": [pool.model_copy(update={"units": 3, "cost_per_year": 1500})]}
+    )
+    kinds = {v.kind for v in validate(scenario, short).violations}
+    assert "loaner_target_missed" in kinds
+
+
+def test_pipeline_plan_with_loaners_validates(scenario_data: dict[str, Any]) -> None:
+    """The whole pipeline carries loaner pools and their cost into a plan the validator accepts."""
+    from optimizer.pipeline import solve
+
+    scenario_data["products"][0]["loanable"] = True
+    scenario_data["inventory"] = {
+        "loaner_unavailability_target": 0.05,
+        "loaner_days": 73,
+        "loaner_cost_per_unit_year": 500,
+    }
+    scenario = Scenario.model_validate(scenario_data)
+    plan = solve(scenario)
+    assert plan.loaners
+    assert plan.costs.loaners_per_year == pytest.approx(sum(p.cost_per_year for p in plan.loaners))
+    assert plan.costs.loaners_per_year > 0
+    report = validate(scenario, plan)
+    assert report.ok, report.violations
 
 
 def test_no_loaners_without_a_target(scenario_data: dict[str, Any]) -> None:

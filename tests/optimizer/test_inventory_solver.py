@@ -17,6 +17,7 @@ from optimizer.inventory import (
     solve_inventory_exact,
 )
 from optimizer.schema import InventorySettings, Plan, Scenario
+from optimizer.travel import Travel
 from optimizer.validate import STOCK_TARGET_MISSED, validate
 
 # Minimal scenario, both sites at d1: s1 (gold) = 2 scanners → board 2 × 2 × 0.5 = 2/yr;
@@ -146,6 +147,57 @@ def test_reported_fill_equals_the_poisson_sum(scenario_data: dict[str, Any]) -> 
         assert row.expected_backorders == pytest.approx(backorders, abs=1e-12)
 
 
+def test_stockouts_of_late_tiers_carry_their_credits(scenario_data: dict[str, Any]) -> None:
+    """Gold (240 min < 720 min emergency delay) pays 500 per stock-out; bronze (4320) does not."""
+    scenario = scenario_of(scenario_data)
+    data = compile_stock(scenario, SERVING)
+    pool, board, valve = 0, data.part_ids.index("board"), data.part_ids.index("valve")
+    # s1 (gold, within its promise from d1): board 2 scanners × 2/yr × 0.5 = 2/yr × 500.
+    assert data.credit_exposure_per_year[pool, board] == pytest.approx(2 * 500)
+    assert data.credit_exposure_per_year[pool, valve] == 0  # valves are bronze (s2) only
+    result = solved(scenario)
+    rows = {s.part: s for s in result.stock}
+    expected = 1000 * (1 - rows["board"].fill_probability)
+    assert result.costs.stockout_credits_per_year == pytest.approx(expected)
+    assert result.report.objective == pytest.approx(
+        result.costs.holding_per_year
+        + result.costs.emergency_per_year
+        + result.costs.stockout_credits_per_year
+    )
+    assert validate(scenario, plan_of(result)).ok
+
+
+def test_dear_credits_buy_more_stock_than_the_target_needs(scenario_data: dict[str, Any]) -> None:
+    """At 500,000 per late gold call, boards are stocked one past the level the targets need."""
+    # Boards: λ = 3/yr, μ = 3 × 7.3 / 365 = 0.06, holding 0.25 × 1000 = 250 per unit-year.
+    # A unit more at S fills P(D = S) more and saves P(D = S) × (3 × 250 + 2 × 500,000):
+    # S = 2 → 3: P(D = 2) = e^-0.06 0.06² / 2 = 1.695e-3 → saves 1,697 > 250: buy;
+    # S = 3 → 4: P(D = 3) = 3.39e-5 → saves 33.9 < 250: stop. Without the credit, 2 units.
+    cheap = solved(scenario_of(scenario_data))
+    scenario_data["tiers"][0]["credit_per_breach"] = 500_000
+    dear = solved(scenario_of(scenario_data))
+    assert {s.part: s.level for s in cheap.stock}["board"] == 2
+    assert {s.part: s.level for s in dear.stock} == {
+        **{s.part: s.level for s in cheap.stock},
+        "board": 3,
+    }
+
+
+def test_a_site_outside_its_promise_carries_no_stockout_credit(
+    scenario_data: dict[str, Any],
+) -> None:
+    """Served from d2 (beyond 120 min), every s1 call already pays in the network layer."""
+    scenario_data["tiers"][0]["response_minutes"] = 120
+    scenario = scenario_of(scenario_data)
+    travel = Travel(scenario)
+    dispatch = scenario.costs.dispatch_minutes
+    assert dispatch + travel.pair("d1", "s1")[0] <= 120 < dispatch + travel.pair("d2", "s1")[0]
+    near = compile_stock(scenario, SERVING)
+    far = compile_stock(scenario, {"s1": "d2", "s2": "d1"})
+    assert near.credit_exposure_per_year.sum() == pytest.approx(1000)
+    assert far.credit_exposure_per_year.sum() == 0
+
+
 def simulated_fill(mean_demand: float, level: int, rng: np.random.Generator) -> float:
     """Share of demands finding stock in a one-for-one (S − 1, S) system, lead time 1.
 
@@ -169,12 +221,13 @@ def test_monte_carlo_fill_agrees_with_the_analytic_fill(mean_demand: float, leve
 
 
 def test_frontier_has_one_chosen_point_equal_to_the_plan(scenario_data: dict[str, Any]) -> None:
-    """The chosen frontier point carries the plan's holding and emergency cost."""
+    """The chosen frontier point carries the plan's holding and stock-out cost."""
     result = solved(scenario_of(scenario_data))
     chosen = [p for p in result.frontier if p.chosen]
     assert len(chosen) == 1
     assert chosen[0].holding_cost_per_year == pytest.approx(result.costs.holding_per_year)
-    assert chosen[0].emergency_cost_per_year == pytest.approx(result.costs.emergency_per_year)
+    stockout = result.costs.emergency_per_year + result.costs.stockout_credits_per_year
+    assert chosen[0].stockout_cost_per_year == pytest.approx(stockout)
     assert set(chosen[0].tier_parts_on_hand) == {"gold", "bronze"}
     fills = [p.parts_on_hand_probability for p in result.frontier]
     assert fills == sorted(fills)
@@ -186,6 +239,7 @@ def test_depot_totals_sum_the_rows(scenario_data: dict[str, Any]) -> None:
     (total,) = result.totals
     assert total.units == sum(s.level for s in result.stock)
     assert total.holding_cost_per_year == pytest.approx(result.costs.holding_per_year)
+    assert total.stockout_credits_per_year == pytest.approx(result.costs.stockout_credits_per_year)
 
 
 def test_misreported_target_is_a_stock_mismatch(scenario_data: dict[str, Any]) -> None:

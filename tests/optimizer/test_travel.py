@@ -60,6 +60,30 @@ def test_explicit_matrix_is_looked_up_by_id(scenario_data: dict[str, Any]) -> No
     travel = Travel(Scenario.model_validate(scenario_data))
     assert travel.minutes(["d2", "s1"], ["s2"]).tolist() == [[31.0], [1.0]]
     assert travel.pair("d1", "s2") == (21.0, 201.0)
+    assert travel.paired_minutes(["d2", "s1"], ["s2", "d1"]).tolist() == [31.0, 2.0]
+
+
+@pytest.mark.parametrize("mode", ["haversine", "matrix"])
+def test_paired_minutes_is_the_diagonal_of_the_table(
+    scenario_data: dict[str, Any], mode: str
+) -> None:
+    """One trip per (origin, destination) pair equals the same cell of the full table."""
+    ids = ["s1", "s2", "d1", "d2"]
+    if mode == "matrix":
+        scenario_data["travel"] = {
+            "mode": "matrix",
+            "matrix": {
+                "locations": ids,
+                "minutes": [[7 * i + 3 * j for j in range(4)] for i in range(4)],
+                "km": [[0] * 4 for _ in range(4)],
+            },
+        }
+    travel = Travel(Scenario.model_validate(scenario_data))
+    origins, destinations = ["d1", "d2", "d1"], ["s1", "s2", "s2"]
+    table = travel.minutes(origins, destinations)
+    assert travel.paired_minutes(origins, destinations) == pytest.approx(np.diag(table))
+    with pytest.raises(ValueError, match="2 origins but 1 destinations"):
+        travel.paired_minutes(["d1", "d2"], ["s1"])
 
 
 def test_matrix_must_cover_every_location(scenario_data: dict[str, Any]) -> None:

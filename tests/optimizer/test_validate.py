@@ -16,9 +16,11 @@ from optimizer.schema import (
     CostBreakdown,
     DepotDecision,
     InventorySettings,
+    LoanerPool,
     Plan,
     Route,
     Scenario,
+    StockLevel,
     Stop,
     Unserved,
 )
@@ -36,6 +38,8 @@ from optimizer.validate import (
     DUPLICATE_ROUTE,
     HARD_TIER_BREACH,
     KPI_MISMATCH,
+    LOANER_MISMATCH,
+    LOANER_TARGET_MISSED,
     MISSING_BREAK,
     MISSING_SKILL,
     NEGATIVE_STOCK,
@@ -86,7 +90,9 @@ def test_recomputed_costs_equal_hand_values(tiny_scenario: Scenario, good_plan: 
     costs = validate(tiny_scenario, good_plan).costs
     for name in CostBreakdown.model_fields:
         assert getattr(costs, name) == pytest.approx(getattr(good_plan.costs, name), rel=1e-9)
-    assert costs.annual_total == pytest.approx(1600 + 500 + 40 + 180 + 120 + 140 + 299.790281391)
+    assert costs.annual_total == pytest.approx(
+        1600 + 500 + 40 + 180 + 120 + 140 + 299.790281391 + 93.560306379
+    )
     assert costs.horizon_total == pytest.approx(45 + 470 + 67.5 + 50 + 200)
 
 
@@ -116,6 +122,30 @@ def case(mutate: Mutator, kind: str, path: str, id: str, *, alone: bool = True) 
 def _skew_stock(name: str) -> Mutator:
     """Report 90 % of a stock entry's figure."""
     return lambda s, p: edit(p.stock[1], **{name: getattr(p.stock[1], name) * 0.9})
+
+
+def _add_loaners(scenario: Scenario, plan: Plan, **fields: Any) -> None:
+    """Make P2 loanable and give D1 a correct pool of 0 loaners, then apply ``fields``.
+
+    D1 serves S2 (4 × P2) and S3 (2 × P2): 6 loans/year; default loaner days 14 → a = 84/365.
+    B(0, a) = 1; default loaner cost 0.
+    """
+    edit(scenario.products[1], loanable=True)
+    entry = LoanerPool(
+        depot="D1",
+        product="P2",
+        loans_per_year=6,
+        offered_load_erlangs=6 * 14 / 365,
+        units=0,
+        no_loaner_probability=1,
+    )
+    plan.loaners.append(entry.model_copy(update=fields))
+
+
+def _loaner_target(scenario: Scenario, plan: Plan) -> None:
+    """The pool of ``_add_loaners`` under a loaner target of 0.5 (D2's pool is missing)."""
+    _add_loaners(scenario, plan)
+    edit(scenario.inventory, loaner_unavailability_target=0.5)
 
 
 def _bump_cost(name: str) -> Mutator:
@@ -293,6 +323,16 @@ CASES = [
         id="stock-target",
         alone=False,
     ),
+    # --- loaners ------------------------------------------------------------------------------
+    case(
+        lambda s, p: _add_loaners(s, p, loans_per_year=5),
+        LOANER_MISMATCH,
+        "/loaners/0/loans_per_year",
+        id="loaner-figure",
+    ),
+    # B(0, a) = 1 > 0.5 at D1; D2 (S4: 2 × P2, 2 loans/year) has no pool.
+    case(_loaner_target, LOANER_TARGET_MISSED, "/loaners/0/units", id="loaner-target", alone=False),
+    case(_loaner_target, LOANER_TARGET_MISSED, "/loaners", id="loaner-missing", alone=False),
     # --- routes -------------------------------------------------------------------------------
     case(lambda s, p: edit(p.routes[1], day=1), NO_SHIFT, "/routes/1/day", id="no-shift"),
     case(
@@ -550,6 +590,131 @@ def test_stock_without_assignments_pools_by_todays_depot(
     # C: D1 pooled gets S3 + S4 (λ 2, level 0), S2's exclusive pool λ 2, level 0.
     expected = 0.75 * (1 - math.exp(-0.075)) * 50 + 1.5 * (1 - 1.3 * math.exp(-0.3)) * 100
     assert report.costs.emergency_per_year == pytest.approx(expected + (2 + 2) * 200)
+    # Stock-out credits from today's D1: S1 (gold, 30 + 30 ≤ 70) A and B at credit 100; S2 (gold,
+    # 30 + 20 ≤ 70) its own C pool, level 0: 2 × 100; S3 (30 + 60 > 60) and S4 (30 + 90 > 60)
+    # are outside their silver promise.
+    s1 = 0.5 * (1 - math.exp(-0.075)) * 100 + 1.0 * (1 - 1.3 * math.exp(-0.3)) * 100
+    assert report.costs.stockout_credits_per_year == pytest.approx(s1 + 2.0 * 100)
+    assert report.costs.stockout_credits_per_year == pytest.approx(207.306456995)
+
+
+def _credit_scenario(gold_response: float, slow_response: float) -> Scenario:
+    """Three customer-exclusive sites of depot d, each 1 × p: 1.5 failures/year, part a 0.75/year.
+
+    s_in (gold) is 60 min from d, s_far (gold) 220 min, s_slow (tier slow) 60 min; dispatch 30,
+    default emergency delay 720 min. Both tiers: credit 100 per breach, cap 1 per year.
+    """
+    tier = {"attainment_target": 0.9, "credit_per_breach": 100, "credit_cap_per_year": 1}
+    minutes = [[0, 60, 220, 60], [60, 0, 0, 0], [220, 0, 0, 0], [60, 0, 0, 0]]
+    return Scenario.model_validate(
+        {
+            "skills": ["mech"],
+            "tiers": [
+                {"id": "gold", "response_minutes": gold_response, **tier},
+                {"id": "slow", "response_minutes": slow_response, **tier},
+            ],
+            "products": [
+                {
+                    "id": "p",
+                    "failure_rate_per_unit_year": 1.5,
+                    "repair_minutes": 60,
+                    "skill": "mech",
+                    "parts": [{"part": "a", "probability": 0.5}],
+                }
+            ],
+            "parts": [{"id": "a", "unit_cost": 100, "lead_time_days": 36.5}],
+            "sites": [
+                {
+                    "id": site,
+                    "lat": 0,
+                    "lon": 0,
+                    "tier": tier_id,
+                    "installed_base": {"p": 1},
+                    "customer_exclusive": True,
+                }
+                for site, tier_id in (("s_in", "gold"), ("s_far", "gold"), ("s_slow", "slow"))
+            ],
+            "depots": [{"id": "d", "lat": 0, "lon": 0, "fixed_cost_per_year": 0}],
+            "travel": {
+                "mode": "matrix",
+                "matrix": {
+                    "locations": ["d", "s_in", "s_far", "s_slow"],
+                    "minutes": minutes,
+                    "km": minutes,
+                },
+            },
+            "inventory": {"check_fill_targets": False},
+        }
+    )
+
+
+def _credit_plan(scenario: Scenario, *, stock: bool = True) -> Plan:
+    """Every site at d with one unit of a in its own pool (or no stock section)."""
+    dispatch = scenario.costs.dispatch_minutes
+    travel = {"s_in": 60, "s_far": 220, "s_slow": 60}
+    return Plan(
+        status="feasible",
+        assignments=[
+            Assignment(
+                site=site.id,
+                depot="d",
+                travel_minutes=travel[site.id],
+                within_promise=dispatch + travel[site.id]
+                <= next(t for t in scenario.tiers if t.id == site.tier).response_minutes,
+            )
+            for site in scenario.sites
+        ],
+        stock=[StockLevel(depot="d", part="a", level=1, pool=s.id) for s in scenario.sites]
+        if stock
+        else [],
+    )
+
+
+# One late call of a site costs 0.75 parts/year × P(part out) × credit 100, where the pool of S = 1
+# with lead-time demand μ = 0.75 × 36.5 / 365 = 0.075 has fill P(D ≤ 0) = e^-0.075 = 0.927743:
+# 0.75 × 0.072257 × 100 = 5.419239 per year, above the cap of 1 (stock-out credits are uncapped).
+ONE_SITE_STOCKOUT_CREDITS = 0.75 * (1 - math.exp(-0.075)) * 100
+
+
+@pytest.mark.parametrize(
+    ("gold_response", "slow_response", "sites_paying"),
+    [
+        (240, 720, 1),  # s_in only: s_far 30 + 220 > 240 is outside; slow 720 = delay, on time
+        (260, 720, 2),  # s_far now within its promise (250 ≤ 260): it pays too
+        (240, 719, 2),  # slow now promises less than the 720-minute delay: s_slow pays too
+        (720, 720, 0),  # the emergency shipment arrives within every promise
+    ],
+)
+def test_stockout_credits_count_late_sites_within_promise(
+    gold_response: float, slow_response: float, sites_paying: int
+) -> None:
+    """Stock-out credits: sites within their promise whose tier promises less than the delay."""
+    scenario = _credit_scenario(gold_response, slow_response)
+    report = validate(scenario, _credit_plan(scenario))
+    assert pytest.approx(5.419238562) == ONE_SITE_STOCKOUT_CREDITS
+    assert report.costs.stockout_credits_per_year == pytest.approx(
+        sites_paying * ONE_SITE_STOCKOUT_CREDITS, rel=1e-12, abs=1e-12
+    )
+
+
+def test_site_outside_promise_pays_capped_network_credits_only() -> None:
+    """s_far (outside its promise) pays min(1.5 × 100, 1) in the network layer, no stock credit."""
+    scenario = _credit_scenario(240, 720)
+    costs = validate(scenario, _credit_plan(scenario)).costs
+    assert costs.expected_credits_per_year == pytest.approx(1.0)
+    assert costs.stockout_credits_per_year == pytest.approx(ONE_SITE_STOCKOUT_CREDITS)
+
+
+def test_no_stockout_credits_without_stock(tiny_scenario: Scenario, good_plan: Plan) -> None:
+    """Stock not decided: stock-out credits are 0, like holding and emergency costs."""
+    scenario = _credit_scenario(240, 719)
+    assert (
+        validate(scenario, _credit_plan(scenario, stock=False)).costs.stockout_credits_per_year == 0
+    )
+    good_plan.stock.clear()
+    costs = validate(tiny_scenario, good_plan).costs
+    assert (costs.holding_per_year, costs.emergency_per_year) == (0, 0)
+    assert costs.stockout_credits_per_year == 0
 
 
 @pytest.mark.parametrize(
