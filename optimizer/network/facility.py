@@ -107,10 +107,18 @@ class FacilityProblem:
         )
 
 
-def restrict_pairs(problem: FacilityProblem, per_site: int) -> FacilityProblem:
-    """The same problem over each site's ``per_site`` cheapest pairs only."""
+def restrict_pairs(
+    problem: FacilityProblem, per_site: int, keep: npt.NDArray[np.bool_] | None = None
+) -> FacilityProblem:
+    """The same problem over each site's ``per_site`` cheapest pairs, plus the pairs ``keep``
+    marks (a mask over ``problem``'s pairs: e.g. those a known solution uses)."""
     dense = problem.dense_cost()
     site, depot, _ = candidate_pairs(dense, np.isfinite(dense), per_site * problem.sites)
+    if keep is not None and keep.any():
+        chosen = np.zeros(dense.shape, dtype=bool)
+        chosen[site, depot] = True
+        chosen[problem.pair_site[keep], problem.pair_depot[keep]] = True
+        site, depot = (index.astype(np.intp) for index in np.nonzero(chosen))
     return replace(
         problem,
         pair_site=site,

@@ -22,6 +22,7 @@ import highspy
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from highspy.highs import HighsCallbackEvent
 
 from optimizer.network.facility import FacilityProblem, Start
 from optimizer.schema import SolveStatus
@@ -258,6 +259,24 @@ _STATUS = {
 }
 
 
+def stop_at_deadline(model: highspy.Highs, deadline: float) -> None:
+    """Interrupt HiGHS at its next callback point once ``deadline`` (perf_counter) has passed.
+
+    HiGHS checks its ``time_limit`` option only in some phases: on the XL location model (122k
+    columns, a start given) it ran over 5 minutes past a 102-s limit after its root LP. Its
+    interrupt callbacks are polled in other places too; this one stopped the same solve right
+    after the root LP. Both stops remain best effort inside one long LP iteration phase.
+    """
+
+    def interrupt(event: HighsCallbackEvent) -> None:
+        if time.perf_counter() > deadline:
+            event.interrupt()
+
+    model.cbSimplexInterrupt += interrupt
+    model.cbIpmInterrupt += interrupt
+    model.cbMipInterrupt += interrupt
+
+
 def solve_facility(
     problem: FacilityProblem,
     time_limit_seconds: float,
@@ -270,6 +289,7 @@ def solve_facility(
     model = build_model(problem)
     build_seconds = time.perf_counter() - started
     model.setOptionValue("time_limit", max(0.1, time_limit_seconds - build_seconds))
+    stop_at_deadline(model, started + time_limit_seconds)
     model.setOptionValue("mip_rel_gap", mip_gap)
     model.setOptionValue("random_seed", seed)
     if warm_start is not None:

@@ -48,26 +48,36 @@ def diagnose(problem: FacilityProblem, data: NetworkData) -> list[str]:
 
 
 NARROW_PAIRS_PER_SITE = 12
-"""Candidate depots per site in the MILP of a large model: each site's cheapest."""
+"""Most candidate depots per site in the MILP of a large model: each site's cheapest."""
+NARROW_PAIRS_TOTAL = 60_000
+"""Pair budget of that MILP: fewer depots per site (at least MIN_NARROW_PAIRS_PER_SITE) on very
+large models. HiGHS's root LP grows faster than its columns and does not check the time limit:
+over XL's 10,000 sites × 12 depots it ran past a 102-s limit for over 5 minutes."""
+MIN_NARROW_PAIRS_PER_SITE = 4
 RESTRICT_ABOVE_PAIRS = 50_000
 """Models with more site-depot pairs get the restricted MILP plus a Lagrangian bound."""
 BOUND_SHARE = 0.15
 """Share of the time limit kept for the Lagrangian bound of a large model."""
 
 
-def embed(
-    narrow: FacilityProblem, solution: FacilitySolution, wide: FacilityProblem
-) -> npt.NDArray[np.float64]:
-    """Per-pair fractions of a narrower candidate set, over the pairs of a wider one.
+def narrow_positions(narrow: FacilityProblem, wide: FacilityProblem) -> npt.NDArray[np.intp]:
+    """Index among ``wide``'s pairs of each pair of ``narrow`` (a subset of them).
 
     Both pair lists are sorted by site then depot, so their keys ``site × depots + depot`` are
     sorted and a binary search places each narrow pair.
     """
     wide_keys = wide.pair_site * wide.depots + wide.pair_depot
     narrow_keys = narrow.pair_site * wide.depots + narrow.pair_depot
-    fraction = np.zeros(len(wide_keys))
-    fraction[np.searchsorted(wide_keys, narrow_keys)] = solution.pair_fraction
-    return fraction
+    return np.searchsorted(wide_keys, narrow_keys)
+
+
+def embed(
+    narrow: FacilityProblem, fraction: npt.NDArray[np.float64], wide: FacilityProblem
+) -> npt.NDArray[np.float64]:
+    """Per-pair fractions over ``narrow``'s pairs, written over the pairs of ``wide``."""
+    wide_fraction = np.zeros(len(wide.pair_site))
+    wide_fraction[narrow_positions(narrow, wide)] = fraction
+    return wide_fraction
 
 
 def start_from_assignment(
@@ -118,9 +128,10 @@ def solve_large(
 
     HiGHS proves good bounds on big location models but keeps a poor incumbent for long, and
     its root LP over every pair may not stop at the time limit (DESIGN.md, "Pitfalls"). A large
-    model is therefore solved over each site's cheapest depots, which gives a strong incumbent
-    fast, and bounded over *all* pairs by Lagrangian relaxation: the reported gap holds for the
-    whole model. Status is ``optimal`` only when that gap reaches ``mip_gap``.
+    model is therefore solved over each site's cheapest depots plus the pairs of the best start
+    (found over every pair, so the restricted model always holds it), and bounded over *all*
+    pairs by Lagrangian relaxation: the reported gap holds for the whole model. Status is
+    ``optimal`` only when that gap reaches ``mip_gap``.
     """
     started = time.perf_counter()
     if len(problem.pair_site) <= RESTRICT_ABOVE_PAIRS:
@@ -128,13 +139,17 @@ def solve_large(
             problem, time_limit_seconds, mip_gap, seed, _start(problem, given)
         )
         return solution, "MILP over every pair"
-    per_site = NARROW_PAIRS_PER_SITE
+    per_site = min(
+        NARROW_PAIRS_PER_SITE, max(MIN_NARROW_PAIRS_PER_SITE, NARROW_PAIRS_TOTAL // problem.sites)
+    )
+    start = _start(problem, given)
     while True:
-        narrow = restrict_pairs(problem, per_site)
-        milp_seconds = (1 - BOUND_SHARE) * time_limit_seconds - (time.perf_counter() - started)
-        restricted = solve_facility(
-            narrow, max(milp_seconds, 0.5), mip_gap, seed, _start(narrow, given)
+        narrow = restrict_pairs(problem, per_site, keep=start[1] > 0 if start else None)
+        narrow_start = (
+            None if start is None else (start[0], start[1][narrow_positions(narrow, problem)])
         )
+        milp_seconds = (1 - BOUND_SHARE) * time_limit_seconds - (time.perf_counter() - started)
+        restricted = solve_facility(narrow, max(milp_seconds, 0.5), mip_gap, seed, narrow_start)
         whole = per_site >= problem.depots
         if restricted.has_solution or whole or restricted.status != "infeasible":
             break
@@ -160,7 +175,7 @@ def solve_large(
     return replace(
         restricted,
         status=status,
-        pair_fraction=embed(narrow, restricted, problem),
+        pair_fraction=embed(narrow, restricted.pair_fraction, problem),
         bound=bound if np.isfinite(bound) else None,
         gap=gap,
     ), note

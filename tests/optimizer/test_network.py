@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from pathlib import Path
 from typing import Any
 
@@ -286,6 +287,49 @@ def test_large_model_path_keeps_a_valid_bound(name: str, monkeypatch: pytest.Mon
     assert problem.objective(solution.is_open, solution.pair_fraction) == pytest.approx(
         solution.objective, rel=1e-9
     )
+
+
+def test_restricted_model_keeps_the_pairs_of_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One cheapest depot per site plus the start's pairs: never worse than the start."""
+    import optimizer.network.solver as network_solver
+    from optimizer.network.facility import restrict_pairs
+    from optimizer.network.heuristic import heuristic_solution
+
+    problem = facility_from_cap(read_orlib_cap(FOLDER / "cap131.txt"))
+    start = heuristic_solution(problem)
+    assert start is not None
+    used = start[1] > 0
+    narrow = restrict_pairs(problem, 1, keep=used)
+    narrow_keys = set(zip(narrow.pair_site.tolist(), narrow.pair_depot.tolist(), strict=True))
+    start_keys = zip(
+        problem.pair_site[used].tolist(), problem.pair_depot[used].tolist(), strict=True
+    )
+    assert set(start_keys) <= narrow_keys
+    assert len(narrow_keys) < len(problem.pair_site)
+    monkeypatch.setattr(network_solver, "RESTRICT_ABOVE_PAIRS", 0)
+    monkeypatch.setattr(network_solver, "NARROW_PAIRS_PER_SITE", 1)
+    solution, method = solve_large(problem, 20, mip_gap=0.0)
+    assert "each site's 1 cheapest depots" in method
+    assert solution.objective is not None
+    assert solution.objective <= problem.objective(*start) * (1 + 1e-9)
+    assert problem.objective(solution.is_open, solution.pair_fraction) == pytest.approx(
+        solution.objective, rel=1e-9
+    )
+    assert solution.bound is not None
+    assert solution.bound <= OPTIMA["cap131"] * (1 + 1e-9)
+
+
+def test_deadline_callback_interrupts_highs_whatever_its_time_limit() -> None:
+    """A deadline already passed stops the solve at HiGHS's first interrupt callback."""
+    import highspy
+
+    from optimizer.network.milp import build_model, stop_at_deadline
+
+    model = build_model(facility_from_cap(read_orlib_cap(FOLDER / "cap131.txt")))
+    model.setOptionValue("time_limit", 1000.0)
+    stop_at_deadline(model, time.perf_counter() - 1.0)
+    model.run()
+    assert model.getModelStatus() == highspy.HighsModelStatus.kInterrupt
 
 
 def test_previous_network_is_a_valid_start(scenario_data: dict[str, Any]) -> None:
