@@ -83,9 +83,7 @@ class Travel:
         if len(origins) != len(destinations):
             raise ValueError(f"{len(origins)} origins but {len(destinations)} destinations")
         if self._matrix is not None:
-            rows = [self._matrix_index[o] for o in origins]
-            cols = [self._matrix_index[d] for d in destinations]
-            return self._matrix_minutes[rows, cols]
+            return self._matrix_minutes[self._matrix_rows(origins), self._matrix_rows(destinations)]
         o = self._positions(origins)
         d = self._positions(destinations)
         km = haversine_km(self._lat[o], self._lon[o], self._lat[d], self._lon[d])
@@ -107,6 +105,8 @@ class Travel:
     def _lookup(
         self, table: FloatArray, origins: Sequence[str], destinations: Sequence[str]
     ) -> FloatArray:
-        rows = [self._matrix_index[o] for o in origins]
-        cols = [self._matrix_index[d] for d in destinations]
-        return table[np.ix_(rows, cols)]
+        return table[np.ix_(self._matrix_rows(origins), self._matrix_rows(destinations))]
+
+    def _matrix_rows(self, ids: Sequence[str]) -> list[int]:
+        """Row (= column) of each location in the explicit matrix."""
+        return [self._matrix_index[i] for i in ids]

@@ -40,7 +40,7 @@ from optimizer.validate.report import (
     pointer,
     same_value,
 )
-from optimizer.validate.stock import DAYS_PER_YEAR
+from optimizer.validate.stock import DAYS_PER_YEAR, known_depot
 
 LoanerKey = tuple[str, str]
 """(depot id, product id)."""
@@ -142,12 +142,7 @@ def _check_entries(ctx: Context, plan: Plan, out: Collector) -> dict[LoanerKey, 
     """(depot, product) → index of its valid entry; reports unknown ids and repeats."""
     entries: dict[LoanerKey, int] = {}
     for i, entry in enumerate(plan.loaners):
-        known = True
-        if entry.depot not in ctx.depots:
-            out.add(
-                UNKNOWN_REFERENCE, pointer("loaners", i, "depot"), f"unknown depot '{entry.depot}'"
-            )
-            known = False
+        known = known_depot(ctx, entry.depot, pointer("loaners", i, "depot"), out)
         product = ctx.products.get(entry.product)
         if product is None:
             out.add(

@@ -139,12 +139,7 @@ def _check_entries(
     """(depot, pool, part) → index of its valid entry; bad ids, pools, repeats, negatives."""
     entries: dict[StockKey, int] = {}
     for i, entry in enumerate(plan.stock):
-        known = True
-        if entry.depot not in ctx.depots:
-            out.add(
-                UNKNOWN_REFERENCE, pointer("stock", i, "depot"), f"unknown depot '{entry.depot}'"
-            )
-            known = False
+        known = known_depot(ctx, entry.depot, pointer("stock", i, "depot"), out)
         if entry.part not in ctx.parts:
             out.add(UNKNOWN_REFERENCE, pointer("stock", i, "part"), f"unknown part '{entry.part}'")
             known = False
@@ -172,6 +167,14 @@ def _check_entries(
             continue
         entries[key] = i
     return entries
+
+
+def known_depot(ctx: Context, depot: str, path: str, out: Collector) -> bool:
+    """True for a depot of the scenario; else an unknown reference at ``path``."""
+    if depot in ctx.depots:
+        return True
+    out.add(UNKNOWN_REFERENCE, path, f"unknown depot '{depot}'")
+    return False
 
 
 def _pool_exists(ctx: Context, depot: str, pool: str, serving: dict[str, str]) -> bool:
