@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-logger = logging.getLogger("api.callbacks")
+logger = logging.getLogger("aftersales.api.callbacks")
 
 SIGNATURE_HEADER = "X-Aftersales-Signature"
 

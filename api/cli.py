@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from api.settings import Settings
+from aftersales.api.settings import Settings
 
 
 def run_server(
@@ -16,7 +16,7 @@ def run_server(
     """Serve the API; other settings come from ``AFTERSALES_*`` environment variables."""
     import uvicorn
 
-    from api.main import create_app
+    from aftersales.api.main import create_app
 
     overrides: dict[str, object] = {}
     if workers is not None:

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.callbacks import CallbackSender
-from api.settings import Settings
-from api.store import JobStore
-from api.workers import SolverPool
+from aftersales.api.callbacks import CallbackSender
+from aftersales.api.settings import Settings
+from aftersales.api.store import JobStore
+from aftersales.api.workers import SolverPool
 
 
 def get_settings(request: Request) -> Settings:

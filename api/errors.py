@@ -11,10 +11,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.models import ErrorItem, ErrorPublic
-from optimizer.schema import json_pointer
+from aftersales.api.models import ErrorItem, ErrorPublic
+from aftersales.optimizer.schema import json_pointer
 
-logger = logging.getLogger("api")
+logger = logging.getLogger("aftersales.api")
 
 LOCATIONS = ("body", "query", "path", "header", "cookie")
 

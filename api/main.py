@@ -15,16 +15,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from api.callbacks import CallbackSender
-from api.errors import install_error_handlers
-from api.middleware import BodyLimitMiddleware
-from api.notify import job_finished
-from api.routes import health, jobs, schemas, validation
-from api.settings import Settings
-from api.store import JobStore
-from api.workers import SolverPool
+from aftersales.api.callbacks import CallbackSender
+from aftersales.api.errors import install_error_handlers
+from aftersales.api.middleware import BodyLimitMiddleware
+from aftersales.api.notify import job_finished
+from aftersales.api.routes import health, jobs, schemas, validation
+from aftersales.api.settings import Settings
+from aftersales.api.store import JobStore
+from aftersales.api.workers import SolverPool
 
-logger = logging.getLogger("api")
+logger = logging.getLogger("aftersales.api")
 
 
 def operation_id(route: APIRoute) -> str:
@@ -33,7 +33,8 @@ def operation_id(route: APIRoute) -> str:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """The HTTP service over ``optimizer.pipeline`` for ``settings`` (default: environment)."""
+    """The HTTP service over ``aftersales.optimizer.pipeline`` for ``settings`` (default:
+    environment)."""
     settings = settings or Settings()
 
     @asynccontextmanager

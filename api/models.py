@@ -1,4 +1,5 @@
-"""Request and response bodies of the HTTP API (the Scenario and Plan are optimizer.schema's)."""
+"""Request and response bodies of the HTTP API (the Scenario and Plan are
+aftersales.optimizer.schema's)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
-from api.store import Job, as_utc
-from optimizer.schema import Plan, Scenario, SolveOptions, TierKpi
-from optimizer.schema.plan import CostBreakdown
-from optimizer.validate import Violation
+from aftersales.api.store import Job, as_utc
+from aftersales.optimizer.schema import Plan, Scenario, SolveOptions, TierKpi
+from aftersales.optimizer.schema.plan import CostBreakdown
+from aftersales.optimizer.validate import Violation
 
 JobStatusName = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from api.callbacks import CallbackSender
-from api.models import JobSummary
-from api.store import FINAL_STATUSES, JobStore
+from aftersales.api.callbacks import CallbackSender
+from aftersales.api.models import JobSummary
+from aftersales.api.store import FINAL_STATUSES, JobStore
 
 
 def callback_body(summary: JobSummary) -> bytes:

@@ -1,4 +1,5 @@
-"""What runs inside a solver process: parse, ``optimizer.pipeline.solve``, report over a pipe.
+"""What runs inside a solver process: parse, ``aftersales.optimizer.pipeline.solve``, report over a
+pipe.
 
 Messages sent to the server: ``("progress", {...})`` for each layer event, then exactly one of
 ``("plan", plan_json)`` or ``("error", message)``. The process never touches the job store, so a
@@ -11,8 +12,8 @@ import signal
 from multiprocessing.connection import Connection
 from typing import Any
 
-from optimizer.pipeline import Progress, solve
-from optimizer.schema import Scenario, SolveOptions
+from aftersales.optimizer.pipeline import Progress, solve
+from aftersales.optimizer.schema import Scenario, SolveOptions
 
 
 def progress_message(event: Progress, layers: list[str], finished: set[str]) -> dict[str, Any]:

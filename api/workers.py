@@ -1,10 +1,10 @@
 """The solver pool: one dispatcher thread, one solver *process* per running job.
 
 The dispatcher claims queued jobs from the store while a slot is free, starts each solve in its
-own process (``forkserver`` context, with ``optimizer.pipeline`` preloaded), relays progress from
-the process's pipe into the store, and ends the job when the process answers. A process that
-dies without answering (killed, out of memory, crashed) is retried while the job has runs left
-(``max_attempts``, default 2: one retry) and then marks the job failed with the reason. A
+own process (``forkserver`` context, with ``aftersales.optimizer.pipeline`` preloaded), relays
+progress from the process's pipe into the store, and ends the job when the process answers. A
+process that dies without answering (killed, out of memory, crashed) is retried while the job has
+runs left (``max_attempts``, default 2: one retry) and then marks the job failed with the reason. A
 solve that overruns its time limit by ``deadline_grace_seconds`` is killed and failed. Cancel
 kills the process. Nothing is ever left ``running`` by a live server.
 """
@@ -23,11 +23,11 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from api.solver import solve_in_process
-from api.store import Job, JobStore
-from optimizer.schema import SolveOptions
+from aftersales.api.solver import solve_in_process
+from aftersales.api.store import Job, JobStore
+from aftersales.optimizer.schema import SolveOptions
 
-logger = logging.getLogger("api.workers")
+logger = logging.getLogger("aftersales.api.workers")
 
 
 def solve_options_json(options_json: str) -> str:
@@ -38,7 +38,7 @@ def solve_options_json(options_json: str) -> str:
 
 def _context() -> Any:
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["api.solver"])
+    ctx.set_forkserver_preload(["aftersales.api.solver"])
     return ctx
 
 

@@ -1,4 +1,5 @@
-"""``python -m benchmarks``: solve one benchmark file, or run a suite against its baseline.
+"""``python -m aftersales.benchmarks``: solve one benchmark file, or run a suite against its
+baseline.
 
 Results are JSON documents; ``run`` also prints a table. See benchmarks/README.md for the
 protocol (instances, limits, seeds, baselines, published values).
@@ -16,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.registry import (
+from aftersales.benchmarks.registry import (
     DEFAULT_TIME_LIMIT,
     FORMATS,
     SUITES,

@@ -1,7 +1,7 @@
 """Load benchmark of the HTTP service: many concurrent submissions of S scenarios.
 
-``python -m benchmarks.api_load`` starts ``aftersales serve`` on a free loopback port with a
-fresh SQLite store (or targets ``--url``), then ``--clients`` threads each with its own HTTP
+``python -m aftersales.benchmarks.api_load`` starts ``aftersales serve`` on a free loopback port
+with a fresh SQLite store (or targets ``--url``), then ``--clients`` threads each with its own HTTP
 client submit ``--jobs`` jobs in total (S scenarios, seeds cycling over ``--scenarios``), and
 poll until every job has ended or ``--timeout`` passes. It prints and optionally writes (``--json``)
 the submit latency (p50, p99, max), jobs completed, failed, lost (accepted but unknown or never
@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from datasets.generator import generate_scenario
+from aftersales.datasets.generator import generate_scenario
 
 FINAL = {"succeeded", "failed", "cancelled"}
 
@@ -44,7 +44,7 @@ def start_server(folder: Path, workers: int) -> tuple[subprocess.Popen[bytes], s
     command = [
         sys.executable,
         "-c",
-        "from optimizer.cli import main; main()",
+        "from aftersales.optimizer.cli import main; main()",
         "serve",
         "--port",
         str(port),

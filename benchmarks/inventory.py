@@ -4,8 +4,8 @@ For every size (default M and L) and network — ``today`` (each site at its sce
 and ``all-depots`` (each site at its nearest candidate depot, so M has 40 and L 100 pooled
 depots) — both methods size the same pools in the same run: ``solve_inventory`` (frontier) and
 ``naive_stock`` (every part of a pool at the pool's highest tier target). Each plan is checked
-by ``optimizer.validate`` against the scenario with an ``inventory`` section, so a missed tier
-target shows up as ``stock_target_missed``. See benchmarks/PROTOCOL-inventory.md.
+by ``aftersales.optimizer.validate`` against the scenario with an ``inventory`` section, so a
+missed tier target shows up as ``stock_target_missed``. See benchmarks/PROTOCOL-inventory.md.
 """
 
 from __future__ import annotations
@@ -15,12 +15,17 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.registry import SuiteRequest, suite
-from datasets.generator import generate_scenario
-from optimizer.inventory import InventoryResult, compile_stock, naive_stock, solve_inventory
-from optimizer.schema import InventorySettings, Plan, Scenario
-from optimizer.travel import haversine_km
-from optimizer.validate import STOCK_TARGET_MISSED, validate
+from aftersales.benchmarks.registry import SuiteRequest, suite
+from aftersales.datasets.generator import generate_scenario
+from aftersales.optimizer.inventory import (
+    InventoryResult,
+    compile_stock,
+    naive_stock,
+    solve_inventory,
+)
+from aftersales.optimizer.schema import InventorySettings, Plan, Scenario
+from aftersales.optimizer.travel import haversine_km
+from aftersales.optimizer.validate import STOCK_TARGET_MISSED, validate
 
 SIZES = ("M", "L")
 NETWORKS = ("today", "all-depots")

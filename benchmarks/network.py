@@ -12,15 +12,15 @@ import logging
 import time
 from typing import Any
 
-from benchmarks.deadline import GRACE_SECONDS, run_with_deadline
-from benchmarks.registry import SuiteRequest, suite
-from datasets.generator import generate_scenario
-from optimizer.network import compile_network
-from optimizer.network.facility import PULP_PAIRS_LIMIT, facility_problem, restrict_pairs
-from optimizer.network.pulp_model import solve_facility_cbc
-from optimizer.network.solver import solve_large
+from aftersales.benchmarks.deadline import GRACE_SECONDS, run_with_deadline
+from aftersales.benchmarks.registry import SuiteRequest, suite
+from aftersales.datasets.generator import generate_scenario
+from aftersales.optimizer.network import compile_network
+from aftersales.optimizer.network.facility import PULP_PAIRS_LIMIT, facility_problem, restrict_pairs
+from aftersales.optimizer.network.pulp_model import solve_facility_cbc
+from aftersales.optimizer.network.solver import solve_large
 
-logger = logging.getLogger("benchmarks")
+logger = logging.getLogger("aftersales.benchmarks")
 
 TIME_LIMITS = {"S": 30.0, "M": 30.0, "L": 120.0, "XL": 300.0}
 """Wall-clock seconds per size, from the issue's acceptance figures."""

@@ -13,14 +13,20 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.registry import SHARED_INSTANCES, SolveRequest, SuiteRequest, solver, suite
-from datasets.orlib_cap import CapInstance, read_orlib_cap
-from optimizer.network.facility import FacilityProblem
-from optimizer.network.milp import FacilitySolution
-from optimizer.network.pulp_model import solve_facility_cbc
-from optimizer.network.solver import solve_large
+from aftersales.benchmarks.registry import (
+    SHARED_INSTANCES,
+    SolveRequest,
+    SuiteRequest,
+    solver,
+    suite,
+)
+from aftersales.datasets.orlib_cap import CapInstance, read_orlib_cap
+from aftersales.optimizer.network.facility import FacilityProblem
+from aftersales.optimizer.network.milp import FacilitySolution
+from aftersales.optimizer.network.pulp_model import solve_facility_cbc
+from aftersales.optimizer.network.solver import solve_large
 
-logger = logging.getLogger("benchmarks")
+logger = logging.getLogger("aftersales.benchmarks")
 
 FOLDER = SHARED_INSTANCES / "orlib-cap"
 PROVE_OPTIMAL_GAP = 0.0

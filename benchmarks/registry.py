@@ -25,7 +25,7 @@ SHARED_INSTANCES = Path(__file__).resolve().parents[2] / "shared" / "instances"
 
 @dataclass(frozen=True)
 class SolveRequest:
-    """Arguments of ``python -m benchmarks solve``."""
+    """Arguments of ``python -m aftersales.benchmarks solve``."""
 
     path: Path
     time_limit_seconds: float
@@ -36,7 +36,7 @@ class SolveRequest:
 
 @dataclass(frozen=True)
 class SuiteRequest:
-    """Arguments of ``python -m benchmarks run``."""
+    """Arguments of ``python -m aftersales.benchmarks run``."""
 
     time_limit_seconds: float
     seed: int
@@ -82,4 +82,4 @@ def load_all() -> None:
     package = Path(__file__).parent
     for module in pkgutil.iter_modules([str(package)]):
         if module.name not in NOT_BENCHMARKS:
-            importlib.import_module(f"benchmarks.{module.name}")
+            importlib.import_module(f"aftersales.benchmarks.{module.name}")

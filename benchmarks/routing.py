@@ -2,9 +2,9 @@
 
 For each size (default M and L) the scenario ``generate_scenario(size, seed)`` is routed by
 ``solve_routing`` (within the time limit) and by ``greedy_dispatch`` in the same run, on the same
-compiled data (today's depots, no stock layer). Both plans are checked by ``optimizer.validate``;
-each row reports cost, SLA-met share per tier (requests reached by their due time / requests of
-the tier), travel km, overtime minutes and unserved counts.
+compiled data (today's depots, no stock layer). Both plans are checked by
+``aftersales.optimizer.validate``; each row reports cost, SLA-met share per tier (requests reached
+by their due time / requests of the tier), travel km, overtime minutes and unserved counts.
 """
 
 from __future__ import annotations
@@ -12,12 +12,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from benchmarks.registry import SuiteRequest, suite
-from datasets.generator import generate_scenario
-from optimizer.routing import RoutingResult, compile_routing, greedy_dispatch, solve_routing
-from optimizer.routing.data import RoutingData
-from optimizer.schema import Scenario
-from optimizer.validate import validate
+from aftersales.benchmarks.registry import SuiteRequest, suite
+from aftersales.datasets.generator import generate_scenario
+from aftersales.optimizer.routing import (
+    RoutingResult,
+    compile_routing,
+    greedy_dispatch,
+    solve_routing,
+)
+from aftersales.optimizer.routing.data import RoutingData
+from aftersales.optimizer.schema import Scenario
+from aftersales.optimizer.validate import validate
 
 DEFAULT_SIZES = ("M", "L")
 TIME_LIMITS_IN_ISSUE = {"M": 30.0, "L": 120.0}

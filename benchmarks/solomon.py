@@ -26,10 +26,10 @@ from pyvrp import Client, Depot, Location, ProblemData, VehicleType
 from pyvrp import solve as pyvrp_solve
 from pyvrp.stop import MaxRuntime
 
-from benchmarks.registry import SolveRequest, SuiteRequest, solver, suite
-from datasets.solomon import TENTHS, SolomonInstance, dimacs_distance, read_solomon
+from aftersales.benchmarks.registry import SolveRequest, SuiteRequest, solver, suite
+from aftersales.datasets.solomon import TENTHS, SolomonInstance, dimacs_distance, read_solomon
 
-logger = logging.getLogger("benchmarks")
+logger = logging.getLogger("aftersales.benchmarks")
 
 INSTANCES_DIR = Path(__file__).resolve().parents[2] / "shared" / "instances" / "solomon"
 """The 56 Solomon files and bks.csv, in ``shared/`` beside the clone."""

@@ -1,12 +1,13 @@
 """Seeded synthetic scenarios of four sizes on the real cities of one country.
 
-``generate_scenario("M", seed=3)`` returns a fully validated :class:`~optimizer.schema.Scenario`:
-three SLA tiers, a product / part catalogue, customer sites and candidate depots near real cities
-(population-weighted, see :mod:`datasets.geography`), technicians at today's depots and a week of
-service requests. The same size, seed and country always give byte-identical
-:func:`scenario_json` text: one ``numpy.random.default_rng(seed)`` is consumed in a fixed order,
-nothing iterates over an unordered collection, and every float is rounded to fixed decimals
-(coordinates 5, money 2, rates 6 significant digits, probabilities 4).
+``generate_scenario("M", seed=3)`` returns a fully validated
+:class:`~aftersales.optimizer.schema.Scenario`: three SLA tiers, a product / part catalogue,
+customer sites and candidate depots near real cities (population-weighted, see
+:mod:`aftersales.datasets.geography`), technicians at today's depots and a week of service
+requests. The same size, seed and country always give byte-identical :func:`scenario_json` text:
+one ``numpy.random.default_rng(seed)`` is consumed in a fixed order, nothing iterates over an
+unordered collection, and every float is rounded to fixed decimals (coordinates 5, money 2, rates 6
+significant digits, probabilities 4).
 
 The numbers are plausible rather than real: a gold contract costs 12,000 a year and promises a
 technician within 4 h, parts cost 10 to 20,000, a failure needs a couple of parts on average.
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from datasets.geography import (
+from aftersales.datasets.geography import (
     MIN_CITY_POPULATION,
     Cities,
     country_cities,
@@ -32,9 +33,9 @@ from datasets.geography import (
     sample_cities,
     spread_subset,
 )
-from optimizer.arrays import FloatArray, IntArray
-from optimizer.schema import MINUTES_PER_DAY, Scenario, TravelModel
-from optimizer.travel import haversine_km
+from aftersales.optimizer.arrays import FloatArray, IntArray
+from aftersales.optimizer.schema import MINUTES_PER_DAY, Scenario, TravelModel
+from aftersales.optimizer.travel import haversine_km
 
 Record = dict[str, Any]
 

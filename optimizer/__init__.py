@@ -1,8 +1,7 @@
-"""aftersales-optimizer: service network, spare-parts stock and technician routing, one Plan."""
+"""The solver core (``aftersales.optimizer``): the layers, the pipeline and the validator."""
 
-from optimizer.pipeline import solve
-from optimizer.schema import Plan, Scenario, SolveOptions
-from optimizer.validate import validate
+from aftersales.optimizer.pipeline import solve
+from aftersales.optimizer.schema import Plan, Scenario, SolveOptions
+from aftersales.optimizer.validate import validate
 
 __all__ = ["Plan", "Scenario", "SolveOptions", "solve", "validate"]
-__version__ = "0.1.0"

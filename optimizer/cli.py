@@ -15,8 +15,8 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-from optimizer.console import cost_table, coverage_table, layer_messages, layer_table
-from optimizer.schema import ALL_LAYERS, Layer, Plan, Scenario, field_errors
+from aftersales.optimizer.console import cost_table, coverage_table, layer_messages, layer_table
+from aftersales.optimizer.schema import ALL_LAYERS, Layer, Plan, Scenario, field_errors
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -64,7 +64,7 @@ def generate(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="JSON file.")] = None,
 ) -> None:
     """Generate a synthetic scenario on real cities (deterministic for a seed)."""
-    from datasets.generator import generate_scenario, scenario_json
+    from aftersales.datasets.generator import generate_scenario, scenario_json
 
     try:
         scenario = generate_scenario(size.upper(), seed=seed, country=country.upper())
@@ -87,8 +87,8 @@ def solve(
     strict: Annotated[bool, typer.Option(help="Fail if a required request is unserved.")] = False,
 ) -> None:
     """Solve a scenario and print costs, SLA coverage and each layer's status."""
-    from optimizer.pipeline import Progress
-    from optimizer.pipeline import solve as run
+    from aftersales.optimizer.pipeline import Progress
+    from aftersales.optimizer.pipeline import solve as run
 
     scenario = _load(Scenario, scenario_path)
     update: dict[str, object] = {"strict": strict or scenario.options.strict}
@@ -133,7 +133,7 @@ def validate(
     plan_path: Annotated[Path, typer.Argument(metavar="PLAN")],
 ) -> None:
     """Check a plan against its scenario; exit 1 on any violation."""
-    from optimizer.validate import validate as check
+    from aftersales.optimizer.validate import validate as check
 
     scenario = _load(Scenario, scenario_path)
     plan = _load(Plan, plan_path)
@@ -165,7 +165,7 @@ def import_tables(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Scenario JSON.")] = None,
 ) -> None:
     """Read a scenario from spreadsheets; errors name the sheet, row and column."""
-    from datasets.spreadsheets import SpreadsheetError, read_scenario
+    from aftersales.datasets.spreadsheets import SpreadsheetError, read_scenario
 
     try:
         scenario = read_scenario(source)
@@ -180,7 +180,7 @@ def export_tables(
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder (CSV) or .xlsx.")],
 ) -> None:
     """Write a plan's tables to CSV files or an Excel workbook."""
-    from datasets.spreadsheets import write_plan
+    from aftersales.datasets.spreadsheets import write_plan
 
     write_plan(_load(Plan, plan_path), output)
     errors.print(f"wrote {output}")
@@ -194,14 +194,14 @@ def serve(
     db: Annotated[str | None, typer.Option(help="Job store URL (default SQLite file).")] = None,
 ) -> None:
     """Serve the HTTP API (solve jobs, validation, schemas; docs at /docs)."""
-    from api.cli import run_server
+    from aftersales.api.cli import run_server
 
     run_server(host=host, port=port, workers=workers, db=db)
 
 
 def _add_simulation_commands() -> None:
     """``simulate`` and ``report`` live in optimizer/simulate/cli.py (plotly loads on use)."""
-    from optimizer.simulate.cli import report_command, simulate_command
+    from aftersales.optimizer.simulate.cli import report_command, simulate_command
 
     app.command("simulate")(simulate_command)
     app.command("report")(report_command)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from optimizer.schema import CostBreakdown, LayerResult, TierKpi
+from aftersales.optimizer.schema import CostBreakdown, LayerResult, TierKpi
 
 
 def _money(value: float) -> str:

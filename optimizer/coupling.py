@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.inventory import InventoryResult, compile_stock, solve_inventory
-from optimizer.inventory.curve import fit_inventory_cost_curve
-from optimizer.inventory.data import StockData
-from optimizer.network import NetworkData, NetworkResult, current_network
-from optimizer.network.solver import solve_network
-from optimizer.schema import Scenario, SolveOptions
+from aftersales.optimizer.inventory import InventoryResult, compile_stock, solve_inventory
+from aftersales.optimizer.inventory.curve import fit_inventory_cost_curve
+from aftersales.optimizer.inventory.data import StockData
+from aftersales.optimizer.network import NetworkData, NetworkResult, current_network
+from aftersales.optimizer.network.solver import solve_network
+from aftersales.optimizer.schema import Scenario, SolveOptions
 
 Curve = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
 CURVE_SEGMENTS = 4

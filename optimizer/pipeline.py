@@ -17,12 +17,12 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.coupling import solve_network_and_stock
-from optimizer.inventory import POOLED, InventoryResult, compile_stock, solve_inventory
-from optimizer.network import NetworkData, compile_network, current_network
-from optimizer.network.solver import solve_network
-from optimizer.routing import compile_routing, solve_routing
-from optimizer.schema import (
+from aftersales.optimizer.coupling import solve_network_and_stock
+from aftersales.optimizer.inventory import POOLED, InventoryResult, compile_stock, solve_inventory
+from aftersales.optimizer.network import NetworkData, compile_network, current_network
+from aftersales.optimizer.network.solver import solve_network
+from aftersales.optimizer.routing import compile_routing, solve_routing
+from aftersales.optimizer.schema import (
     CostBreakdown,
     LayerResult,
     Plan,
@@ -33,10 +33,10 @@ from optimizer.schema import (
     StockLevel,
     Unserved,
 )
-from optimizer.travel import Travel
-from optimizer.validate import validate
+from aftersales.optimizer.travel import Travel
+from aftersales.optimizer.validate import validate
 
-logger = logging.getLogger("optimizer")
+logger = logging.getLogger("aftersales.optimizer")
 
 
 @dataclass(frozen=True)
@@ -220,8 +220,8 @@ def _simulated(
     options: SolveOptions,
     report: Callable[[str, Literal["started", "finished"]], None],
 ) -> Plan:
-    """Attach simulated attainment (optimizer.simulate) to the plan's KPIs."""
-    from optimizer.simulate import SimulationSettings, simulate, with_simulation
+    """Attach simulated attainment (aftersales.optimizer.simulate) to the plan's KPIs."""
+    from aftersales.optimizer.simulate import SimulationSettings, simulate, with_simulation
 
     report("simulate", "started")
     settings = SimulationSettings(

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from optimizer.schema import Scenario
+from aftersales.optimizer.schema import Scenario
 
 
 @dataclass(frozen=True)

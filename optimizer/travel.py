@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.arrays import FloatArray
-from optimizer.schema import Scenario
+from aftersales.optimizer.arrays import FloatArray
+from aftersales.optimizer.schema import Scenario
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), km."""

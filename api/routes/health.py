@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.deps import PoolDep, SettingsDep, StoreDep
-from api.models import HealthPublic
+from aftersales.api.deps import PoolDep, SettingsDep, StoreDep
+from aftersales.api.models import HealthPublic
 
 router = APIRouter(tags=["health"])
 

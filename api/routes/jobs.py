@@ -14,9 +14,9 @@ from fastapi import APIRouter, Header, HTTPException, Query, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import CallbacksDep, PoolDep, SettingsDep, StoreDep
-from api.errors import InputError
-from api.models import (
+from aftersales.api.deps import CallbacksDep, PoolDep, SettingsDep, StoreDep
+from aftersales.api.errors import InputError
+from aftersales.api.models import (
     ErrorItem,
     ErrorPublic,
     JobAccepted,
@@ -27,10 +27,10 @@ from api.models import (
     JobStatusName,
     JobSummary,
 )
-from api.notify import job_finished
-from api.settings import Settings
-from api.store import FINAL_STATUSES, Job, JobStore, NewJob
-from optimizer.schema import Plan
+from aftersales.api.notify import job_finished
+from aftersales.api.settings import Settings
+from aftersales.api.store import FINAL_STATUSES, Job, JobStore, NewJob
+from aftersales.optimizer.schema import Plan
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 

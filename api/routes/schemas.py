@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 
-from optimizer.schema import Plan, Scenario
+from aftersales.optimizer.schema import Plan, Scenario
 
 router = APIRouter(prefix="/v1/schema", tags=["schema"])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.models import ErrorPublic, ValidatePublicRequest, ValidationPublic
-from optimizer.validate import validate
+from aftersales.api.models import ErrorPublic, ValidatePublicRequest, ValidationPublic
+from aftersales.optimizer.validate import validate
 
 router = APIRouter(prefix="/v1", tags=["validate"])
 

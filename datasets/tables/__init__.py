@@ -1,1 +1,2 @@
-"""Building blocks of the spreadsheet import and export (see ``datasets.spreadsheets``)."""
+"""Building blocks of the spreadsheet import and export (see
+``aftersales.datasets.spreadsheets``)."""

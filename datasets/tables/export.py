@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from datasets.tables.grid import OutTable, Value
-from datasets.tables.layout import (
+from aftersales.datasets.tables.grid import OutTable, Value
+from aftersales.datasets.tables.layout import (
     ENTITIES,
     LIST_SEPARATOR,
     MATRICES,
@@ -22,7 +22,7 @@ from datasets.tables.layout import (
     RelationTable,
     model_columns,
 )
-from optimizer.schema import (
+from aftersales.optimizer.schema import (
     Assignment,
     CostBreakdown,
     DepotDecision,

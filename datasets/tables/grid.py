@@ -21,7 +21,7 @@ from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 
-from datasets.tables.errors import TableError
+from aftersales.datasets.tables.errors import TableError
 
 Value = str | int | float | bool | None
 """A cell to write: None leaves the cell empty."""

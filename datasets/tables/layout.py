@@ -1,9 +1,9 @@
 """Which tables a scenario is made of, and which columns each has.
 
 Column names are the schema's field names, so the tables need no documentation of their own:
-the field descriptions of ``optimizer.schema`` give the units. Nested lists and dicts of an entity
-live in relation tables keyed by the parent's id; lists of ids (skills) are one cell with the
-ids separated by ``;``.
+the field descriptions of ``aftersales.optimizer.schema`` give the units. Nested lists and dicts of
+an entity live in relation tables keyed by the parent's id; lists of ids (skills) are one cell with
+the ids separated by ``;``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import get_origin
 
 from pydantic import BaseModel
 
-from optimizer.schema import (
+from aftersales.optimizer.schema import (
     CostParameters,
     Depot,
     Part,
@@ -29,7 +29,7 @@ from optimizer.schema import (
     TimeWindow,
     TravelModel,
 )
-from optimizer.schema.common import Identifier, Strict
+from aftersales.optimizer.schema.common import Identifier, Strict
 
 LIST_SEPARATOR = ";"
 """Separates the items of a list held in one cell (``electrical;mechanical``)."""

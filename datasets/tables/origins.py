@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pydantic_core import ErrorDetails
 
-from datasets.tables.errors import TableError
+from aftersales.datasets.tables.errors import TableError
 
 Loc = tuple[str | int, ...]
 

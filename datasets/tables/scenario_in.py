@@ -19,9 +19,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from datasets.tables.errors import SpreadsheetError, TableError
-from datasets.tables.grid import RawTable, Source
-from datasets.tables.layout import (
+from aftersales.datasets.tables.errors import SpreadsheetError, TableError
+from aftersales.datasets.tables.grid import RawTable, Source
+from aftersales.datasets.tables.layout import (
     ENTITIES,
     LIST_SEPARATOR,
     MATRICES,
@@ -36,8 +36,8 @@ from datasets.tables.layout import (
     RelationTable,
     is_list_field,
 )
-from datasets.tables.origins import Loc, Origin, Origins
-from optimizer.schema import Scenario
+from aftersales.datasets.tables.origins import Loc, Origin, Origins
+from aftersales.optimizer.schema import Scenario
 
 MISSING = "required value is missing"
 

@@ -6,13 +6,17 @@ cases; ``naive_stock`` is the baseline. ``size_loaners`` sizes loaner pools (Erl
 ``fit_inventory_cost_curve`` turns a solved layer into the network layer's cost approximation.
 """
 
-from optimizer.inventory.curve import InventoryCostCurve, fit_inventory_cost_curve
-from optimizer.inventory.data import POOLED, StockData, compile_stock
-from optimizer.inventory.loaners import erlang_b, servers_for_blocking, size_loaners
-from optimizer.inventory.naive import naive_stock
-from optimizer.inventory.poisson import expected_backorders, fill_probability, level_for_fill
-from optimizer.inventory.result import InventoryResult, evaluate_levels
-from optimizer.inventory.solver import solve_inventory, solve_inventory_exact
+from aftersales.optimizer.inventory.curve import InventoryCostCurve, fit_inventory_cost_curve
+from aftersales.optimizer.inventory.data import POOLED, StockData, compile_stock
+from aftersales.optimizer.inventory.loaners import erlang_b, servers_for_blocking, size_loaners
+from aftersales.optimizer.inventory.naive import naive_stock
+from aftersales.optimizer.inventory.poisson import (
+    expected_backorders,
+    fill_probability,
+    level_for_fill,
+)
+from aftersales.optimizer.inventory.result import InventoryResult, evaluate_levels
+from aftersales.optimizer.inventory.solver import solve_inventory, solve_inventory_exact
 
 __all__ = [
     "POOLED",

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.arrays import FloatArray
-from optimizer.inventory.data import POOLED, StockData
-from optimizer.inventory.result import demand_pairs, evaluate_levels
+from aftersales.optimizer.arrays import FloatArray
+from aftersales.optimizer.inventory.data import POOLED, StockData
+from aftersales.optimizer.inventory.result import demand_pairs, evaluate_levels
 
 MIN_EXPONENT = 0.3
 """Lower clip of the fitted exponent (a flatter curve would reward piling all demand on one
@@ -68,8 +68,8 @@ class InventoryCostCurve:
 def depot_cost_points(data: StockData, levels: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Per pooled pool: (part demand per year, holding + stock-out cost per year).
 
-    ``levels`` are aligned with :func:`~optimizer.inventory.result.demand_pairs` (the order of
-    ``InventoryResult.stock``).
+    ``levels`` are aligned with :func:`~aftersales.optimizer.inventory.result.demand_pairs` (the
+    order of ``InventoryResult.stock``).
     """
     pools, parts, demand = demand_pairs(data)
     ev = evaluate_levels(data, pools, parts, demand, np.asarray(levels, dtype=np.int64))

@@ -23,9 +23,9 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from optimizer.rates import site_rates
-from optimizer.schema import Scenario
-from optimizer.travel import Travel
+from aftersales.optimizer.rates import site_rates
+from aftersales.optimizer.schema import Scenario
+from aftersales.optimizer.travel import Travel
 
 POOLED = "pooled"
 DAYS_PER_YEAR = 365.0

@@ -21,8 +21,8 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from optimizer.inventory.tables import LevelTables
-from optimizer.schema import SolveStatus
+from aftersales.optimizer.inventory.tables import LevelTables
+from aftersales.optimizer.schema import SolveStatus
 
 CHOOSE_ONE_LEVEL = "choose_one_level"
 GROUP_FILL_TARGET = "group_fill_target"

@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.arrays import FloatArray, IntArray
-from optimizer.inventory.tables import LevelTables, achieved_fill, table_levels
+from aftersales.optimizer.arrays import FloatArray, IntArray
+from aftersales.optimizer.inventory.tables import LevelTables, achieved_fill, table_levels
 
-logger = logging.getLogger("optimizer")
+logger = logging.getLogger("aftersales.optimizer")
 
 TARGET_SLACK = 1e-10
 """A group meets its target when achieved ≥ target − TARGET_SLACK (float round-off only)."""

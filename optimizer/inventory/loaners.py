@@ -18,9 +18,9 @@ from collections import defaultdict
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.arrays import FloatArray
-from optimizer.inventory.data import DAYS_PER_YEAR
-from optimizer.schema import LoanerPool, Scenario
+from aftersales.optimizer.arrays import FloatArray
+from aftersales.optimizer.inventory.data import DAYS_PER_YEAR
+from aftersales.optimizer.schema import LoanerPool, Scenario
 
 
 def erlang_b(servers: npt.ArrayLike, load: npt.ArrayLike) -> FloatArray:

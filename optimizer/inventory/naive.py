@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import time
 
-from optimizer.inventory.data import StockData
-from optimizer.inventory.poisson import level_for_fill
-from optimizer.inventory.result import InventoryResult, demand_pairs, evaluate_levels
-from optimizer.schema import LayerResult
+from aftersales.optimizer.inventory.data import StockData
+from aftersales.optimizer.inventory.poisson import level_for_fill
+from aftersales.optimizer.inventory.result import InventoryResult, demand_pairs, evaluate_levels
+from aftersales.optimizer.schema import LayerResult
 
 
 def naive_stock(data: StockData) -> InventoryResult:

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import poisson
 
-from optimizer.arrays import FloatArray
+from aftersales.optimizer.arrays import FloatArray
 
 
 def fill_probability(level: npt.ArrayLike, mean: npt.ArrayLike) -> FloatArray:

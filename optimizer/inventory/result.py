@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.inventory.data import StockData
-from optimizer.inventory.poisson import expected_backorders, fill_probability
-from optimizer.schema import (
+from aftersales.optimizer.inventory.data import StockData
+from aftersales.optimizer.inventory.poisson import expected_backorders, fill_probability
+from aftersales.optimizer.schema import (
     CostBreakdown,
     DepotStockTotal,
     FrontierPoint,

@@ -1,10 +1,10 @@
 """The tactical layer's entry points: stock levels that meet every tier's parts-on-hand target.
 
-``solve_inventory`` runs the frontier method (:mod:`optimizer.inventory.frontier`) and reports,
-besides the Plan's stock rows, the achieved fill of every target group, per-depot totals, the
-traced cost–service frontier, loaner pools and a diagnosis of every target it cannot meet.
-``solve_inventory_exact`` solves the same problem by MILP (:mod:`optimizer.inventory.exact`);
-it is the reference on small cases.
+``solve_inventory`` runs the frontier method (:mod:`aftersales.optimizer.inventory.frontier`) and
+reports, besides the Plan's stock rows, the achieved fill of every target group, per-depot totals,
+the traced cost–service frontier, loaner pools and a diagnosis of every target it cannot meet.
+``solve_inventory_exact`` solves the same problem by MILP
+(:mod:`aftersales.optimizer.inventory.exact`); it is the reference on small cases.
 """
 
 from __future__ import annotations
@@ -14,19 +14,24 @@ import time
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.arrays import IntArray
-from optimizer.inventory.data import StockData
-from optimizer.inventory.exact import solve_exact
-from optimizer.inventory.frontier import (
+from aftersales.optimizer.arrays import IntArray
+from aftersales.optimizer.inventory.data import StockData
+from aftersales.optimizer.inventory.exact import solve_exact
+from aftersales.optimizer.inventory.frontier import (
     TARGET_SLACK,
     FrontierTrace,
     extend_frontier,
     trace_frontier,
 )
-from optimizer.inventory.loaners import size_loaners
-from optimizer.inventory.result import InventoryResult, StockEvaluation, evaluate_levels
-from optimizer.inventory.tables import LevelTables, achieved_fill, level_tables, table_levels
-from optimizer.schema import (
+from aftersales.optimizer.inventory.loaners import size_loaners
+from aftersales.optimizer.inventory.result import InventoryResult, StockEvaluation, evaluate_levels
+from aftersales.optimizer.inventory.tables import (
+    LevelTables,
+    achieved_fill,
+    level_tables,
+    table_levels,
+)
+from aftersales.optimizer.schema import (
     DepotStockTotal,
     FrontierPoint,
     InventorySettings,

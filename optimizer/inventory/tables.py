@@ -6,8 +6,8 @@ is within :data:`TAIL_PROBABILITY` of 1 (more stock adds nothing measurable, onl
 the scenario's ``max_level_per_part`` if that is lower.
 
 Glossary: *pair* = a (pool, part) with positive demand; *group* = a target group (see
-:mod:`optimizer.inventory.data`); ``a[g, i]`` = share of group g's demand that is for pair i's
-part, so the group's achieved fill is ``Σ_i a[g, i] · fill_i``.
+:mod:`aftersales.optimizer.inventory.data`); ``a[g, i]`` = share of group g's demand that is for
+pair i's part, so the group's achieved fill is ``Σ_i a[g, i] · fill_i``.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.stats import poisson
 
-from optimizer.arrays import FloatArray, IntArray
-from optimizer.inventory.data import StockData
-from optimizer.inventory.poisson import fill_probability
-from optimizer.inventory.result import demand_pairs
+from aftersales.optimizer.arrays import FloatArray, IntArray
+from aftersales.optimizer.inventory.data import StockData
+from aftersales.optimizer.inventory.poisson import fill_probability
+from aftersales.optimizer.inventory.result import demand_pairs
 
 TAIL_PROBABILITY = 1e-12
 """Tables stop once P(D ≥ S) drops below this: further levels only add holding cost."""

@@ -9,9 +9,9 @@ import time
 
 import numpy as np
 
-from optimizer.network.data import NO_DEPOT, NetworkData, network_costs
-from optimizer.network.result import NetworkResult
-from optimizer.schema import LayerResult
+from aftersales.optimizer.network.data import NO_DEPOT, NetworkData, network_costs
+from aftersales.optimizer.network.result import NetworkResult
+from aftersales.optimizer.schema import LayerResult
 
 
 def todays_open_depots(data: NetworkData) -> np.ndarray:

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optimizer.arrays import BoolArray, FloatArray, IntArray
-from optimizer.rates import site_rates
-from optimizer.schema import CostBreakdown, Scenario
-from optimizer.travel import Travel
+from aftersales.optimizer.arrays import BoolArray, FloatArray, IntArray
+from aftersales.optimizer.rates import site_rates
+from aftersales.optimizer.schema import CostBreakdown, Scenario
+from aftersales.optimizer.travel import Travel
 
 NO_DEPOT = -1
 """Index used for 'no current depot'."""

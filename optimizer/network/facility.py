@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.arrays import FloatArray, IntArray
-from optimizer.network.data import NO_DEPOT, NetworkData
+from aftersales.optimizer.arrays import FloatArray, IntArray
+from aftersales.optimizer.network.data import NO_DEPOT, NetworkData
 
 Start = tuple[npt.NDArray[np.bool_], FloatArray]
 """A feasible start or incumbent: open mask and per-pair fractions."""

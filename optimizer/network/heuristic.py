@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.arrays import BoolArray
-from optimizer.network.facility import FacilityProblem, Start
+from aftersales.optimizer.arrays import BoolArray
+from aftersales.optimizer.network.facility import FacilityProblem, Start
 
 CAPACITY_SLACK = 1.05
 """Keep open capacity at least this multiple of demand while dropping, to ease assignment."""

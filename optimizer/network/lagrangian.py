@@ -20,8 +20,8 @@ import time
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.arrays import FloatArray
-from optimizer.network.facility import FacilityProblem
+from aftersales.optimizer.arrays import FloatArray
+from aftersales.optimizer.network.facility import FacilityProblem
 
 STALL_ITERATIONS = 15
 """Halve the step factor after this many iterations without a better bound."""

@@ -24,10 +24,10 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from highspy.highs import HighsCallbackEvent
 
-from optimizer.network.facility import FacilityProblem, Start
-from optimizer.schema import SolveStatus
+from aftersales.optimizer.network.facility import FacilityProblem, Start
+from aftersales.optimizer.schema import SolveStatus
 
-logger = logging.getLogger("optimizer.network")
+logger = logging.getLogger("aftersales.optimizer.network")
 
 ASSIGN_ONCE = "assign_once"
 LINK_OPEN = "link_open"

@@ -13,8 +13,8 @@ import time
 import numpy as np
 import pulp
 
-from optimizer.network.facility import FacilityProblem
-from optimizer.network.milp import (
+from aftersales.optimizer.network.facility import FacilityProblem
+from aftersales.optimizer.network.milp import (
     ASSIGN_ONCE,
     CAPACITY,
     DEPOT_COUNT,

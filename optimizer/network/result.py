@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optimizer.arrays import BoolArray, IntArray
-from optimizer.network.data import NetworkData
-from optimizer.schema import Assignment, CostBreakdown, DepotDecision, LayerResult
+from aftersales.optimizer.arrays import BoolArray, IntArray
+from aftersales.optimizer.network.data import NetworkData
+from aftersales.optimizer.schema import Assignment, CostBreakdown, DepotDecision, LayerResult
 
 
 @dataclass(frozen=True)

@@ -12,21 +12,21 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.network.current import current_network
-from optimizer.network.data import NetworkData, network_costs
-from optimizer.network.facility import (
+from aftersales.optimizer.network.current import current_network
+from aftersales.optimizer.network.data import NetworkData, network_costs
+from aftersales.optimizer.network.facility import (
     PULP_PAIRS_LIMIT,
     FacilityProblem,
     Start,
     facility_problem,
     restrict_pairs,
 )
-from optimizer.network.heuristic import heuristic_solution
-from optimizer.network.lagrangian import lagrangian_bound
-from optimizer.network.milp import FacilitySolution, solve_facility
-from optimizer.network.pulp_model import solve_facility_cbc
-from optimizer.network.result import NetworkResult
-from optimizer.schema import LayerResult
+from aftersales.optimizer.network.heuristic import heuristic_solution
+from aftersales.optimizer.network.lagrangian import lagrangian_bound
+from aftersales.optimizer.network.milp import FacilitySolution, solve_facility
+from aftersales.optimizer.network.pulp_model import solve_facility_cbc
+from aftersales.optimizer.network.result import NetworkResult
+from aftersales.optimizer.schema import LayerResult
 
 
 def diagnose(problem: FacilityProblem, data: NetworkData) -> list[str]:

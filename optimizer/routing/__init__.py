@@ -1,9 +1,9 @@
 """Operational layer: which technician does which job, when and in which order."""
 
-from optimizer.routing.data import RoutingData, StockLevels, compile_routing
-from optimizer.routing.greedy import greedy_dispatch
-from optimizer.routing.result import RoutingResult, routing_costs
-from optimizer.routing.solver import solve_routing
+from aftersales.optimizer.routing.data import RoutingData, StockLevels, compile_routing
+from aftersales.optimizer.routing.greedy import greedy_dispatch
+from aftersales.optimizer.routing.result import RoutingResult, routing_costs
+from aftersales.optimizer.routing.solver import solve_routing
 
 __all__ = [
     "RoutingData",

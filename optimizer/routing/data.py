@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.schema import MINUTES_PER_DAY, Scenario
-from optimizer.travel import Travel
+from aftersales.optimizer.schema import MINUTES_PER_DAY, Scenario
+from aftersales.optimizer.travel import Travel
 
 StockLevels = dict[tuple[str, str], int]
 """Pooled stock level by (depot id, part id); absent = 0."""

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import time
 
-from optimizer.routing.data import Job, RoutingData, Vehicle
-from optimizer.routing.result import RoutingResult, routing_costs
-from optimizer.routing.schedule import DayRoute, Visit
-from optimizer.schema import LayerResult, Scenario, Unserved
+from aftersales.optimizer.routing.data import Job, RoutingData, Vehicle
+from aftersales.optimizer.routing.result import RoutingResult, routing_costs
+from aftersales.optimizer.routing.schedule import DayRoute, Visit
+from aftersales.optimizer.schema import LayerResult, Scenario, Unserved
 
 
 def qualified(job: Job, vehicle: Vehicle) -> bool:

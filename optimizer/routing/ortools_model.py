@@ -4,7 +4,7 @@ Vehicles are technician-days (start and end at the home depot), nodes are jobs. 
 integers: times in *ticks* (``TICKS_PER_MINUTE`` per minute) and money in *cost units*
 (``COST_UNITS_PER_CURRENCY`` per currency unit). Rounding always errs on the safe side — travel
 and service round up, window ends round down — so any order the model accepts also fits the exact
-float minutes that :mod:`optimizer.routing.timing` recomputes afterwards.
+float minutes that :mod:`aftersales.optimizer.routing.timing` recomputes afterwards.
 
 What each rule of docs/semantics.md becomes:
 
@@ -43,10 +43,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from optimizer.routing.data import Job, RoutingData, Vehicle
-from optimizer.routing.schedule import earliest_start
+from aftersales.optimizer.routing.data import Job, RoutingData, Vehicle
+from aftersales.optimizer.routing.schedule import earliest_start
 
-logger = logging.getLogger("optimizer")
+logger = logging.getLogger("aftersales.optimizer")
 
 TICKS_PER_MINUTE = 10
 """Integer time resolution of the model: tenths of a minute."""

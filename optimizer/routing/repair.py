@@ -3,7 +3,8 @@
 The search model rounds times on the safe side and stops at its time limit; afterwards some jobs
 may still fit. Each unserved job, non-deferrable and most urgent first, goes to the position of
 the allowed technician-day where it adds the least cost, timed exactly by
-:func:`optimizer.routing.timing.time_route`, as long as adding it costs less than leaving it.
+:func:`aftersales.optimizer.routing.timing.time_route`, as long as adding it costs less than
+leaving it.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 
-from optimizer.routing.data import RoutingData
-from optimizer.routing.timing import time_route
+from aftersales.optimizer.routing.data import RoutingData
+from aftersales.optimizer.routing.timing import time_route
 
 
 def insert_unserved(

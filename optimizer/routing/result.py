@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from optimizer.routing.data import RoutingData
-from optimizer.schema import CostBreakdown, LayerResult, Plan, Route, Scenario, Unserved
+from aftersales.optimizer.routing.data import RoutingData
+from aftersales.optimizer.schema import CostBreakdown, LayerResult, Plan, Route, Scenario, Unserved
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from optimizer.routing.data import Job, RoutingData, Vehicle
-from optimizer.schema import Break, Route, Stop
+from aftersales.optimizer.routing.data import Job, RoutingData, Vehicle
+from aftersales.optimizer.schema import Break, Route, Stop
 
 
 @dataclass(frozen=True)

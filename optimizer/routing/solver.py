@@ -7,8 +7,8 @@ penalties):
 1. the greedy dispatch baseline (always available, and the fallback if the search finds nothing);
 2. the previous plan, re-timed and repaired, when warm-starting — so a warm-started solve never
    returns a plan worse than the feasible start it was given;
-3. the OR-Tools routing model (:mod:`optimizer.routing.ortools_model`), started from (2) or else
-   (1), searched with guided local search until the time limit, its orders re-timed exactly.
+3. the OR-Tools routing model (:mod:`aftersales.optimizer.routing.ortools_model`), started from (2)
+or else (1), searched with guided local search until the time limit, its orders re-timed exactly.
 
 OR-Tools' routing search proves no bound, so ``bound`` and ``gap`` stay None. Every request the
 chosen plan does not serve is listed with its reason.
@@ -21,22 +21,26 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from optimizer.routing.data import Job, RoutingData
-from optimizer.routing.greedy import greedy_dispatch, no_skilled_technician, qualified
-from optimizer.routing.ortools_model import (
+from aftersales.optimizer.routing.data import Job, RoutingData
+from aftersales.optimizer.routing.greedy import greedy_dispatch, no_skilled_technician, qualified
+from aftersales.optimizer.routing.ortools_model import (
     LATENESS_REFERENCE_MINUTES,
     MUST_SERVE_PENALTY,
     ModelInput,
     TechnicianModel,
     can_reach,
 )
-from optimizer.routing.repair import insert_unserved
-from optimizer.routing.result import RoutingResult, routing_costs
-from optimizer.routing.timing import time_or_repair
-from optimizer.routing.warm_start import moved_assignments, previous_orders, previous_vehicles
-from optimizer.schema import LayerResult, Plan, Route, Scenario, Unserved
+from aftersales.optimizer.routing.repair import insert_unserved
+from aftersales.optimizer.routing.result import RoutingResult, routing_costs
+from aftersales.optimizer.routing.timing import time_or_repair
+from aftersales.optimizer.routing.warm_start import (
+    moved_assignments,
+    previous_orders,
+    previous_vehicles,
+)
+from aftersales.optimizer.schema import LayerResult, Plan, Route, Scenario, Unserved
 
-logger = logging.getLogger("optimizer")
+logger = logging.getLogger("aftersales.optimizer")
 
 DEFAULT_MOVE_PENALTY = 10.0
 """Model cost of moving a request away from its previous technician-day, currency."""

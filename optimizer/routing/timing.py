@@ -1,9 +1,10 @@
 """Exact timing of a given visiting order for one technician-day (docs/semantics.md, "Routes").
 
 A solver decides *who* visits *what* in *which order*; this module decides *when*, in the exact
-float minutes of the scenario, so that the plan passes ``optimizer.validate`` without tolerance
-games. Every service starts as early as it can (waiting for opening, parts release and time
-windows); the daily break is tried at every place it can go and the cheapest feasible timing wins:
+float minutes of the scenario, so that the plan passes ``aftersales.optimizer.validate`` without
+tolerance games. Every service starts as early as it can (waiting for opening, parts release and
+time windows); the daily break is tried at every place it can go and the cheapest feasible timing
+wins:
 
 * before job *k*: taken on arrival at job *k*'s site while waiting for the service start (this
   keeps the arrival early, which is what lateness counts), or — when that would end past the break
@@ -22,9 +23,9 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from optimizer.routing.data import Job, RoutingData, Vehicle
-from optimizer.routing.schedule import earliest_start
-from optimizer.schema import Break, Route, Stop
+from aftersales.optimizer.routing.data import Job, RoutingData, Vehicle
+from aftersales.optimizer.routing.schedule import earliest_start
+from aftersales.optimizer.schema import Break, Route, Stop
 
 MINUTES_PER_HOUR = 60.0
 EPSILON_MINUTES = 1e-9

@@ -2,16 +2,17 @@
 
 A nightly re-plan starts from yesterday's answer. Requests that are gone, technician-days that no
 longer exist and stops a technician is no longer qualified for are dropped from the start; the
-rest is re-timed exactly and repaired (see :func:`optimizer.routing.timing.time_or_repair`).
+rest is re-timed exactly and repaired (see
+:func:`aftersales.optimizer.routing.timing.time_or_repair`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from optimizer.routing.data import RoutingData
-from optimizer.routing.greedy import qualified
-from optimizer.schema import Plan, Route
+from aftersales.optimizer.routing.data import RoutingData
+from aftersales.optimizer.routing.greedy import qualified
+from aftersales.optimizer.schema import Plan, Route
 
 
 def previous_orders(previous: Plan, data: RoutingData) -> list[list[int]]:

@@ -1,8 +1,8 @@
 """The one contract between planners, solvers, the API and the validator."""
 
-from optimizer.schema.common import MINUTES_PER_DAY
-from optimizer.schema.errors import FieldError, field_errors, json_pointer
-from optimizer.schema.plan import (
+from aftersales.optimizer.schema.common import MINUTES_PER_DAY
+from aftersales.optimizer.schema.errors import FieldError, field_errors, json_pointer
+from aftersales.optimizer.schema.plan import (
     Assignment,
     Break,
     CostBreakdown,
@@ -20,7 +20,7 @@ from optimizer.schema.plan import (
     TierKpi,
     Unserved,
 )
-from optimizer.schema.scenario import (
+from aftersales.optimizer.schema.scenario import (
     ALL_LAYERS,
     CostParameters,
     Depot,

@@ -9,8 +9,8 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from optimizer.schema.common import Identifier, NonNegative, Strict
-from optimizer.schema.scenario import Layer
+from aftersales.optimizer.schema.common import Identifier, NonNegative, Strict
+from aftersales.optimizer.schema.scenario import Layer
 
 SolveStatus = Literal["optimal", "feasible", "infeasible", "time_limit", "error", "skipped"]
 """What a solver proved: ``time_limit`` means stopped with or without an incumbent; see gap."""

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 if TYPE_CHECKING:
-    from optimizer.schema.scenario import Scenario
+    from aftersales.optimizer.schema.scenario import Scenario
 
 Loc = tuple[str | int, ...]
 

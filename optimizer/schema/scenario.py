@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from optimizer.schema.common import (
+from aftersales.optimizer.schema.common import (
     MINUTES_PER_DAY,
     Identifier,
     NonNegative,
@@ -20,7 +20,7 @@ from optimizer.schema.common import (
     Probability,
     Strict,
 )
-from optimizer.schema.references import check_references
+from aftersales.optimizer.schema.references import check_references
 
 Layer = Literal["network", "inventory", "routing"]
 """The three decision layers, in the order the pipeline runs them."""

@@ -11,12 +11,12 @@ the promise; it is compared with the plan forecast ``coverage_share × parts_on_
 ``engine`` (event logic), ``results`` (statistics, credits), ``settings``.
 """
 
-from optimizer.simulate.data import SimulationData, compile_simulation
-from optimizer.simulate.forecast import call_weighted_forecast, plan_forecast
-from optimizer.simulate.kpis import with_simulation
-from optimizer.simulate.results import SimulationResult, TierSimulation
-from optimizer.simulate.runner import simulate
-from optimizer.simulate.settings import SimulationSettings
+from aftersales.optimizer.simulate.data import SimulationData, compile_simulation
+from aftersales.optimizer.simulate.forecast import call_weighted_forecast, plan_forecast
+from aftersales.optimizer.simulate.kpis import with_simulation
+from aftersales.optimizer.simulate.results import SimulationResult, TierSimulation
+from aftersales.optimizer.simulate.runner import simulate
+from aftersales.optimizer.simulate.settings import SimulationSettings
 
 __all__ = [
     "SimulationData",

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from optimizer.simulate.data import MINUTES_PER_WEEK
+from aftersales.optimizer.simulate.data import MINUTES_PER_WEEK
 
 Week = Sequence[tuple[float, float]]
 """Shift intervals as minutes of the week; an end past the week's end runs into next Monday."""

@@ -13,14 +13,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from optimizer.schema import Plan, Scenario
+from aftersales.optimizer.schema import Plan, Scenario
 
 console = Console()
 errors = Console(stderr=True)
 
 
 def _load_pair(scenario_path: Path, plan_path: Path) -> tuple[Scenario, Plan]:
-    from optimizer.cli import _load
+    from aftersales.optimizer.cli import _load
 
     return _load(Scenario, scenario_path), _load(Plan, plan_path)
 
@@ -46,8 +46,8 @@ def simulate_command(
     ] = None,
 ) -> None:
     """Simulate a plan for a year (or more) and compare attainment with its forecast."""
-    from optimizer.simulate import SimulationSettings, simulate, with_simulation
-    from optimizer.simulate.tables import attainment_table, cost_table
+    from aftersales.optimizer.simulate import SimulationSettings, simulate, with_simulation
+    from aftersales.optimizer.simulate.tables import attainment_table, cost_table
 
     scenario, plan = _load_pair(scenario_path, plan_path)
     try:
@@ -69,14 +69,14 @@ def simulate_command(
     console.print(f"{result.replications} replications in {result.seconds:.1f} s")
     if output is not None:
         if not plan.kpis:
-            from optimizer.validate import validate
+            from aftersales.optimizer.validate import validate
 
             plan = plan.model_copy(update={"kpis": validate(scenario, plan).kpis})
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(with_simulation(plan, result).model_dump_json(indent=2) + "\n")
         errors.print(f"wrote {output}")
     if json_output is not None:
-        from optimizer.simulate.results import result_dict
+        from aftersales.optimizer.simulate.results import result_dict
 
         json_output.parent.mkdir(parents=True, exist_ok=True)
         json_output.write_text(json.dumps(result_dict(result), indent=2) + "\n")
@@ -96,8 +96,8 @@ def report_command(
     seed: Annotated[int, typer.Option(help="Root random seed.")] = 0,
 ) -> None:
     """Write the planner's report: map, technician Gantt, frontier, costs, attainment."""
-    from optimizer.simulate import SimulationSettings, simulate
-    from optimizer.simulate.report import write_report
+    from aftersales.optimizer.simulate import SimulationSettings, simulate
+    from aftersales.optimizer.simulate.report import write_report
 
     scenario, plan = _load_pair(scenario_path, plan_path)
     result = None

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.arrays import FloatArray, IntArray
-from optimizer.inventory.data import POOLED
-from optimizer.schema import Plan, Scenario, Shift
-from optimizer.travel import Travel
+from aftersales.optimizer.arrays import FloatArray, IntArray
+from aftersales.optimizer.inventory.data import POOLED
+from aftersales.optimizer.schema import Plan, Scenario, Shift
+from aftersales.optimizer.travel import Travel
 
 MINUTES_PER_WEEK = 7 * 1440
 MINUTES_PER_YEAR = 365 * 1440

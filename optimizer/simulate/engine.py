@@ -26,10 +26,15 @@ import numpy as np
 import numpy.typing as npt
 import simpy
 
-from optimizer.arrays import FloatArray, IntArray
-from optimizer.simulate.calendar import next_shift_start, sample_times, shift_end, weekly_minutes
-from optimizer.simulate.data import MINUTES_PER_WEEK, MINUTES_PER_YEAR, SimulationData
-from optimizer.simulate.settings import SimulationSettings
+from aftersales.optimizer.arrays import FloatArray, IntArray
+from aftersales.optimizer.simulate.calendar import (
+    next_shift_start,
+    sample_times,
+    shift_end,
+    weekly_minutes,
+)
+from aftersales.optimizer.simulate.data import MINUTES_PER_WEEK, MINUTES_PER_YEAR, SimulationData
+from aftersales.optimizer.simulate.settings import SimulationSettings
 
 
 @dataclass(frozen=True)

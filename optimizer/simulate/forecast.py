@@ -17,8 +17,8 @@ from collections import defaultdict
 import numpy as np
 from scipy.stats import poisson
 
-from optimizer.schema import TierKpi
-from optimizer.simulate.data import MINUTES_PER_YEAR, SimulationData
+from aftersales.optimizer.schema import TierKpi
+from aftersales.optimizer.simulate.data import MINUTES_PER_YEAR, SimulationData
 
 
 def plan_forecast(kpi: TierKpi) -> float:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from optimizer.schema import Plan
-from optimizer.simulate.results import SimulationResult
+from aftersales.optimizer.schema import Plan
+from aftersales.optimizer.simulate.results import SimulationResult
 
 
 def with_simulation(plan: Plan, result: SimulationResult) -> Plan:

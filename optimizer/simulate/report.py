@@ -19,9 +19,9 @@ from pathlib import Path
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from optimizer.schema import CostBreakdown, Plan, Scenario, TierKpi
-from optimizer.simulate.forecast import plan_forecast
-from optimizer.simulate.results import SimulationResult
+from aftersales.optimizer.schema import CostBreakdown, Plan, Scenario, TierKpi
+from aftersales.optimizer.simulate.forecast import plan_forecast
+from aftersales.optimizer.simulate.results import SimulationResult
 
 TIER_COLOURS = ("#d4a017", "#8c8c8c", "#b06a2c", "#4472c4", "#70ad47", "#7030a0")
 """Colours of tiers in scenario order (gold, silver, bronze, then others)."""
@@ -30,7 +30,7 @@ TIER_COLOURS = ("#d4a017", "#8c8c8c", "#b06a2c", "#4472c4", "#70ad47", "#7030a0"
 def _kpis(scenario: Scenario, plan: Plan) -> list[TierKpi]:
     if plan.kpis:
         return plan.kpis
-    from optimizer.validate import validate
+    from aftersales.optimizer.validate import validate
 
     return validate(scenario, plan).kpis
 
@@ -39,7 +39,7 @@ def _within(scenario: Scenario, plan: Plan) -> dict[str, bool]:
     """Site id → within its promise (from the plan's assignments, else recomputed)."""
     if plan.assignments:
         return {a.site: a.within_promise for a in plan.assignments}
-    from optimizer.travel import Travel
+    from aftersales.optimizer.travel import Travel
 
     travel = Travel(scenario)
     tiers = {t.id: t for t in scenario.tiers}

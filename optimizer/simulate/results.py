@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy.stats import t as student_t
 
-from optimizer.simulate.data import MINUTES_PER_YEAR, SimulationData
-from optimizer.simulate.engine import ReplicationResult
+from aftersales.optimizer.simulate.data import MINUTES_PER_YEAR, SimulationData
+from aftersales.optimizer.simulate.engine import ReplicationResult
 
 CONFIDENCE = 0.95
 

@@ -9,14 +9,14 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-from optimizer.schema import Plan, Scenario
-from optimizer.simulate.data import SimulationData, compile_simulation
-from optimizer.simulate.engine import ReplicationResult, run_replication
-from optimizer.simulate.forecast import call_weighted_forecast, plan_forecast
-from optimizer.simulate.results import SimulationResult, summarise
-from optimizer.simulate.settings import SimulationSettings
+from aftersales.optimizer.schema import Plan, Scenario
+from aftersales.optimizer.simulate.data import SimulationData, compile_simulation
+from aftersales.optimizer.simulate.engine import ReplicationResult, run_replication
+from aftersales.optimizer.simulate.forecast import call_weighted_forecast, plan_forecast
+from aftersales.optimizer.simulate.results import SimulationResult, summarise
+from aftersales.optimizer.simulate.settings import SimulationSettings
 
-logger = logging.getLogger("optimizer.simulate")
+logger = logging.getLogger("aftersales.optimizer.simulate")
 
 
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
@@ -49,7 +49,7 @@ def simulate(
     data = compile_simulation(scenario, plan)
     kpis = plan.kpis
     if not kpis:
-        from optimizer.validate import validate
+        from aftersales.optimizer.validate import validate
 
         kpis = validate(scenario, plan).kpis
     forecasts: dict[str, float | None] = {k.tier: plan_forecast(k) for k in kpis}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from optimizer.simulate.results import SimulationResult
+from aftersales.optimizer.simulate.results import SimulationResult
 
 
 def _pct(value: float | None) -> str:

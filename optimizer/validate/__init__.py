@@ -52,13 +52,13 @@ Further choices where the spec is silent:
 
 from __future__ import annotations
 
-from optimizer.schema import Plan, Scenario
-from optimizer.validate.context import Context
-from optimizer.validate.costs import check_costs, recomputed_costs
-from optimizer.validate.kpis import check_kpis, tier_kpis
-from optimizer.validate.loaners import check_loaners, erlang_loss
-from optimizer.validate.network import check_network
-from optimizer.validate.report import (
+from aftersales.optimizer.schema import Plan, Scenario
+from aftersales.optimizer.validate.context import Context
+from aftersales.optimizer.validate.costs import check_costs, recomputed_costs
+from aftersales.optimizer.validate.kpis import check_kpis, tier_kpis
+from aftersales.optimizer.validate.loaners import check_loaners, erlang_loss
+from aftersales.optimizer.validate.network import check_network
+from aftersales.optimizer.validate.report import (
     ALL_KINDS,
     ARRIVAL_AFTER_START,
     ASSIGNMENT_MISMATCH,
@@ -99,8 +99,12 @@ from optimizer.validate.report import (
     ValidationReport,
     Violation,
 )
-from optimizer.validate.routes import check_routes
-from optimizer.validate.stock import check_stock, check_stock_targets, fill_and_backorders
+from aftersales.optimizer.validate.routes import check_routes
+from aftersales.optimizer.validate.stock import (
+    check_stock,
+    check_stock_targets,
+    fill_and_backorders,
+)
 
 __all__ = [
     "ALL_KINDS",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from optimizer.schema import Route, Technician
-from optimizer.validate.context import day_start
-from optimizer.validate.report import (
+from aftersales.optimizer.schema import Route, Technician
+from aftersales.optimizer.validate.context import day_start
+from aftersales.optimizer.validate.report import (
     BREAK_INVALID,
     MISSING_BREAK,
     TIME_TOLERANCE_MINUTES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from optimizer.schema import (
+from aftersales.optimizer.schema import (
     Depot,
     Part,
     Product,
@@ -16,9 +16,9 @@ from optimizer.schema import (
     Technician,
     Tier,
 )
-from optimizer.schema.common import MINUTES_PER_DAY
-from optimizer.travel import Travel
-from optimizer.validate.report import TIME_TOLERANCE_MINUTES
+from aftersales.optimizer.schema.common import MINUTES_PER_DAY
+from aftersales.optimizer.travel import Travel
+from aftersales.optimizer.validate.report import TIME_TOLERANCE_MINUTES
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from optimizer.schema import CostBreakdown
-from optimizer.validate.report import COST_MISMATCH, Collector, pointer, same_value
+from aftersales.optimizer.schema import CostBreakdown
+from aftersales.optimizer.validate.report import COST_MISMATCH, Collector, pointer, same_value
 
 
 def recomputed_costs(*components: dict[str, float]) -> CostBreakdown:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from optimizer.schema import Plan, TierKpi
-from optimizer.validate.context import Context
-from optimizer.validate.network import NetworkOutcome
-from optimizer.validate.report import (
+from aftersales.optimizer.schema import Plan, TierKpi
+from aftersales.optimizer.validate.context import Context
+from aftersales.optimizer.validate.network import NetworkOutcome
+from aftersales.optimizer.validate.report import (
     DUPLICATE_ENTRY,
     KPI_MISMATCH,
     TIME_TOLERANCE_MINUTES,
@@ -22,8 +22,8 @@ from optimizer.validate.report import (
     pointer,
     same_value,
 )
-from optimizer.validate.routes import RouteOutcome
-from optimizer.validate.stock import StockOutcome, pool_of
+from aftersales.optimizer.validate.routes import RouteOutcome
+from aftersales.optimizer.validate.stock import StockOutcome, pool_of
 
 SIMULATED_PREFIX = "simulated_"
 """TierKpi fields written by the simulation; the validator does not compare them."""
@@ -104,7 +104,7 @@ def _compare_kpi(i: int, reported: TierKpi, recomputed: TierKpi, out: Collector)
     """Counts must be equal; shares and probabilities equal within the relative tolerance.
 
     Only the analytic fields are compared: ``simulated_*`` fields come from a Monte-Carlo run
-    (optimizer.simulate), not from rules the validator can recompute.
+    (aftersales.optimizer.simulate), not from rules the validator can recompute.
     """
     for name in TierKpi.model_fields:
         if name.startswith(SIMULATED_PREFIX):

@@ -27,10 +27,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import poisson
 
-from optimizer.arrays import FloatArray
-from optimizer.schema import InventorySettings, Plan
-from optimizer.validate.context import Context
-from optimizer.validate.report import (
+from aftersales.optimizer.arrays import FloatArray
+from aftersales.optimizer.schema import InventorySettings, Plan
+from aftersales.optimizer.validate.context import Context
+from aftersales.optimizer.validate.report import (
     DUPLICATE_ENTRY,
     LOANER_MISMATCH,
     LOANER_TARGET_MISSED,
@@ -40,7 +40,7 @@ from optimizer.validate.report import (
     pointer,
     same_value,
 )
-from optimizer.validate.stock import DAYS_PER_YEAR, known_depot
+from aftersales.optimizer.validate.stock import DAYS_PER_YEAR, known_depot
 
 LoanerKey = tuple[str, str]
 """(depot id, product id)."""

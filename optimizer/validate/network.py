@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from optimizer.schema import Plan
-from optimizer.validate.context import Context
-from optimizer.validate.report import (
+from aftersales.optimizer.schema import Plan
+from aftersales.optimizer.validate.context import Context
+from aftersales.optimizer.validate.report import (
     ASSIGNMENT_MISMATCH,
     CLOSED_DEPOT,
     DEPOT_COUNT,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from optimizer.schema import CostBreakdown, TierKpi
+from aftersales.optimizer.schema import CostBreakdown, TierKpi
 
 TIME_TOLERANCE_MINUTES = 1e-6
 """Absolute tolerance on every time comparison, minutes."""

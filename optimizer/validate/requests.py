@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from optimizer.schema import Plan, Request
-from optimizer.validate.context import Context
-from optimizer.validate.report import (
+from aftersales.optimizer.schema import Plan, Request
+from aftersales.optimizer.validate.context import Context
+from aftersales.optimizer.validate.report import (
     DUPLICATE_ENTRY,
     REQUEST_MISSING,
     SERVED_AND_UNSERVED,

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer.schema import Plan, Request, Route, Shift, Technician
-from optimizer.validate.breaks import check_break
-from optimizer.validate.context import Context, day_start
-from optimizer.validate.report import (
+from aftersales.optimizer.schema import Plan, Request, Route, Shift, Technician
+from aftersales.optimizer.validate.breaks import check_break
+from aftersales.optimizer.validate.context import Context, day_start
+from aftersales.optimizer.validate.report import (
     ARRIVAL_AFTER_START,
     BEFORE_OPENED,
     CLOSED_DEPOT,
@@ -39,8 +39,12 @@ from optimizer.validate.report import (
     same_time,
     same_value,
 )
-from optimizer.validate.requests import check_unserved, lateness_credits, unserved_penalty
-from optimizer.validate.stock import StockOutcome
+from aftersales.optimizer.validate.requests import (
+    check_unserved,
+    lateness_credits,
+    unserved_penalty,
+)
+from aftersales.optimizer.validate.stock import StockOutcome
 
 TOL = TIME_TOLERANCE_MINUTES
 MINUTES_PER_HOUR = 60.0

@@ -20,10 +20,10 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import poisson
 
-from optimizer.arrays import FloatArray
-from optimizer.schema import InventorySettings, Plan
-from optimizer.validate.context import Context
-from optimizer.validate.report import (
+from aftersales.optimizer.arrays import FloatArray
+from aftersales.optimizer.schema import InventorySettings, Plan
+from aftersales.optimizer.validate.context import Context
+from aftersales.optimizer.validate.report import (
     DUPLICATE_ENTRY,
     NEGATIVE_STOCK,
     RELATIVE_TOLERANCE,

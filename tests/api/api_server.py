@@ -58,7 +58,7 @@ class Server:
         command = [
             sys.executable,
             "-c",
-            "from optimizer.cli import main; main()",
+            "from aftersales.optimizer.cli import main; main()",
             "serve",
             "--host",
             "127.0.0.1",

@@ -13,7 +13,7 @@ import pytest
 from api_server import POSTGRES_URL, Server
 from sqlalchemy import create_engine, text
 
-from datasets.generator import generate_scenario
+from aftersales.datasets.generator import generate_scenario
 
 
 @pytest.fixture(scope="session")

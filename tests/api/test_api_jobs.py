@@ -16,8 +16,8 @@ import httpx
 import pytest
 from api_server import CALLBACK_SECRET, wait_for
 
-from optimizer.schema import Plan, Scenario
-from optimizer.validate import validate
+from aftersales.optimizer.schema import Plan, Scenario
+from aftersales.optimizer.validate import validate
 
 FAST = {"time_limit_seconds": 5}
 

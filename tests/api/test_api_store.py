@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from api.store import JobStore, NewJob
+from aftersales.api.store import JobStore, NewJob
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

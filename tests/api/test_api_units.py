@@ -6,13 +6,13 @@ import hashlib
 import hmac
 import json
 
-from api.callbacks import sign
-from api.errors import request_errors
-from api.models import JobOptions
-from api.solver import progress_message
-from api.workers import solve_options_json
-from optimizer.pipeline import Progress
-from optimizer.schema import SolveOptions
+from aftersales.api.callbacks import sign
+from aftersales.api.errors import request_errors
+from aftersales.api.models import JobOptions
+from aftersales.api.solver import progress_message
+from aftersales.api.workers import solve_options_json
+from aftersales.optimizer.pipeline import Progress
+from aftersales.optimizer.schema import SolveOptions
 
 
 def test_solver_gets_every_solve_option_and_nothing_else() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import time
 
-from benchmarks.deadline import run_with_deadline
+from aftersales.benchmarks.deadline import run_with_deadline
 
 
 def _spawn_and_wait(seconds: float) -> int:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from benchmarks.__main__ import app
-from benchmarks.solomon import INSTANCES_DIR, check_solution, published_optima
-from datasets.solomon import read_solomon
+from aftersales.benchmarks.__main__ import app
+from aftersales.benchmarks.solomon import INSTANCES_DIR, check_solution, published_optima
+from aftersales.datasets.solomon import read_solomon
 
 C101 = INSTANCES_DIR / "c101.txt"
 

@@ -1,4 +1,4 @@
-"""Tests of the seeded synthetic scenario generator (datasets.generator)."""
+"""Tests of the seeded synthetic scenario generator (aftersales.datasets.generator)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from datasets.generator import (
+from aftersales.datasets.generator import (
     DAY_BUDGET_MINUTES,
     HORIZON_DAYS,
     SIZES,
@@ -15,9 +15,9 @@ from datasets.generator import (
     generate_scenario,
     scenario_json,
 )
-from optimizer.rates import site_rates
-from optimizer.schema import MINUTES_PER_DAY, Scenario
-from optimizer.travel import Travel, haversine_km
+from aftersales.optimizer.rates import site_rates
+from aftersales.optimizer.schema import MINUTES_PER_DAY, Scenario
+from aftersales.optimizer.travel import Travel, haversine_km
 
 GERMANY = {"lat": (47.27, 55.06), "lon": (5.87, 15.04)}
 """Bounding box of Germany, degrees."""

@@ -1,4 +1,5 @@
-"""Tests of the Solomon / Gehring–Homberger reader (datasets.solomon) over the real files."""
+"""Tests of the Solomon / Gehring–Homberger reader (aftersales.datasets.solomon) over the real
+files."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from datasets.solomon import dimacs_tenths, parse_solomon, read_solomon
+from aftersales.datasets.solomon import dimacs_tenths, parse_solomon, read_solomon
 
 SOLOMON_DIR = Path(__file__).resolve().parents[3] / "shared" / "instances" / "solomon"
 """The shared instances beside the clone (CI checks out ../shared too)."""

@@ -11,15 +11,15 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from datasets import spreadsheets
-from datasets.spreadsheets import (
+from aftersales.datasets import spreadsheets
+from aftersales.datasets.spreadsheets import (
     SpreadsheetError,
     TableError,
     read_scenario,
     write_plan,
     write_scenario,
 )
-from optimizer.schema import Plan, Scenario
+from aftersales.optimizer.schema import Plan, Scenario
 
 Grids = dict[str, list[list[Any]]]
 """Tables as edited by the tests: name → rows of cells, header first."""
@@ -123,7 +123,7 @@ def rich(scenario_data: dict[str, Any]) -> Scenario:
 @pytest.fixture
 def generated() -> Scenario:
     """The generator's small scenario (seed 0)."""
-    from datasets.generator import generate_scenario
+    from aftersales.datasets.generator import generate_scenario
 
     return generate_scenario("S", 0)
 

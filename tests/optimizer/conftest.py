@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.schema import (
+from aftersales.optimizer.schema import (
     Assignment,
     Break,
     CostBreakdown,

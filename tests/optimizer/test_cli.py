@@ -8,8 +8,8 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from optimizer.cli import app
-from optimizer.schema import Plan
+from aftersales.optimizer.cli import app
+from aftersales.optimizer.schema import Plan
 
 runner = CliRunner()
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from datasets.generator import generate_scenario
-from optimizer.coupling import solve_network_and_stock
-from optimizer.network import compile_network
-from optimizer.pipeline import solve
-from optimizer.schema import Scenario, SolveOptions
-from optimizer.validate import validate
+from aftersales.datasets.generator import generate_scenario
+from aftersales.optimizer.coupling import solve_network_and_stock
+from aftersales.optimizer.network import compile_network
+from aftersales.optimizer.pipeline import solve
+from aftersales.optimizer.schema import Scenario, SolveOptions
+from aftersales.optimizer.validate import validate
 
 
 @pytest.fixture(scope="module")

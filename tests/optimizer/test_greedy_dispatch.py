@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from optimizer.routing import compile_routing, greedy_dispatch
-from optimizer.schema import DepotDecision, Plan, Scenario
-from optimizer.validate import validate
+from aftersales.optimizer.routing import compile_routing, greedy_dispatch
+from aftersales.optimizer.schema import DepotDecision, Plan, Scenario
+from aftersales.optimizer.validate import validate
 
 MATRIX = {
     "locations": ["s1", "s2", "d1", "d2"],

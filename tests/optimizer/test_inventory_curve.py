@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from optimizer.inventory.curve import depot_cost_points, fit_inventory_cost_curve
-from optimizer.inventory.data import StockData
-from optimizer.inventory.frontier import trace_frontier
-from optimizer.inventory.tables import level_tables
+from aftersales.optimizer.inventory.curve import depot_cost_points, fit_inventory_cost_curve
+from aftersales.optimizer.inventory.data import StockData
+from aftersales.optimizer.inventory.frontier import trace_frontier
+from aftersales.optimizer.inventory.tables import level_tables
 
 
 def depots_of_growing_demand() -> StockData:

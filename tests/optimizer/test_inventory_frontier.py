@@ -9,15 +9,15 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.inventory.data import StockData
-from optimizer.inventory.exact import solve_exact
-from optimizer.inventory.frontier import (
+from aftersales.optimizer.inventory.data import StockData
+from aftersales.optimizer.inventory.exact import solve_exact
+from aftersales.optimizer.inventory.frontier import (
     TARGET_SLACK,
     hull_levels,
     start_levels,
     trace_frontier,
 )
-from optimizer.inventory.tables import achieved_fill, level_tables, table_levels
+from aftersales.optimizer.inventory.tables import achieved_fill, level_tables, table_levels
 
 DAYS = 365.0
 

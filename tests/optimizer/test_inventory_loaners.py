@@ -6,9 +6,14 @@ from typing import Any
 
 import pytest
 
-from optimizer.inventory import compile_stock, erlang_b, servers_for_blocking, solve_inventory
-from optimizer.schema import Plan, Scenario
-from optimizer.validate import validate
+from aftersales.optimizer.inventory import (
+    compile_stock,
+    erlang_b,
+    servers_for_blocking,
+    solve_inventory,
+)
+from aftersales.optimizer.schema import Plan, Scenario
+from aftersales.optimizer.validate import validate
 
 
 def test_erlang_b_matches_hand_values() -> None:
@@ -59,7 +64,7 @@ def test_loaner_pools_follow_the_serving_depot(scenario_data: dict[str, Any]) ->
 
 def test_pipeline_plan_with_loaners_validates(scenario_data: dict[str, Any]) -> None:
     """The whole pipeline carries loaner pools and their cost into a plan the validator accepts."""
-    from optimizer.pipeline import solve
+    from aftersales.optimizer.pipeline import solve
 
     scenario_data["products"][0]["loanable"] = True
     scenario_data["inventory"] = {

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from optimizer.inventory import (
+from aftersales.optimizer.inventory import (
     POOLED,
     InventoryResult,
     compile_stock,
@@ -16,9 +16,9 @@ from optimizer.inventory import (
     solve_inventory,
     solve_inventory_exact,
 )
-from optimizer.schema import InventorySettings, Plan, Scenario
-from optimizer.travel import Travel
-from optimizer.validate import STOCK_TARGET_MISSED, validate
+from aftersales.optimizer.schema import InventorySettings, Plan, Scenario
+from aftersales.optimizer.travel import Travel
+from aftersales.optimizer.validate import STOCK_TARGET_MISSED, validate
 
 # Minimal scenario, both sites at d1: s1 (gold) = 2 scanners → board 2 × 2 × 0.5 = 2/yr;
 # s2 (bronze) = 4 presses + 1 scanner → valve 4 × 0.25 = 1/yr, board 1/yr.
@@ -212,7 +212,7 @@ def simulated_fill(mean_demand: float, level: int, rng: np.random.Generator) -> 
 @pytest.mark.parametrize(("mean_demand", "level"), [(0.3, 1), (2.0, 3), (6.5, 8)])
 def test_monte_carlo_fill_agrees_with_the_analytic_fill(mean_demand: float, level: int) -> None:
     """400,000 simulated demands (seed 7): within ±0.01 of P(D ≤ S − 1)."""
-    from optimizer.inventory import fill_probability
+    from aftersales.optimizer.inventory import fill_probability
 
     analytic = float(fill_probability(level, mean_demand))
     assert simulated_fill(mean_demand, level, np.random.default_rng(7)) == pytest.approx(

@@ -12,14 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.orlib_cap import FOLDER, facility_from_cap, published_optima
-from datasets.orlib_cap import parse_orlib_cap, read_orlib_cap
-from optimizer.network import compile_network, network_costs
-from optimizer.network.data import NetworkData
-from optimizer.network.solver import solve_large, solve_network
-from optimizer.pipeline import solve
-from optimizer.schema import Plan, Scenario, SolveOptions
-from optimizer.validate import validate
+from aftersales.benchmarks.orlib_cap import FOLDER, facility_from_cap, published_optima
+from aftersales.datasets.orlib_cap import parse_orlib_cap, read_orlib_cap
+from aftersales.optimizer.network import compile_network, network_costs
+from aftersales.optimizer.network.data import NetworkData
+from aftersales.optimizer.network.solver import solve_large, solve_network
+from aftersales.optimizer.pipeline import solve
+from aftersales.optimizer.schema import Plan, Scenario, SolveOptions
+from aftersales.optimizer.validate import validate
 
 OPTIMA = published_optima()
 
@@ -232,7 +232,7 @@ def test_cbc_and_highs_agree(scenario_data: dict[str, Any]) -> None:
 
 def test_generated_scenario_network_plan_validates() -> None:
     """The S scenario's network plan passes the validator, with a proven gap."""
-    from datasets.generator import generate_scenario
+    from aftersales.datasets.generator import generate_scenario
 
     scenario = generate_scenario("S", seed=3)
     plan = solve(scenario, SolveOptions(layers=["network"], time_limit_seconds=20))
@@ -243,10 +243,10 @@ def test_generated_scenario_network_plan_validates() -> None:
 
 
 def test_orlib_solution_document(tmp_path: Path) -> None:
-    """`python -m benchmarks solve --format orlib-cap` writes the documented JSON."""
+    """`python -m aftersales.benchmarks solve --format orlib-cap` writes the documented JSON."""
     from typer.testing import CliRunner
 
-    from benchmarks.__main__ import app
+    from aftersales.benchmarks.__main__ import app
 
     out = tmp_path / "cap41.json"
     result = CliRunner().invoke(
@@ -268,7 +268,7 @@ def test_orlib_solution_document(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["cap41", "cap84", "cap124", "cap131"])
 def test_large_model_path_keeps_a_valid_bound(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Restricted MILP + Lagrangian bound (forced on a small file): bound ≤ optimum ≤ incumbent."""
-    import optimizer.network.solver as network_solver
+    import aftersales.optimizer.network.solver as network_solver
 
     monkeypatch.setattr(network_solver, "RESTRICT_ABOVE_PAIRS", 0)
     monkeypatch.setattr(network_solver, "NARROW_PAIRS_PER_SITE", 4)
@@ -291,9 +291,9 @@ def test_large_model_path_keeps_a_valid_bound(name: str, monkeypatch: pytest.Mon
 
 def test_restricted_model_keeps_the_pairs_of_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
     """One cheapest depot per site plus the start's pairs: never worse than the start."""
-    import optimizer.network.solver as network_solver
-    from optimizer.network.facility import restrict_pairs
-    from optimizer.network.heuristic import heuristic_solution
+    import aftersales.optimizer.network.solver as network_solver
+    from aftersales.optimizer.network.facility import restrict_pairs
+    from aftersales.optimizer.network.heuristic import heuristic_solution
 
     problem = facility_from_cap(read_orlib_cap(FOLDER / "cap131.txt"))
     start = heuristic_solution(problem)
@@ -323,7 +323,7 @@ def test_deadline_callback_interrupts_highs_whatever_its_time_limit() -> None:
     """A deadline already passed stops the solve at HiGHS's first interrupt callback."""
     import highspy
 
-    from optimizer.network.milp import build_model, stop_at_deadline
+    from aftersales.optimizer.network.milp import build_model, stop_at_deadline
 
     model = build_model(facility_from_cap(read_orlib_cap(FOLDER / "cap131.txt")))
     model.setOptionValue("time_limit", 1000.0)
@@ -336,8 +336,8 @@ def test_previous_network_is_a_valid_start(scenario_data: dict[str, Any]) -> Non
     """A given network maps onto the model's pairs; a pair the model lacks makes it unusable."""
     from dataclasses import replace
 
-    from optimizer.network.facility import facility_problem
-    from optimizer.network.solver import cheapest_start, start_from_assignment
+    from aftersales.optimizer.network.facility import facility_problem
+    from aftersales.optimizer.network.solver import cheapest_start, start_from_assignment
 
     problem = facility_problem(compile_network(_scenario(scenario_data)))
     is_open, depots = np.array([True, False]), np.array([0, 0])
@@ -359,7 +359,7 @@ def test_previous_network_is_a_valid_start(scenario_data: dict[str, Any]) -> Non
 
 def test_pipeline_warm_starts_from_previous_plan() -> None:
     """Re-solving with last night's plan keeps its network when nothing changed."""
-    from datasets.generator import generate_scenario
+    from aftersales.datasets.generator import generate_scenario
 
     scenario = generate_scenario("S", seed=2)
     options = SolveOptions(layers=["network"], time_limit_seconds=20)

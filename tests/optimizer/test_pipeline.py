@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from optimizer.pipeline import Progress, combine_status, solve
-from optimizer.schema import LayerResult, Scenario, SolveOptions
-from optimizer.validate import validate
+from aftersales.optimizer.pipeline import Progress, combine_status, solve
+from aftersales.optimizer.schema import LayerResult, Scenario, SolveOptions
+from aftersales.optimizer.validate import validate
 
 
 def test_full_solve_validates_and_reports_every_layer(scenario_data: dict[str, Any]) -> None:

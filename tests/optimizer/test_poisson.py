@@ -9,7 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from optimizer.inventory.poisson import expected_backorders, fill_probability, level_for_fill
+from aftersales.optimizer.inventory.poisson import (
+    expected_backorders,
+    fill_probability,
+    level_for_fill,
+)
 
 
 def _pmf(x: int, mean: float) -> float:

@@ -1,4 +1,4 @@
-"""Tests of the planner's HTML report (optimizer.simulate.report)."""
+"""Tests of the planner's HTML report (aftersales.optimizer.simulate.report)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from datasets.generator import generate_scenario
-from optimizer.cli import app
-from optimizer.pipeline import solve
-from optimizer.schema import Plan, Scenario
-from optimizer.simulate import SimulationSettings, simulate
-from optimizer.simulate.report import report_html
+from aftersales.datasets.generator import generate_scenario
+from aftersales.optimizer.cli import app
+from aftersales.optimizer.pipeline import solve
+from aftersales.optimizer.schema import Plan, Scenario
+from aftersales.optimizer.simulate import SimulationSettings, simulate
+from aftersales.optimizer.simulate.report import report_html
 
 
 @pytest.fixture(scope="module")

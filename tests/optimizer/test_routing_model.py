@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from optimizer.routing import compile_routing, solve_routing
-from optimizer.routing.timing import time_route
-from optimizer.schema import Plan, Scenario
-from optimizer.validate import validate
+from aftersales.optimizer.routing import compile_routing, solve_routing
+from aftersales.optimizer.routing.timing import time_route
+from aftersales.optimizer.schema import Plan, Scenario
+from aftersales.optimizer.validate import validate
 
 MATRIX = {
     "locations": ["s1", "s2", "d1", "d2"],

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from optimizer.schema import Plan, Route, Scenario, field_errors, json_pointer
+from aftersales.optimizer.schema import Plan, Route, Scenario, field_errors, json_pointer
 
 Mutation = Callable[[dict[str, Any]], None]
 

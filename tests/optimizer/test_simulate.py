@@ -1,4 +1,5 @@
-"""Tests of the SLA-attainment simulation (optimizer.simulate) on the generated S scenario."""
+"""Tests of the SLA-attainment simulation (aftersales.optimizer.simulate) on the generated S
+scenario."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from datasets.generator import generate_scenario
-from optimizer.cli import app
-from optimizer.pipeline import solve
-from optimizer.schema import Plan, Scenario
-from optimizer.simulate import SimulationSettings, compile_simulation, simulate
-from optimizer.simulate.calendar import next_shift_start, sample_times, shift_end
-from optimizer.validate import validate
+from aftersales.datasets.generator import generate_scenario
+from aftersales.optimizer.cli import app
+from aftersales.optimizer.pipeline import solve
+from aftersales.optimizer.schema import Plan, Scenario
+from aftersales.optimizer.simulate import SimulationSettings, compile_simulation, simulate
+from aftersales.optimizer.simulate.calendar import next_shift_start, sample_times, shift_end
+from aftersales.optimizer.validate import validate
 
 QUARTER = 0.25
 """Simulated years in most tests: enough calls, little time."""

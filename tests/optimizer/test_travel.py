@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from optimizer.schema import Scenario
-from optimizer.travel import EARTH_RADIUS_KM, Travel, haversine_km
+from aftersales.optimizer.schema import Scenario
+from aftersales.optimizer.travel import EARTH_RADIUS_KM, Travel, haversine_km
 
 
 @pytest.mark.parametrize(

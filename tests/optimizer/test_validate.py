@@ -1,4 +1,5 @@
-"""Tests of optimizer.validate: a hand-checked plan passes, each defect is reported where it is."""
+"""Tests of aftersales.optimizer.validate: a hand-checked plan passes, each defect is reported
+where it is."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 from scipy.stats import poisson
 
-from optimizer.schema import (
+from aftersales.optimizer.schema import (
     Assignment,
     CostBreakdown,
     DepotDecision,
@@ -24,7 +25,7 @@ from optimizer.schema import (
     Stop,
     Unserved,
 )
-from optimizer.validate import (
+from aftersales.optimizer.validate import (
     ALL_KINDS,
     ARRIVAL_AFTER_START,
     ASSIGNMENT_MISMATCH,

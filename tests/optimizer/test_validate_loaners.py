@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from optimizer.schema import InventorySettings, LoanerPool, Plan, Scenario
-from optimizer.validate import (
+from aftersales.optimizer.schema import InventorySettings, LoanerPool, Plan, Scenario
+from aftersales.optimizer.validate import (
     COST_MISMATCH,
     DUPLICATE_ENTRY,
     LOANER_MISMATCH,
