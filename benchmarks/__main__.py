@@ -165,6 +165,11 @@ def check(
         f"{len(findings)} figures against the reference of commit {origin.get('commit')} "
         f"({origin.get('date')}): " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
     )
+    if got.get("wall_seconds") is not None:
+        console.print(
+            f"profile wall time {got['wall_seconds']} s, reference "
+            f"{expected.get('wall_seconds')} s (absolute times are reported, never checked)"
+        )
     failed = checking.failures(findings)
     for finding in failed:
         console.print(f"[red]REGRESSION[/red] {finding.label()}: {finding.reason}")

@@ -26,9 +26,10 @@ status                      solver status, reported only                        
 ==========================  =========================================================  ========
 
 Each instance's key joins the row's identifying columns (``instance``, ``size``, ``network``,
-``method``) with ``/``. Every suite also gets a summary instance :data:`SUITE_ROW` aggregating
-its instances (sums of counts, mean and max gap, geometric-mean time ratio), so a suite-wide
-drift that no single instance shows beyond its tolerance is still caught.
+``method``, unless the suite names its own) with ``/``. Every suite also gets a summary instance
+:data:`SUITE_ROW` aggregating its instances (sums of counts, mean and max gap, geometric-mean
+time ratio), so a suite-wide drift that no single instance shows beyond its tolerance is still
+caught.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ class SuiteColumns:
     """Extra or overriding column → (metric, factor) entries."""
     time_ratio: tuple[str, tuple[str, ...]] | None = None
     """(baseline seconds column, our seconds columns summed): both from the same run."""
+    keys: tuple[str, ...] = KEY_COLUMNS
+    """Columns naming an instance (``network``'s ``method`` column describes, not names)."""
 
 
 SUITES: dict[str, SuiteColumns] = {
@@ -88,7 +91,9 @@ SUITES: dict[str, SuiteColumns] = {
     ),
     "solomon": SuiteColumns({"ours": ("objective", 1.0)}),
     "network": SuiteColumns(
-        {"gap": ("bound_gap", 1.0)}, time_ratio=("base_wall_s", ("build_s", "solve_s"))
+        {"gap": ("bound_gap", 1.0)},
+        time_ratio=("base_wall_s", ("build_s", "solve_s")),
+        keys=("size",),
     ),
 }
 """Suites whose columns need more than :data:`COLUMNS` and :data:`PREFIXES`; a suite that uses
@@ -98,9 +103,9 @@ SUMMED = frozenset({"unserved", "violations", "targets_missed", "valid", "feasib
 """Families whose suite aggregate is the sum over instances (counts, and True = 1)."""
 
 
-def instance_key(row: Mapping[str, Any]) -> str:
+def instance_key(row: Mapping[str, Any], keys: tuple[str, ...] = KEY_COLUMNS) -> str:
     """The row's identifying columns joined with ``/`` (``M/today/frontier``)."""
-    parts = [str(row[c]) for c in KEY_COLUMNS if row.get(c) is not None]
+    parts = [str(row[c]) for c in keys if row.get(c) is not None]
     return "/".join(parts) or "?"
 
 
@@ -148,13 +153,17 @@ def aggregate(instances: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     for name, seen in sorted(values.items()):
         family = name.split(":")[0]
         numbers = [float(v) for v in seen if isinstance(v, int | float)]
+        complete = bool(numbers) and len(numbers) == len(seen)
+        # an instance without a value makes the aggregate null, which a check flags
         if family in SUMMED:
-            summary[name] = sum(numbers) if len(numbers) == len(seen) else None
-        elif family == "gap" and numbers:
-            summary["gap"] = sum(numbers) / len(numbers) if len(numbers) == len(seen) else None
-            summary["gap:max"] = max(numbers) if len(numbers) == len(seen) else None
-        elif family == "time_ratio" and numbers and all(n > 0 for n in numbers):
-            summary[name] = math.exp(sum(math.log(n) for n in numbers) / len(numbers))
+            summary[name] = sum(numbers) if complete else None
+        elif family == "gap":
+            summary["gap"] = sum(numbers) / len(numbers) if complete else None
+            summary["gap:max"] = max(numbers) if complete else None
+        elif family == "time_ratio":
+            positive = complete and all(n > 0 for n in numbers)
+            logs = [math.log(n) for n in numbers] if positive else []
+            summary[name] = math.exp(sum(logs) / len(logs)) if positive else None
     return summary
 
 
@@ -163,7 +172,7 @@ def suite_metrics(suite: str, document: Mapping[str, Any]) -> Metrics:
     spec = SUITES.get(suite, SuiteColumns())
     instances: Metrics = {}
     for row in document.get("rows", []):
-        key = instance_key(row)
+        key = instance_key(row, spec.keys)
         if key in instances:
             raise ValueError(f"suite {suite}: two rows for instance {key!r}")
         instances[key] = row_metrics(row, spec)

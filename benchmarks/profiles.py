@@ -74,7 +74,8 @@ QUICK: tuple[Step, ...] = (
     Step("routing", 10.0, sizes=("S",), key="routing-S"),
     Step("routing", 30.0, sizes=("M",), key="routing-M"),
     # the whole pipeline on S and M, then the seeded simulation of its plan
-    Step("pipeline", 40.0, sizes=("S", "M")),
+    Step("pipeline", 40.0, sizes=("S",), key="pipeline-S"),
+    Step("pipeline", 40.0, sizes=("M",), key="pipeline-M"),
 )
 """The CI profile: every layer and the pipeline, ≤ 6 minutes on 2 shared cores."""
 

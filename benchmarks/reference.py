@@ -16,33 +16,59 @@ from typing import Any
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 
+WALL_CLOCK_ROUTING: dict[str, Any] = {
+    "cost": {
+        "better": "lower",
+        "rel": 0.05,
+        "why": "OR-Tools' guided local search stops on the wall clock only: M's cost was "
+        "395.5k-396.2k in three runs under load 4-6 and 335.6k (better) in a fourth",
+    },
+    "unserved": {
+        "better": "lower",
+        "abs": 30,
+        "why": "deferring a deferrable request is priced in the cost: the search traded 22 "
+        "against 49 deferrals between runs; the required ones are guarded tighter",
+    },
+    "unserved:must": {
+        "better": "lower",
+        "abs": 5,
+        "why": "required requests unserved: 50-61 between runs, never above the reference's",
+    },
+    "unserved:no_capacity": {"better": "lower", "abs": 5, "why": "as unserved:must"},
+    "sla_met": {
+        "better": "higher",
+        "abs": 0.1,
+        "why": "on-time share per tier moved by up to 0.067 between runs",
+    },
+}
+"""Tolerances of the steps whose routing search only has a wall-clock limit (M); weak guards
+until the routing layer gets a work limit. Valid plans and violations stay exact."""
+
 DEFAULT_TOLERANCES: dict[str, Any] = {
     "default": {
         "gap": {
             "better": "lower",
             "abs": 0.001,
-            "why": "0.1 percentage point to the published value: a stopped search moves less",
+            "why": "0.1 percentage point to the published value",
         },
         "bound_gap": {
             "better": "lower",
             "abs": 0.001,
-            "why": "the MILP's own gap; stops at 1e-4 unless the limit hits first under load",
+            "why": "the MILP's own gap; it stops at 1e-4",
         },
         "objective": {
             "better": "lower",
             "rel": 0.001,
-            "why": "0.1 %: deterministic solvers repeat exactly, a stopped one moves less",
+            "why": "0.1 %: HiGHS repeats exactly for a seed; network M's objective was "
+            "identical in runs stopped by the limit and runs that closed the gap",
         },
         "cost": {
             "better": "lower",
             "rel": 0.001,
-            "why": "0.1 %: network and stock costs are deterministic for a seed",
+            "why": "0.1 %: network and stock costs are deterministic for a seed (identical "
+            "in every run measured)",
         },
-        "unserved": {
-            "better": "lower",
-            "abs": 0,
-            "why": "one more unserved request is a regression",
-        },
+        "unserved": {"better": "lower", "abs": 0, "why": "one more unserved request fails"},
         "attainment_forecast": {
             "better": "higher",
             "abs": 0.005,
@@ -53,7 +79,8 @@ DEFAULT_TOLERANCES: dict[str, Any] = {
             "better": "higher",
             "abs": 0.01,
             "floor": "target",
-            "why": "seeded simulation of the plan; never below a target the reference met",
+            "why": "seeded simulation of the plan (identical in every run measured); never "
+            "below a target the reference met",
         },
         "fill": {
             "better": "higher",
@@ -63,16 +90,17 @@ DEFAULT_TOLERANCES: dict[str, Any] = {
         "sla_met": {
             "better": "higher",
             "abs": 0.02,
-            "why": "on-time share of a wall-clock routing search",
+            "why": "on-time share per tier; routing S repeated exactly",
         },
-        "targets_missed": {"better": "lower", "abs": 0, "why": "a missed stock target is a bug"},
+        "targets_missed": {"better": "lower", "abs": 0, "why": "a missed stock target fails"},
         "violations": {"better": "lower", "abs": 0, "why": "every plan must validate"},
         "valid": {"better": "higher", "abs": 0, "why": "every plan must validate"},
-        "feasible": {"better": "higher", "abs": 0, "why": "every solution must pass its checker"},
+        "feasible": {"better": "higher", "abs": 0, "why": "every solution passes its checker"},
         "time_ratio": {
             "better": "higher",
             "factor": 3,
-            "why": "baseline ÷ ours in one run; load moves the ratio of sub-second solves",
+            "why": "baseline ÷ ours in one run; sub-second solves moved the ratio by up to "
+            "1.7× between runs (cap131 6.9 and 4.0)",
         },
         "status": {"better": "info", "why": "the figures above judge the outcome"},
         "target": {"better": "info", "why": "input, not outcome"},
@@ -83,6 +111,14 @@ DEFAULT_TOLERANCES: dict[str, Any] = {
             "gap": {"better": "lower", "abs": 1e-6, "why": "solved to proven optimality"},
             "objective": {"better": "lower", "rel": 1e-7, "why": "solved to proven optimality"},
         },
+        "network": {
+            "bound_gap": {
+                "better": "lower",
+                "abs": 0.02,
+                "why": "M's proof depends on load (0.01 % and 1.1 % seen, same objective); "
+                "the objective is the guarded figure",
+            },
+        },
         "solomon": {
             "gap": {
                 "better": "lower",
@@ -90,6 +126,26 @@ DEFAULT_TOLERANCES: dict[str, Any] = {
                 "why": "fixed PyVRP iterations repeat; 0.5 pp is the suite's mean-gap criterion",
             },
             "objective": {"better": "lower", "rel": 0.005, "why": "as gap"},
+        },
+        "routing-S": {
+            "cost": {
+                "better": "lower",
+                "rel": 0.01,
+                "why": "wall-clock search, but S repeated exactly in every run measured",
+            },
+        },
+        "routing-M": WALL_CLOCK_ROUTING,
+        "pipeline-S": {
+            "cost:routing": {
+                "better": "lower",
+                "rel": 0.01,
+                "why": "the routing horizon of S repeated exactly in every run measured",
+            },
+        },
+        "pipeline-M": {
+            "cost:routing": WALL_CLOCK_ROUTING["cost"],
+            "unserved": WALL_CLOCK_ROUTING["unserved"],
+            "unserved:no_capacity": WALL_CLOCK_ROUTING["unserved:no_capacity"],
         },
     },
 }
