@@ -1,8 +1,10 @@
-"""``python -m aftersales.benchmarks``: solve one benchmark file, or run a suite against its
-baseline.
+"""``python -m aftersales.benchmarks``: solve one benchmark file, run a suite against its
+baseline or a whole profile, and check a profile's results against the committed reference.
 
-Results are JSON documents; ``run`` also prints a table. See benchmarks/README.md for the
-protocol (instances, limits, seeds, baselines, published values).
+Results are JSON documents; ``run`` also prints a table, ``check`` a table of regressions (and
+Markdown and JUnit XML on request) with exit status 1 when any figure got worse beyond its
+tolerance. See benchmarks/README.md for the protocol (instances, limits, seeds, baselines,
+published values) and the regression-check workflow.
 """
 
 from __future__ import annotations

@@ -98,7 +98,7 @@ def provenance() -> dict[str, Any]:
             return None
         return done.stdout.strip()
 
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in PACKAGES:
         try:
             versions[package] = metadata.version(package)

@@ -97,9 +97,12 @@ def test_profile_names_registered_suites_once_each() -> None:
 
 
 def test_committed_reference_covers_the_quick_profile() -> None:
-    """The reference has every step's metrics, a rule for every metric, and passes itself."""
+    """Every reference step is in the profile, every metric has a rule, it passes itself.
+
+    A step added to the profile may precede its reference (check reports it as new).
+    """
     reference = load_document(reference_path("quick"))
-    assert set(reference["metrics"]) == {s.name for s in QUICK}
+    assert set(reference["metrics"]) <= {s.name for s in QUICK}
     assert reference["provenance"]["commit"]
     tolerances = reference["tolerances"]
     for suite, instances in reference["metrics"].items():
