@@ -138,8 +138,16 @@ DEFAULT_TOLERANCES: dict[str, Any] = {
         "pipeline-S": {
             "cost:routing": {
                 "better": "lower",
-                "rel": 0.01,
-                "why": "the routing horizon of S repeated exactly in every run measured",
+                "rel": 0.3,
+                "why": "the pipeline gives S's routing 4 s (0.1 s per request): repeated exactly "
+                "in four profile runs, but under load 9 with two solves at once the search "
+                "ended with greedy's plan (55.4k against 68.5k); routing-S guards S tightly",
+            },
+            "unserved": {
+                "better": "lower",
+                "abs": 15,
+                "why": "as cost:routing: greedy's plan leaves 11 requests without a reachable "
+                "window where the search leaves none",
             },
         },
         "pipeline-M": {
