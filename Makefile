@@ -8,7 +8,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO := out/demo
 
-.PHONY: demo test lint format clean
+.PHONY: demo test lint format clean bench-quick bench-check bench-reference
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,21 @@ lint: $(VENV)/.installed-dev
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Benchmarks as regression checks (benchmarks/README.md): run the quick profile, compare it with
+# the committed reference (exit 1 on a regression), or record a new reference (commit it, saying why).
+BENCH := out/bench
+REFERENCE := benchmarks/reference/quick.json
+
+bench-quick: $(VENV)/.installed-dev
+	$(BIN)/python -m aftersales.benchmarks run --profile quick --json $(BENCH)/quick.json
+
+bench-check: bench-quick
+	$(BIN)/python -m aftersales.benchmarks check $(BENCH)/quick.json --against $(REFERENCE) \
+		--markdown $(BENCH)/check.md --junit $(BENCH)/junit.xml
+
+bench-reference: $(VENV)/.installed-dev
+	$(BIN)/python -m aftersales.benchmarks reference update --profile quick --output $(REFERENCE)
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache .hypothesis

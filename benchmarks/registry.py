@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-NOT_BENCHMARKS = frozenset({"__main__", "registry", "deadline"})
+NOT_BENCHMARKS = frozenset(
+    {"__main__", "registry", "deadline", "check", "metrics", "profiles", "reference"}
+)
 
 DEFAULT_TIME_LIMIT = 10.0
 """Seconds per solve when neither the user nor the suite says otherwise."""
@@ -46,6 +48,9 @@ class SuiteRequest:
     """Scenario sizes for suites on generated scenarios; empty = the suite's default."""
     time_limit_given: bool = True
     """False when the user gave no limit: suites with their own per-size limits use those."""
+    work_limit: int | None = None
+    """Deterministic stop (iterations of a seeded search) for suites whose solver has one; the
+    wall-clock limit then only caps a run that would overrun it. None = wall clock alone."""
 
 
 Solver = Callable[[SolveRequest], dict[str, Any]]

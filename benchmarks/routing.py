@@ -10,7 +10,9 @@ by their due time / requests of the tier), travel km, overtime minutes and unser
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any, get_args
 
 from aftersales.benchmarks.registry import SuiteRequest, suite
 from aftersales.datasets.generator import generate_scenario
@@ -21,12 +23,22 @@ from aftersales.optimizer.routing import (
     solve_routing,
 )
 from aftersales.optimizer.routing.data import RoutingData
-from aftersales.optimizer.schema import Scenario
+from aftersales.optimizer.schema import Scenario, Unserved
 from aftersales.optimizer.validate import validate
 
 DEFAULT_SIZES = ("M", "L")
 TIME_LIMITS_IN_ISSUE = {"M": 30.0, "L": 120.0}
 """The limits the acceptance criteria name; pass them with --time-limit per size."""
+
+
+UNSERVED_REASONS: tuple[str, ...] = get_args(Unserved.model_fields["reason"].annotation)
+"""Every reason a plan may give for an unserved request (the schema's list)."""
+
+
+def unserved_by_reason(unserved: Iterable[Unserved]) -> dict[str, int]:
+    """``unserved REASON`` → count, every reason listed (zeros too, so a new one is compared)."""
+    counts = Counter(u.reason for u in unserved)
+    return {f"unserved {reason}": counts[reason] for reason in UNSERVED_REASONS}
 
 
 def _figures(scenario: Scenario, data: RoutingData, result: RoutingResult) -> dict[str, Any]:
@@ -45,6 +57,7 @@ def _figures(scenario: Scenario, data: RoutingData, result: RoutingResult) -> di
         ),
         "unserved": len(result.unserved),
         "unserved must": sum(1 for u in result.unserved if u.request not in deferrable),
+        **unserved_by_reason(result.unserved),
         "seconds": round(result.report.seconds, 2),
     }
     for kpi in verdict.kpis:
