@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import numpy as np
 from scipy.stats import poisson
 
@@ -29,13 +27,8 @@ def plan_forecast(kpi: TierKpi) -> float:
 
 def pool_fill(data: SimulationData) -> dict[tuple[int, int], float]:
     """(pool, part) → Poisson fill P(D ≤ S − 1) of its lead-time demand."""
-    demand: dict[tuple[int, int], float] = defaultdict(float)
-    for stream in data.streams:
-        pool = int(data.site_pool[stream.site])
-        for part, probability in data.product_parts[stream.product]:
-            demand[(pool, part)] += stream.rate_per_year * probability
     fill = {}
-    for (pool, part), rate in demand.items():
+    for (pool, part), rate in data.pool_part_rate.items():
         level = data.levels.get((pool, part), 0)
         mean = rate * data.part_lead_minutes[part] / MINUTES_PER_YEAR
         fill[(pool, part)] = float(poisson.cdf(level - 1, mean)) if level > 0 else 0.0

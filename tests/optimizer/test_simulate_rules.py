@@ -1,0 +1,183 @@
+"""Tests of the simulation's rules on one-site scenarios built by hand: the backorder
+replenishment rule, preventive visits and service-hours clocks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aftersales.optimizer.schema import Plan, Scenario, StockLevel
+from aftersales.optimizer.simulate import SimulationSettings, compile_simulation, simulate
+from aftersales.optimizer.simulate.calendar import clock_minutes, open_minutes_until
+from aftersales.optimizer.simulate.crew import MINUTES_PER_WEEK
+from aftersales.optimizer.simulate.engine import run_replication
+from aftersales.optimizer.simulate.forecast import pool_fill
+
+BUSINESS_WEEK = tuple((d * 1440.0 + 480.0, d * 1440.0 + 1020.0) for d in range(5))
+"""Monday-Friday 08:00-17:00 as minutes of the week."""
+
+
+def one_site(
+    *,
+    failures: float = 100.0,
+    preventive: float = 0.0,
+    lead_days: float = 7.3,
+    repair_minutes: float = 60.0,
+    response_minutes: float = 240.0,
+    shifts: list[dict[str, float]] | None = None,
+) -> Scenario:
+    """One gold site 10 km from its depot, one product needing part A every time, one
+    technician; rates are per year for the single installed unit."""
+    return Scenario.model_validate(
+        {
+            "skills": ["mech"],
+            "tiers": [
+                {"id": "gold", "response_minutes": response_minutes, "attainment_target": 0.9}
+            ],
+            "products": [
+                {
+                    "id": "P",
+                    "failure_rate_per_unit_year": failures,
+                    "preventive_visits_per_unit_year": preventive,
+                    "parts": [{"part": "A", "probability": 1.0}],
+                    "repair_minutes": repair_minutes,
+                    "skill": "mech",
+                }
+            ],
+            "parts": [{"id": "A", "unit_cost": 100, "lead_time_days": lead_days}],
+            "sites": [
+                {
+                    "id": "S",
+                    "lat": 0.0,
+                    "lon": 0.0,
+                    "tier": "gold",
+                    "installed_base": {"P": 1},
+                    "depot": "D",
+                }
+            ],
+            "depots": [{"id": "D", "lat": 0.0, "lon": 0.0, "fixed_cost_per_year": 0}],
+            "technicians": [{"id": "T", "depot": "D", "skills": ["mech"], "shifts": shifts or []}],
+            "travel": {
+                "mode": "matrix",
+                "matrix": {
+                    "locations": ["S", "D"],
+                    "minutes": [[0, 20], [20, 0]],
+                    "km": [[0, 10], [10, 0]],
+                },
+            },
+            "costs": {"dispatch_minutes": 30, "emergency_delay_minutes": 720},
+        }
+    )
+
+
+def stocked(scenario: Scenario, level: int) -> Plan:
+    """A plan keeping ``level`` units of part A at depot D."""
+    return Plan(status="feasible", stock=[StockLevel(depot="D", part="A", level=level)])
+
+
+def test_backorder_rule_emergency_shipments_match_the_stock_model() -> None:
+    """Emergency shipments per year equal λ(1 − P(D ≤ S − 1)) within the 95 % CI.
+
+    λ = 100 units/yr, L = 7.3 d → μ = 2; S = 2: fill = e^-2 (1 + 2) = 0.406, so
+    100 × 0.594 = 59.4 shipments/yr. The lost-sales variant would give the Erlang-B fill
+    1 − B(2, 2) = 1 − 0.4 = 0.6, i.e. 40 shipments/yr: well outside the interval.
+    """
+    scenario = one_site()
+    plan = stocked(scenario, 2)
+    data = compile_simulation(scenario, plan)
+    fill = pool_fill(data)[(0, 0)]
+    assert fill == pytest.approx(3 * math.exp(-2))
+    expected = 100 * (1 - fill)  # 59.4
+    settings_ = SimulationSettings(1.0, 12, seed=1, workers=1, unlimited_technicians=True)
+    seeds = np.random.SeedSequence(settings_.seed).spawn(settings_.replications)
+    shipments = np.array([run_replication(data, settings_, s).emergency_shipments for s in seeds])
+    half = 2.201 * shipments.std(ddof=1) / math.sqrt(len(shipments))  # t(0.975, 11)
+    assert abs(shipments.mean() - expected) <= half, (shipments.mean(), half)
+    assert shipments.mean() > 50  # lost sales: 40
+
+
+def test_emergency_shipments_of_a_stock_plan_within_ci_of_the_model() -> None:
+    """On one site with S = 3 (μ = 2), simulated part fill matches P(D ≤ 2) = 5e^-2 = 0.677."""
+    scenario = one_site()
+    result = simulate(
+        scenario,
+        stocked(scenario, 3),
+        SimulationSettings(1.0, 10, seed=2, workers=1, unlimited_technicians=True),
+    )
+    gold = result.tier("gold")
+    assert gold.parts_on_hand_share is not None
+    # 1,000 demands; binomial sd √(0.677 · 0.323 / 1000) ≈ 0.015 (plus correlation): 4 sd.
+    assert gold.parts_on_hand_share == pytest.approx(5 * math.exp(-2), abs=0.06)
+    assert result.emergency_shipments_per_year == pytest.approx(
+        100 * (1 - 5 * math.exp(-2)), rel=0.2
+    )
+
+
+def test_preventive_visits_occupy_technicians_but_are_not_calls() -> None:
+    """Preventive visits add technician hours and waiting, never SLA calls.
+
+    Failures 200/yr; preventive 400/yr, each 60 min + 2 × 20 min travel = 100 min, so
+    ≈ 667 h/yr of preventive work against 2,340 shift hours (45 h × 52 weeks).
+    """
+    calm = one_site(failures=200.0, preventive=0.0, lead_days=1.0)
+    busy = one_site(failures=200.0, preventive=400.0, lead_days=1.0)
+    settings_ = SimulationSettings(1.0, 4, seed=0, workers=1, call_hours="shifts", roster="shifts")
+    plain = simulate(calm, Plan(status="feasible"), settings_)
+    loaded = simulate(busy, Plan(status="feasible"), settings_)
+    assert plain.preventive_visits_per_year == 0
+    assert loaded.preventive_visits_per_year == pytest.approx(400, rel=0.1)
+    assert loaded.preventive_hours_per_year == pytest.approx(400 * 100 / 60, rel=0.1)
+    # Same calls (the failure draws come first): the count of SLA calls does not change.
+    assert loaded.tier("gold").calls_per_year == plain.tier("gold").calls_per_year
+    assert loaded.technician_utilisation["T"] > plain.technician_utilisation["T"] + 0.2
+    assert loaded.tier("gold").attainment < plain.tier("gold").attainment
+
+
+def test_clock_of_business_hours_skips_the_weekend() -> None:
+    """Friday 16:00 → Monday 09:00 is 60 + 60 = 120 minutes of Mon-Fri 08:00-17:00."""
+    friday_4pm = 4 * 1440.0 + 960.0
+    monday_9am = 7 * 1440.0 + 540.0
+    minutes = clock_minutes(BUSINESS_WEEK, np.array([friday_4pm]), np.array([monday_9am]))
+    assert minutes[0] == pytest.approx(120.0)
+    # 24/7: wall-clock minutes, 2 days 17 h = 3,900.
+    assert clock_minutes(None, np.array([friday_4pm]), np.array([monday_9am]))[0] == 3900.0
+    assert np.isinf(clock_minutes(BUSINESS_WEEK, np.array([0.0]), np.array([np.inf]))[0])
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.floats(0.0, 5 * MINUTES_PER_WEEK),
+    st.floats(0.0, 2 * MINUTES_PER_WEEK),
+    st.floats(0.0, 2 * MINUTES_PER_WEEK),
+)
+def test_clock_is_additive_and_bounded(a: float, gap1: float, gap2: float) -> None:
+    """Service minutes over [a, c] = over [a, b] + over [b, c], and never more than wall-clock."""
+    b, c = a + gap1, a + gap1 + gap2
+    ab, bc, ac = (
+        clock_minutes(BUSINESS_WEEK, np.array([x]), np.array([y]))[0]
+        for x, y in ((a, b), (b, c), (a, c))
+    )
+    assert ac == pytest.approx(ab + bc, abs=1e-6)
+    assert 0.0 <= ab <= gap1 + 1e-6
+    # A whole week always holds 45 service hours.
+    week = open_minutes_until(BUSINESS_WEEK, np.array([a + MINUTES_PER_WEEK, a]))
+    assert week[0] - week[1] == pytest.approx(45 * 60)
+
+
+def test_roster_on_call_cover_for_a_24_7_tier() -> None:
+    """A 24/7 tier staffed by a Mon-Fri 08:00-17:00 technician breaks most calls without on-call
+    cover: 45 of 168 weekly hours are on shift, so at most ≈ 27 % + the calls within 4 h before
+    a shift start can be met; with the service-hours roster (on call 24/7) nearly all are met."""
+    scenario = one_site(failures=50.0, lead_days=1.0)
+    on_shift = SimulationSettings(1.0, 3, seed=0, workers=1, roster="shifts")
+    on_call = SimulationSettings(1.0, 3, seed=0, workers=1, roster="service_hours")
+    shifts_only = simulate(scenario, Plan(status="feasible"), on_shift).tier("gold")
+    covered = simulate(scenario, Plan(status="feasible"), on_call).tier("gold")
+    assert shifts_only.attainment < 0.45
+    assert shifts_only.breaches_per_year["technician"] > 20
+    # 50 calls/yr of 60 min + 40 min travel: utilisation < 1 %, wait negligible.
+    assert covered.attainment > 0.97
