@@ -162,6 +162,13 @@ def validate(scenario: Scenario, plan: Plan) -> ValidationReport:
     routes = check_routes(ctx, plan, network.open_depots, stock, out)
     kpis = tier_kpis(ctx, network, stock, routes)
     check_kpis(plan, kpis, out)
-    costs = recomputed_costs(network.costs, stock.costs, loaners.costs, routes.costs)
+    staffing_costs = {
+        "staffing_labour_per_year": 0.0,
+        "staffing_changes_one_off": 0.0,
+        "contracts_at_risk_per_year": 0.0,
+    }
+    costs = recomputed_costs(
+        network.costs, stock.costs, loaners.costs, routes.costs, staffing_costs
+    )
     check_costs(plan.costs, costs, out)
     return ValidationReport(violations=out.violations, kpis=kpis, costs=costs)

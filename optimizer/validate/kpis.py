@@ -27,6 +27,10 @@ from aftersales.optimizer.validate.stock import StockOutcome, pool_of
 
 SIMULATED_PREFIX = "simulated_"
 """TierKpi fields written by the simulation; the validator does not compare them."""
+NOT_RECOMPUTED = frozenset(
+    {"verified", "best_reachable_attainment", "cost_to_meet_target", "miss_reason"}
+)
+"""TierKpi fields set by the verify loop or the solver's diagnosis; not compared either."""
 
 
 def tier_kpis(
@@ -107,14 +111,14 @@ def _compare_kpi(i: int, reported: TierKpi, recomputed: TierKpi, out: Collector)
     (aftersales.optimizer.simulate), not from rules the validator can recompute.
     """
     for name in TierKpi.model_fields:
-        if name.startswith(SIMULATED_PREFIX):
+        if name.startswith(SIMULATED_PREFIX) or name in NOT_RECOMPUTED:
             continue
         a, b = getattr(reported, name), getattr(recomputed, name)
         if isinstance(b, str):
             continue
         if a is None or b is None:
             equal = a is b
-        elif isinstance(b, int):
+        elif isinstance(b, (list, int)):
             equal = a == b
         else:
             equal = same_value(a, b)
