@@ -94,7 +94,7 @@ def plan_crew(
     to (used only without ``technician_bases``).
     """
     by_id = {t.id: t for t in scenario.technicians}
-    bases = getattr(plan, "technician_bases", [])
+    bases = plan.technician_bases
     if not bases:
         return [
             CrewMember(
@@ -109,7 +109,8 @@ def plan_crew(
     depot_week: dict[str, WeekPattern] = {}
     for tech in scenario.technicians:
         depot_week.setdefault(tech.depot, weekly_pattern(tech.shifts))
-    hire_hourly = _hire_hourly_cost(scenario)
+    costs = scenario.costs
+    hire_hourly = float(costs.technician_cost_per_year / costs.technician_hours_per_year)
     crew: list[CrewMember] = []
     for base in bases:
         if base.action == "released" or base.depot is None or base.depot not in depots:
@@ -132,14 +133,6 @@ def plan_crew(
             )
             crew.append(hire)
     return crew
-
-
-def _hire_hourly_cost(scenario: Scenario) -> float:
-    """Labour of a hire per productive hour (0 when the scenario does not say)."""
-    costs = scenario.costs
-    per_year = getattr(costs, "technician_cost_per_year", 0.0)
-    hours = getattr(costs, "technician_hours_per_year", 0.0)
-    return float(per_year / hours) if hours else 0.0
 
 
 def rostered_weeks(

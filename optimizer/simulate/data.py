@@ -112,7 +112,7 @@ class SimulationData:
 
 def tier_window(tier: Tier) -> tuple[tuple[float, float], ...] | None:
     """A tier's service hours as minutes of the week, or None for ``"24/7"``."""
-    hours = getattr(tier, "service_hours", "24/7")
+    hours = tier.service_hours
     if isinstance(hours, str):
         return None
     return merge_intervals(

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aftersales.optimizer.schema import Plan, Scenario, StockLevel
+from aftersales.optimizer.schema import (
+    Plan,
+    Scenario,
+    ServiceCalendar,
+    Shift,
+    StockLevel,
+    TechnicianBase,
+)
 from aftersales.optimizer.simulate import SimulationSettings, compile_simulation, simulate
 from aftersales.optimizer.simulate.calendar import clock_minutes, open_minutes_until
 from aftersales.optimizer.simulate.crew import MINUTES_PER_WEEK
@@ -181,3 +188,57 @@ def test_roster_on_call_cover_for_a_24_7_tier() -> None:
     assert shifts_only.breaches_per_year["technician"] > 20
     # 50 calls/yr of 60 min + 40 min travel: utilisation < 1 %, wait negligible.
     assert covered.attainment > 0.97
+
+
+def business_hours(scenario: Scenario) -> Scenario:
+    """The scenario with its gold tier served Monday-Friday 08:00-17:00."""
+    calendar = ServiceCalendar(weekdays=[0, 1, 2, 3, 4], start_minute=480, end_minute=1020)
+    tiers = [t.model_copy(update={"service_hours": calendar}) for t in scenario.tiers]
+    return scenario.model_copy(update={"tiers": tiers})
+
+
+def test_business_hours_tier_calls_arrive_and_count_in_its_hours() -> None:
+    """Under a Mon-Fri 08:00-17:00 calendar every call opens inside it, and the technician on
+    the same shifts meets nearly all (50 min to site against 240); the same tier 24/7 with
+    the same technician (no on-call cover) breaks the calls of the 123 closed hours a week."""
+    plain = one_site(failures=50.0, lead_days=1.0)
+    office = business_hours(plain)
+    settings_ = SimulationSettings(1.0, 3, seed=0, workers=1, roster="shifts")
+    data = compile_simulation(office, Plan(status="feasible"), "shifts")
+    run = run_replication(data, settings_, np.random.SeedSequence(0))
+    minute_of_week = run.opened % MINUTES_PER_WEEK
+    day, minute = minute_of_week // 1440, minute_of_week % 1440
+    assert ((day < 5) & (minute >= 480) & (minute < 1020)).all()
+    in_hours = simulate(office, Plan(status="feasible"), settings_).tier("gold")
+    around_the_clock = simulate(plain, Plan(status="feasible"), settings_).tier("gold")
+    assert in_hours.attainment > 0.97
+    assert around_the_clock.attainment < 0.45
+
+
+def test_crew_follows_the_plans_technician_bases() -> None:
+    """Released technicians are gone; a hire works at its depot with its pool's skill, the
+    shifts of the depot's staff today and labour 60,000 / 1,720 h = 34.88 /h."""
+    scenario = one_site()
+    scenario = scenario.model_copy(
+        update={
+            "costs": scenario.costs.model_copy(
+                update={"technician_cost_per_year": 60000, "technician_hours_per_year": 1720}
+            ),
+            "technicians": [
+                t.model_copy(update={"shifts": [Shift(day=1, start_minute=420, end_minute=900)]})
+                for t in scenario.technicians
+            ],
+        }
+    )
+    plan = Plan(
+        status="feasible",
+        technician_bases=[
+            TechnicianBase(technician="T", skill="mech", action="released", from_depot="D"),
+            TechnicianBase(technician="H1", skill="mech", action="hired", depot="D"),
+        ],
+    )
+    data = compile_simulation(scenario, plan, "shifts")
+    assert data.tech_ids == ("H1",)
+    assert data.tech_week == (((1440.0 + 420.0, 1440.0 + 900.0),),)  # T's Tuesday shift
+    assert data.tech_hourly_cost[0] == pytest.approx(60000 / 1720)
+    assert data.candidates[(0, 0)] == (0,)
