@@ -110,6 +110,8 @@ def solve(
     plan's and reports how many assignments moved.
     """
     options = options or scenario.options
+    if options.verify:
+        return _verified(scenario, options, progress, previous)
     notify = progress or _ignore
     started = time.perf_counter()
 
@@ -231,6 +233,34 @@ def _simulated(
     )
     plan = with_simulation(plan, simulate(scenario, plan, settings))
     report("simulate", "finished")
+    return plan
+
+
+def _verified(
+    scenario: Scenario,
+    options: SolveOptions,
+    progress: ProgressCallback | None,
+    previous: Plan | None,
+) -> Plan:
+    """``options.verify``: solve, simulate, tighten the short tiers and re-solve, a bounded
+    number of rounds, within the one time limit (aftersales.optimizer.simulate.verify)."""
+    from aftersales.optimizer.simulate.verify import verify_loop
+
+    def once(tightened: Scenario, round_options: SolveOptions, start: Plan | None) -> Plan:
+        return solve(tightened, round_options, progress, start)
+
+    def recheck(original: Scenario, plan: Plan) -> Plan:
+        # Judge a plan solved for tightened targets against the original ones: fresh KPIs, and
+        # the layers' status without their verdict on the tightened targets.
+        layers = [
+            r.model_copy(update={"status": "feasible"}) if r.status == "target_missed" else r
+            for r in plan.layers
+        ]
+        return _checked(
+            original, plan.model_copy(update={"kpis": [], "status": combine_status(layers)})
+        )
+
+    plan, _ = verify_loop(scenario, options, once, recheck, previous)
     return plan
 
 
