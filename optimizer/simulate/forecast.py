@@ -1,8 +1,8 @@
 """Analytic forecasts of attainment that the simulation is compared with.
 
-* **Plan forecast** (what the plan claims): ``coverage_share × parts_on_hand_probability`` of
-  the tier's KPI (``coverage_share`` alone when the stock layer did not run). It assumes a free
-  technician at once and that a call without its parts on hand breaches.
+* **Plan forecast** (what the plan claims): the tier KPI's ``forecast_attainment`` (docs/
+  semantics.md, "Attainment and staffing"); a plan without it falls back to
+  ``coverage_share × parts_on_hand_probability`` (``coverage_share`` alone without stock).
 * **Call-weighted forecast** (a refinement, same assumptions about technicians): the share of
   the tier's *calls* (weights = failures per year of each site and product) that are within
   the promise and find every needed part on hand, where parts are drawn independently and each
@@ -20,7 +20,10 @@ from aftersales.optimizer.simulate.data import MINUTES_PER_YEAR, SimulationData
 
 
 def plan_forecast(kpi: TierKpi) -> float:
-    """coverage_share × parts_on_hand_probability (or coverage_share without stock)."""
+    """The KPI's ``forecast_attainment`` (reach × parts × technician free, call-weighted);
+    for a plan without it, coverage_share × parts_on_hand_probability."""
+    if kpi.forecast_attainment is not None:
+        return kpi.forecast_attainment
     parts = kpi.parts_on_hand_probability
     return kpi.coverage_share * (1.0 if parts is None else parts)
 
