@@ -62,12 +62,17 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same file.")] = 0,
     country: Annotated[str, typer.Option(help="ISO country code of the geography.")] = "DE",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="JSON file.")] = None,
+    over_promised: Annotated[
+        bool, typer.Option(help="Gold promises 1.5 h at 99 %: no plan can meet it.")
+    ] = False,
 ) -> None:
     """Generate a synthetic scenario on real cities (deterministic for a seed)."""
     from aftersales.datasets.generator import generate_scenario, scenario_json
 
     try:
-        scenario = generate_scenario(size.upper(), seed=seed, country=country.upper())
+        scenario = generate_scenario(
+            size.upper(), seed=seed, country=country.upper(), over_promised=over_promised
+        )
     except ValueError as exc:
         _fail(str(exc))
     _write(scenario_json(scenario), output)

@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 
+from aftersales.optimizer.network.contract import Contract, with_limits
 from aftersales.optimizer.network.current import current_network
 from aftersales.optimizer.network.data import NetworkData, network_costs
 from aftersales.optimizer.network.facility import (
@@ -196,8 +197,12 @@ def solve_network(
     mip_solver: str = "highs",
     stock_curve: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
     previous: tuple[npt.NDArray[np.bool_], npt.NDArray[np.intp]] | None = None,
+    contract: Contract | None = None,
 ) -> NetworkResult:
     """Solve the location MILP (HiGHS, see ``solve_large``; or CBC through PuLP).
+
+    ``contract`` appends staffing pools and per-tier reach rows (``network.contract``; HiGHS
+    only: the CBC path solves the plain location model and decides no staffing).
 
     Without any feasible network, today's network is returned with the solver's status and a
     diagnosis of why. ``stock_curve`` (slopes, intercepts) prices each open depot's pooled part
@@ -212,6 +217,9 @@ def solve_network(
         phases = "MILP over every pair (CBC)"
     else:
         problem = facility_problem(data, stock_curve=stock_curve)
+        if contract is not None:
+            limited = with_limits(contract, problem.pair_site, problem.pair_depot)
+            problem = replace(problem, contract=limited)
         if previous is None:
             today = current_network(data)
             previous = today.is_open, today.depot_of_site
@@ -223,7 +231,9 @@ def solve_network(
             "message": f"{phases}; {result.report.message}",
         }
     )
-    return NetworkResult(report, result.is_open, result.depot_of_site, result.costs)
+    return NetworkResult(
+        report, result.is_open, result.depot_of_site, result.costs, result.staffing
+    )
 
 
 def _result(
@@ -260,4 +270,4 @@ def _result(
         ),
     )
     costs = network_costs(data, solution.is_open, depot_of_site)
-    return NetworkResult(report, solution.is_open, depot_of_site, costs)
+    return NetworkResult(report, solution.is_open, depot_of_site, costs, solution.staffing)

@@ -59,6 +59,7 @@ def check_network(ctx: Context, plan: Plan, out: Collector) -> NetworkOutcome:
             "site_moves_one_off": 0.0,
             "network_travel_per_year": 0.0,
             "expected_credits_per_year": 0.0,
+            "contracts_at_risk_per_year": 0.0,
         }
         return NetworkOutcome(open_depots, serving, within, costs)
 
@@ -246,9 +247,11 @@ def _check_capacity(
 def _assignment_costs(
     ctx: Context, serving: dict[str, str], km: dict[str, float], within: dict[str, bool]
 ) -> dict[str, float]:
-    """Site moves (one-off), expected visit travel and capped expected credits (per year)."""
+    """Site moves (one-off), expected visit travel, capped expected credits (per year) and, in
+    priced mode, the fees of contracts at risk (credits reaching a positive cap)."""
     costs = ctx.scenario.costs
-    moves = travel = credits = 0.0
+    priced = ctx.scenario.policy.attainment == "priced"
+    moves = travel = credits = at_risk = 0.0
     for site_id, depot in serving.items():
         site, rates = ctx.sites[site_id], ctx.rates[site_id]
         if site.depot is not None and site.depot != depot:
@@ -256,11 +259,13 @@ def _assignment_costs(
         travel += rates.visits_per_year * 2 * km[site_id] * costs.travel_cost_per_km
         if not within[site_id]:
             tier = ctx.tiers[site.tier]
-            credits += min(
-                rates.failures_per_year * tier.credit_per_breach, tier.credit_cap_per_year
-            )
+            uncapped = rates.failures_per_year * tier.credit_per_breach
+            credits += min(uncapped, tier.credit_cap_per_year)
+            if priced and 0 < tier.credit_cap_per_year <= uncapped:
+                at_risk += tier.annual_fee
     return {
         "site_moves_one_off": moves,
         "network_travel_per_year": travel,
         "expected_credits_per_year": credits,
+        "contracts_at_risk_per_year": at_risk,
     }

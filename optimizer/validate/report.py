@@ -132,6 +132,9 @@ ALL_KINDS: tuple[str, ...] = (
     ROUTE_TOTALS,
     COST_MISMATCH,
     KPI_MISMATCH,
+    ATTAINMENT_TARGET_MISSED,
+    STAFFING_MISMATCH,
+    STAFFING_OVER_HOURS,
 )
 """Every violation kind the validator can report."""
 
