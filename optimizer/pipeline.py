@@ -273,9 +273,8 @@ def _verified(
             r.model_copy(update={"status": "feasible"}) if r.status == "target_missed" else r
             for r in plan.layers
         ]
-        return _checked(
-            original, plan.model_copy(update={"kpis": [], "status": combine_status(layers)})
-        )
+        fresh = plan.model_copy(update={"kpis": [], "status": combine_status(layers)})
+        return _checked(original, fresh, None, options)
 
     plan, _ = verify_loop(scenario, options, once, recheck, previous)
     return plan
