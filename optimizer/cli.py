@@ -15,7 +15,13 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-from aftersales.optimizer.console import cost_table, coverage_table, layer_messages, layer_table
+from aftersales.optimizer.console import (
+    cost_table,
+    coverage_table,
+    layer_messages,
+    layer_table,
+    verification_table,
+)
 from aftersales.optimizer.schema import ALL_LAYERS, Layer, Plan, Scenario, field_errors
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -90,6 +96,15 @@ def solve(
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed of the solvers.")] = None,
     strict: Annotated[bool, typer.Option(help="Fail if a required request is unserved.")] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            help="Simulate the plan; re-solve tiers whose simulated lower bound misses the target."
+        ),
+    ] = False,
+    replications: Annotated[
+        int | None, typer.Option(help="Simulated years (replications) after the solve; 0 = off.")
+    ] = None,
 ) -> None:
     """Solve a scenario and print costs, SLA coverage and each layer's status."""
     from aftersales.optimizer.pipeline import Progress
@@ -103,6 +118,10 @@ def solve(
         update["seed"] = seed
     if layers is not None:
         update["layers"] = _parse_layers(layers)
+    if verify:
+        update["verify"] = True
+    if replications is not None:
+        update["simulate_replications"] = replications
     options = scenario.options.model_copy(update=update)
     with console.status("solving ...") as status:
 
@@ -117,6 +136,9 @@ def solve(
         console.print(line, soft_wrap=True, highlight=False)
     console.print(cost_table(plan.costs, scenario.costs.currency))
     console.print(coverage_table(plan.kpis, routed=bool(plan.routes or plan.unserved)))
+    simulated = verification_table(plan.kpis)
+    if simulated is not None:
+        console.print(simulated)
     console.print(f"status: [b]{plan.status}[/b], unserved requests: {len(plan.unserved)}")
     if output is not None:
         _write(plan.model_dump_json(indent=2) + "\n", output)

@@ -70,3 +70,29 @@ def layer_table(layers: list[LayerResult]) -> Table:
 def layer_messages(layers: list[LayerResult]) -> list[str]:
     """Each layer's full message, one line each (too long for a table cell)."""
     return [f"{r.layer}: {r.message}" for r in layers if r.message]
+
+
+def verification_table(kpis: list[TierKpi]) -> Table | None:
+    """Forecast vs simulated attainment per tier and whether the simulation verified it
+    (None when the plan was not simulated)."""
+    simulated = [k for k in kpis if k.simulated_ci_low is not None]
+    if not simulated:
+        return None
+    table = Table(title="Simulated attainment per tier (95 % CI)")
+    columns = ("tier", "target", "forecast", "simulated", "95 % CI", "low − target", "verified")
+    for column in columns:
+        table.add_column(column, justify="left" if column == "tier" else "right")
+    for kpi in simulated:
+        low, high = kpi.simulated_ci_low or 0.0, kpi.simulated_ci_high or 0.0
+        forecast = kpi.forecast_attainment
+        verified = kpi.verified if kpi.verified is not None else low >= kpi.attainment_target
+        table.add_row(
+            kpi.tier,
+            f"{kpi.attainment_target:.1%}",
+            "–" if forecast is None else f"{forecast:.1%}",
+            f"{kpi.simulated_attainment or 0.0:.1%}",
+            f"{low:.1%} – {high:.1%}",
+            f"{100 * (low - kpi.attainment_target):+.1f} pt",
+            "[green]yes[/green]" if verified else "[red]no[/red]",
+        )
+    return table

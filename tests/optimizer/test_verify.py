@@ -3,10 +3,14 @@ one-site scenario whose attainment is set by its stock alone."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from one_site import one_site
 from scipy.stats import poisson
+from typer.testing import CliRunner
 
+from aftersales.optimizer.cli import app
 from aftersales.optimizer.pipeline import _checked, solve
 from aftersales.optimizer.schema import Plan, Scenario, SolveOptions, StockLevel
 from aftersales.optimizer.simulate.verify import MAX_MODEL_TARGET, verify_loop, with_targets
@@ -107,3 +111,28 @@ def test_solve_with_verify_returns_a_verified_valid_plan(stock_bound: Scenario) 
     assert gold.verified == (gold.simulated_ci_low >= TARGET)
     assert checked.status in ("optimal", "feasible")
     assert validate(stock_bound, checked).ok
+
+
+def test_cli_solve_verify_prints_the_simulated_bound(stock_bound: Scenario, tmp_path: Path) -> None:
+    """`aftersales solve --verify` prints target, simulated CI and verified per tier."""
+    scenario_path, plan_path = tmp_path / "s.json", tmp_path / "p.json"
+    scenario_path.write_text(stock_bound.model_dump_json())
+    result = CliRunner().invoke(
+        app,
+        [
+            "solve",
+            str(scenario_path),
+            "-o",
+            str(plan_path),
+            "--layers",
+            "network,inventory",
+            "--time-limit",
+            "20",
+            "--verify",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Simulated attainment per tier" in result.output
+    gold = Plan.model_validate_json(plan_path.read_text()).kpis[0]
+    assert gold.verified is not None
+    assert ("yes" if gold.verified else "no") in result.output.split("Simulated attainment")[1]
