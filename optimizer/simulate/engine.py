@@ -11,14 +11,17 @@ Event logic of a call (failure of one product at one site, opened at ``t``):
    the stock model, so the on-hand probability is its ``P(D ≤ S − 1)``. Each replication starts
    in that steady state: Poisson(λ·L) orders outstanding, each arriving uniformly within the
    lead time.
-2. Technician: the call asks for a technician at ``t``, or, after a stock-out, so that the
-   technician would reach the site when the shipment does. It goes to the nearest free
+2. Technician: the call is handled for ``dispatch_minutes`` (call taking, diagnosis: no
+   technician is tied up), then asks for a technician at ``t + dispatch_minutes``, or, after a
+   stock-out, so that the technician would reach the site when the shipment does (never
+   earlier than that). It goes to the nearest free
    candidate on shift; otherwise it waits (first come, first served) for the first candidate
    who becomes free or starts a shift. A technician takes jobs only while on shift and
    finishes a job started before the shift's end (overtime).
-3. Service: the technician leaves ``dispatch_minutes`` after being assigned, travels from the
-   depot, starts the repair once on site with the parts, repairs for ``repair_minutes`` and
-   travels back; only then is the technician free again.
+3. Service: the technician leaves when assigned, travels from the depot, starts the repair
+   once on site with the parts, repairs for ``repair_minutes`` and travels back; only then is
+   the technician free again. A job thus occupies a technician for the repair plus the round
+   trip, the queueing model's work per job (docs/semantics.md).
 4. Preventive visits (planned maintenance) arrive in the technicians' shift hours, occupy a
    candidate technician (no dispatch delay, no parts: travel, the visit, travel back) and are
    not SLA calls; a free technician takes waiting repairs before waiting visits.
@@ -265,10 +268,8 @@ class _Replication:
                 parts_ready = now + data.emergency_delay_minutes
         self.parts_ready[call.index] = parts_ready
         depot = data.site_depot[call.site]
-        reach = data.dispatch_minutes + (
-            data.depot_site_minutes[depot, call.site] if depot >= 0 else 0.0
-        )
-        ask = max(now, parts_ready - reach)
+        travel = data.depot_site_minutes[depot, call.site] if depot >= 0 else 0.0
+        ask = max(now + data.dispatch_minutes, parts_ready - travel)
         if ask > now:
             later = env.timeout(ask - now)
             later.callbacks.append(lambda _, c=call: self._dispatch(c))
@@ -331,7 +332,7 @@ class _Replication:
             self.busy[t] += minutes
             yield env.timeout(minutes)
             return
-        arrival = assigned + data.dispatch_minutes + travel
+        arrival = assigned + travel
         start = max(arrival, self.parts_ready[call.index])
         end = start + data.product_repair_minutes[call.product]
         back = end + travel
@@ -347,7 +348,7 @@ class _Replication:
         depot = data.site_depot[call.site]
         if depot < 0:
             return
-        arrival = self.env.now + data.dispatch_minutes + data.depot_site_minutes[depot, call.site]
+        arrival = self.env.now + data.depot_site_minutes[depot, call.site]
         start = max(arrival, self.parts_ready[call.index])
         self.arrival[call.index] = arrival
         self.ready[call.index] = start

@@ -24,6 +24,7 @@ from aftersales.optimizer.simulate.calendar import clock_minutes, open_minutes_u
 from aftersales.optimizer.simulate.crew import MINUTES_PER_WEEK
 from aftersales.optimizer.simulate.engine import run_replication
 from aftersales.optimizer.simulate.forecast import pool_fill
+from aftersales.optimizer.staffing.queueing import wait_exceeds
 
 BUSINESS_WEEK = tuple((d * 1440.0 + 480.0, d * 1440.0 + 1020.0) for d in range(5))
 """Monday-Friday 08:00-17:00 as minutes of the week."""
@@ -190,3 +191,20 @@ def test_crew_follows_the_plans_technician_bases() -> None:
     assert data.tech_week == (((1440.0 + 420.0, 1440.0 + 900.0),),)  # T's Tuesday shift
     assert data.tech_hourly_cost[0] == pytest.approx(60000 / 1720)
     assert data.candidates[(0, 0)] == (0,)
+
+
+@pytest.mark.parametrize(("servers", "load"), [(1, 0.6), (3, 2.4)])
+def test_queue_waits_within_the_erlang_c_bound(servers: int, load: float) -> None:
+    """One pool on call 24/7, jobs of 60 min repair + 2 × 20 min travel = 100 min (dispatch
+    ties up no technician): the simulated share of calls waiting longer than their slack
+    240 − 30 − 20 = 190 min lies below the M/M/c figure C(c, a)·e^{−(c−a)μt} (deterministic
+    service waits less than exponential) and above 0 (the queue is real)."""
+    calls = load * 8760 / (100 / 60)  # a = λ h
+    scenario = one_site(failures=calls, lead_days=1.0)
+    crew = [scenario.technicians[0].model_copy(update={"id": f"T{i}"}) for i in range(servers)]
+    scenario = scenario.model_copy(update={"technicians": crew})
+    settings_ = SimulationSettings(1.0, 3, seed=0, workers=1)
+    gold = simulate(scenario, Plan(status="feasible"), settings_).tier("gold")
+    late = gold.breaches_per_year["technician"] / gold.calls_per_year
+    bound = wait_exceeds(servers, load, 100 / 60, 190 / 60)  # 0.281 and 0.207
+    assert 0.0 < late < bound
