@@ -3,7 +3,8 @@
 The scenario (tests/data/tiny_scenario.json) opts out of the per-tier stock-target check
 (``inventory.check_fill_targets: false``): its hand-picked stock levels exist to test the other
 rules; the target check has its own case. For the same reason it prices its attainment targets
-(``policy.attainment: priced``): binding mode has its own case. It uses an explicit travel matrix, km = minutes / 2:
+(``policy.attainment: priced``): binding mode has its own case. It uses an explicit travel
+matrix, km = minutes / 2:
 
             S1  S2  S3  S4  D1  D2     (minutes)
     S1       0  20  40  60  30  50
