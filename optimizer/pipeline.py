@@ -330,8 +330,9 @@ def _checked(
     """Attach the validator's KPIs; downgrade the status if the plan breaks any rule.
 
     A plan whose only violations are missed attainment targets keeps every rule: its status is
-    ``target_missed`` (never ``feasible``) with each missed tier diagnosed, or ``infeasible``
-    under ``options.strict``.
+    ``target_missed`` (never ``feasible``, also when a layer stopped at its time limit: the
+    layer's own status says so) with each missed tier diagnosed, or ``infeasible`` under
+    ``options.strict``.
     """
     verdict = validate(scenario, plan)
     kpis = diagnosed(setup, verdict.kpis) if setup is not None else verdict.kpis
@@ -350,6 +351,6 @@ def _checked(
         strict = options is not None and options.strict
         if strict:
             update["status"] = "infeasible"
-        elif plan.status in ("optimal", "feasible"):
-            update["status"] = "target_missed"
+        elif plan.status in ("optimal", "feasible", "time_limit"):
+            update["status"] = "target_missed"  # each layer's own status stays in plan.layers
     return plan.model_copy(update=update)

@@ -12,6 +12,9 @@ Columns appended after the facility model's (one block per pool q = (j, k), j-ma
 * ``staff_balance``: Σ_c c·headcount[q, c] − hired + released − moved_in + moved_out = today's;
 * ``staff_leavers``: moved_out + released ≤ today's;
 * ``staff_moves``: Σ_j moved_in[j, k] = Σ_j moved_out[j, k] per skill;
+* ``staff_link``: assign[i, j] ≤ Σ_{c ≥ c_min} headcount[q, c] for every pair with work of skill
+  k, c_min the headcount the site alone needs — the linking that makes the LP bound tight (a
+  pool with any work needs its first technicians, like ``link_open`` for depots);
 * ``tier_reach`` (binding mode): Σ_{i ∈ T, within[i, j]} calls_i·assign[i, j] ≥ ρ_T Σ_{i ∈ T}
   calls_i.
 
@@ -41,7 +44,12 @@ STAFF_QUEUE = "staff_queue"
 STAFF_BALANCE = "staff_balance"
 STAFF_LEAVERS = "staff_leavers"
 STAFF_MOVES = "staff_moves"
+STAFF_LINK = "staff_link"
 TIER_REACH = "tier_reach"
+
+LINK_ROWS = False
+"""Whether to add the ``staff_link`` rows. Off: on S seed 0 they left the root bound and the
+time to optimality unchanged (44 s vs 46 s), and on M they add about a million nonzeros."""
 
 FLOWS = 4
 """hired, released, moved_in, moved_out per pool."""
@@ -177,6 +185,8 @@ def contract_block(
         pool = pair_depot[used] * skills + k
         work_terms.append((pool, assign_start + np.flatnonzero(used), work[used]))
         load_terms.append((pool, assign_start + np.flatnonzero(used), load[used]))
+    if LINK_ROWS:
+        rows.append(_link_rows(contract, pair_site, pair_depot, assign_start, block_start, width))
     rows.append(
         _rows(
             STAFF_HOURS,
@@ -255,6 +265,50 @@ def contract_block(
         ]
     )
     return ContractBlock(cost, upper, float(labour @ existing), rows)
+
+
+def _link_rows(
+    contract: Contract,
+    pair_site: IntArray,
+    pair_depot: IntArray,
+    assign_start: int,
+    block_start: int,
+    width: int,
+) -> tuple[str, sp.coo_array, FloatArray, FloatArray]:
+    """assign[p] − Σ_{c ≥ c_min(p, k)} headcount[q, c] ≤ 0 per pair p and skill k it works."""
+    staffing = contract.staffing
+    assert staffing is not None
+    assert contract.headcount_limit is not None
+    assert contract.load_table is not None
+    skills = staffing.existing.shape[1]
+    limit = contract.headcount_limit.ravel()
+    offsets = block_start + contract.headcount_offsets()
+    capacity = staffing.max_utilisation * staffing.hours_per_technician
+    rows, cols, values = [], [], []
+    count = 0
+    for k in range(skills):
+        work = staffing.work_hours(contract.minutes, k)[pair_site, pair_depot]
+        load = staffing.load_erlangs(contract.minutes, k)[pair_site, pair_depot]
+        used = np.flatnonzero(work > 0)
+        pool = pair_depot[used] * skills + k
+        by_load = np.searchsorted(contract.load_table, load[used] - 1e-12)
+        by_hours = np.ceil(work[used] / capacity - 1e-9).astype(np.intp)
+        first = np.minimum(np.maximum(by_load, by_hours), limit[pool] + 1)
+        width_of_row = limit[pool] + 1 - first
+        row = count + np.arange(len(used))
+        rows += [row, np.repeat(row, width_of_row)]
+        starts = np.repeat(offsets[pool] + first, width_of_row)
+        within = np.arange(width_of_row.sum()) - np.repeat(
+            np.cumsum(width_of_row) - width_of_row, width_of_row
+        )
+        cols += [assign_start + used, starts + within]
+        values += [np.ones(len(used)), -np.ones(int(width_of_row.sum()))]
+        count += len(used)
+    matrix = sp.coo_array(
+        (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(count, width),
+    )
+    return STAFF_LINK, matrix, np.full(count, -np.inf), np.zeros(count)
 
 
 def _reach_rows(
@@ -355,3 +409,46 @@ def staffing_start(
             np.zeros(len(flat)),
         ]
     ).astype(float)
+
+
+def repair_reach(
+    contract: Contract,
+    is_open: BoolArray,
+    pair_fraction: FloatArray,
+    pair_site: IntArray,
+    pair_depot: IntArray,
+) -> tuple[BoolArray, FloatArray]:
+    """A start whose tiers reach their reach allowance: unreached sites, most calls first, move
+    to their nearest candidate depot within the promise (opening it if it is closed).
+
+    Capacity and the depot count are not looked at: the caller keeps the start only if it is
+    feasible. Without reach rows the start is returned unchanged.
+    """
+    required = contract.reach_required
+    if not (required > 0).any():
+        return is_open, pair_fraction
+    is_open, fraction = is_open.copy(), pair_fraction.copy()
+    chosen = fraction > 0.5
+    depot_of = np.full(len(contract.calls), -1)
+    depot_of[pair_site[chosen]] = pair_depot[chosen]
+    reached = contract.within[np.arange(len(depot_of)), np.maximum(depot_of, 0)] & (depot_of >= 0)
+    tiers = len(required)
+    totals = np.bincount(contract.site_tier, weights=contract.calls, minlength=tiers)
+    have = np.bincount(contract.site_tier, weights=contract.calls * reached, minlength=tiers)
+    in_promise = contract.within[pair_site, pair_depot]
+    for i in np.argsort(-contract.calls, kind="stable"):
+        t = contract.site_tier[i]
+        if reached[i] or have[t] >= required[t] * totals[t]:
+            continue
+        options = np.flatnonzero((pair_site == i) & in_promise)
+        if not len(options):
+            continue
+        open_options = options[is_open[pair_depot[options]]]
+        pool = open_options if len(open_options) else options
+        best = pool[np.argmin(contract.minutes[i, pair_depot[pool]])]
+        fraction[pair_site == i] = 0.0
+        fraction[best] = 1.0
+        is_open[pair_depot[best]] = True
+        have[t] += contract.calls[i]
+        reached[i] = True
+    return is_open, fraction

@@ -100,8 +100,16 @@ def technician_bases(
         queue = movers[k]
         for j in range(len(data.depot_ids)):
             for _ in range(int(decision.moved_in[j, k])):
-                if queue:
-                    bases.append(_base(queue.pop(0), skill, "moved", data.depot_ids[j], scenario))
+                # a mover from another depot; one from this very depot simply stays
+                others = [t for t in queue if t.depot != data.depot_ids[j]] or queue
+                if others:
+                    technician = others[0]
+                    queue.remove(technician)
+                    action = "moved" if technician.depot != data.depot_ids[j] else "kept"
+                    bases.append(_base(technician, skill, action, data.depot_ids[j], scenario))
+        for technician in queue:  # moved out but taken in nowhere (not in an optimal plan)
+            bases.append(_base(technician, skill, "kept", technician.depot, scenario))
+        for j in range(len(data.depot_ids)):
             for n in range(int(decision.hired[j, k])):
                 ident = f"hire-{data.depot_ids[j]}-{skill}-{n + 1}"
                 while ident in known:

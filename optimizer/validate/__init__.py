@@ -46,8 +46,10 @@ Further choices where the spec is silent:
   ``expected_credits_per_year``;
 * attainment and staffing (docs/semantics.md, "Attainment and staffing"): reach, parts per call
   and Erlang C technician-free probability per site, recomputed here (own code);
-  ``attainment_target_missed`` in binding mode; staffing decided when ``staffing`` or
-  ``technician_bases`` is not empty, else today's technicians form the pools;
+  ``attainment_target_missed`` in binding mode when the plan decides assignments (and does not
+  report its network layer as skipped); staffing
+  decided when ``staffing`` or ``technician_bases`` is not empty, else today's technicians
+  form the pools;
 * loaner pools: loans per (depot, loanable product) count every site the depot serves, exclusive
   ones included; a pool where the depot serves no unit of the product is no violation (0 loans,
   B(c, 0) = 0 for c ≥ 1) and costs its units; a non-loanable product is an unknown reference;
@@ -174,7 +176,9 @@ def validate(scenario: Scenario, plan: Plan) -> ValidationReport:
     routes = check_routes(ctx, plan, network.open_depots, stock, out)
     staffing = check_staffing(ctx, plan, network, out)
     kpis = tier_kpis(ctx, network, stock, routes, staffing)
-    check_attainment(ctx, {k.tier: k.forecast_attainment for k in kpis}, out)
+    skipped = any(r.layer == "network" and r.status == "skipped" for r in plan.layers)
+    decided = bool(plan.assignments) and not skipped
+    check_attainment(ctx, decided, {k.tier: k.forecast_attainment for k in kpis}, out)
     check_kpis(plan, kpis, out)
     costs = recomputed_costs(
         network.costs, stock.costs, loaners.costs, routes.costs, staffing.costs

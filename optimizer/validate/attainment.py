@@ -54,7 +54,7 @@ def tier_attainment(
         tier = ctx.tiers[site.tier]
         depot = network.serving.get(site.id)
         reach = 1.0 if depot is not None and network.within.get(site.id, False) else 0.0
-        minutes = ctx.travel.pair(depot, site.id)[0] if depot is not None else math.inf
+        minutes = network.minutes[site.id] if depot is not None else math.inf
         slack_hours = max(0.0, tier.response_minutes - dispatch - minutes) / 60.0
         sums = out[site.tier]
         has_parts = False
@@ -122,9 +122,17 @@ def unreachable_sites(ctx: Context) -> dict[str, list[str]]:
     return out
 
 
-def check_attainment(ctx: Context, forecasts: dict[str, float | None], out: Collector) -> None:
-    """Binding mode: every tier's forecast attainment reaches its target (within 1e-6)."""
-    if ctx.scenario.policy.attainment != "binding":
+def check_attainment(
+    ctx: Context, decided: bool, forecasts: dict[str, float | None], out: Collector
+) -> None:
+    """Binding mode: every tier's forecast attainment reaches its target (within 1e-6).
+
+    Checked only when the plan decides the network (``assignments`` not empty and no network
+    layer reported as skipped, i.e. today's network): the target is
+    a constraint of the network model, and a plan of other layers over today's network is not
+    answerable for it (its KPIs still say whether the target is met).
+    """
+    if ctx.scenario.policy.attainment != "binding" or not decided:
         return
     for i, tier in enumerate(ctx.scenario.tiers):
         value = forecasts.get(tier.id)

@@ -41,6 +41,8 @@ class NetworkOutcome:
     within: dict[str, bool]
     """Site id → within its tier's promise from its serving depot."""
     costs: dict[str, float] = field(default_factory=dict)
+    minutes: dict[str, float] = field(default_factory=dict)
+    """Site id → travel minutes from its serving depot."""
 
 
 def check_network(ctx: Context, plan: Plan, out: Collector) -> NetworkOutcome:
@@ -61,7 +63,7 @@ def check_network(ctx: Context, plan: Plan, out: Collector) -> NetworkOutcome:
             "expected_credits_per_year": 0.0,
             "contracts_at_risk_per_year": 0.0,
         }
-        return NetworkOutcome(open_depots, serving, within, costs)
+        return NetworkOutcome(open_depots, serving, within, costs, minutes)
 
     chosen = _check_assignment_entries(ctx, plan, open_depots, out)
     serving = {site: plan.assignments[i].depot for site, i in chosen.items()}
@@ -69,7 +71,7 @@ def check_network(ctx: Context, plan: Plan, out: Collector) -> NetworkOutcome:
     within = _check_promises(ctx, plan, chosen, minutes, out)
     _check_capacity(ctx, plan, chosen, decisions, out)
     costs |= _assignment_costs(ctx, serving, km, within)
-    return NetworkOutcome(open_depots, serving, within, costs)
+    return NetworkOutcome(open_depots, serving, within, costs, minutes)
 
 
 def _check_depot_decisions(ctx: Context, plan: Plan, out: Collector) -> dict[str, int]:

@@ -73,7 +73,7 @@ def pool_figures(ctx: Context, network: NetworkOutcome) -> dict[PoolKey, PoolFig
     pools: dict[PoolKey, PoolFigures] = defaultdict(PoolFigures)
     for site_id, depot in network.serving.items():
         site = ctx.sites[site_id]
-        minutes, _ = ctx.travel.pair(depot, site_id)
+        minutes = network.minutes[site_id]
         hours = ctx.tier_of(site_id).service_hours_per_year
         for product_id, units in site.installed_base.items():
             product = ctx.products[product_id]
