@@ -14,7 +14,8 @@ def test_tier_economics_of_the_tiny_plan(tiny_scenario: Scenario, good_plan: Pla
     Visits per year: gold S1 2 + S2 4 = 6, silver S3 3 + S4 2 = 5 (11 in all). Fees: gold
     2 × 5,000, silver 2 × 2,000. Shared = depots 1,600 + travel 180 + holding 140 + emergency
     + stock-out credits (conftest's tiny_costs). S3 (silver) is outside its promise:
-    min(2.5 × 50, 120) = 120 of credits. Not priced: no contract at risk.
+    min(2.5 × 50, 120) = 120 of credits; the plan is priced and 2.5 × 50 = 125 reaches the cap
+    120, so S3's fee 2,000 is at risk.
     """
     costs = good_plan.costs
     shared = (
@@ -31,8 +32,8 @@ def test_tier_economics_of_the_tiny_plan(tiny_scenario: Scenario, good_plan: Pla
     assert gold.shared_cost_per_year == pytest.approx(shared * 6 / 11)
     assert silver.shared_cost_per_year == pytest.approx(shared * 5 / 11)
     assert (gold.credits_per_year, silver.credits_per_year) == (0.0, 120.0)
-    assert silver.contracts_at_risk_per_year == 0.0
-    assert silver.margin_per_year == pytest.approx(4000 - shared * 5 / 11 - 120)
+    assert (gold.contracts_at_risk_per_year, silver.contracts_at_risk_per_year) == (0.0, 2000.0)
+    assert silver.margin_per_year == pytest.approx(4000 - shared * 5 / 11 - 120 - 2000)
     total = gold.cost_to_serve_per_year + silver.cost_to_serve_per_year
     assert total == pytest.approx(recurring_cost_per_year(costs))
 
