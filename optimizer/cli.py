@@ -20,9 +20,14 @@ from aftersales.optimizer.console import (
     coverage_table,
     layer_messages,
     layer_table,
+    missed_targets,
     verification_table,
 )
 from aftersales.optimizer.schema import ALL_LAYERS, Layer, Plan, Scenario, field_errors
+
+TARGET_MISSED_EXIT = 3
+"""Exit code of ``solve`` when the plan keeps every rule but misses an attainment target (2 is
+the usage-error code of the command-line parser)."""
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -95,7 +100,9 @@ def solve(
         str | None, typer.Option(help="Comma-separated subset of network,inventory,routing.")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed of the solvers.")] = None,
-    strict: Annotated[bool, typer.Option(help="Fail if a required request is unserved.")] = False,
+    strict: Annotated[
+        bool, typer.Option(help="Fail if a required request is unserved or a target is missed.")
+    ] = False,
     verify: Annotated[
         bool,
         typer.Option(
@@ -136,6 +143,8 @@ def solve(
         console.print(line, soft_wrap=True, highlight=False)
     console.print(cost_table(plan.costs, scenario.costs.currency))
     console.print(coverage_table(plan.kpis, routed=bool(plan.routes or plan.unserved)))
+    for line in missed_targets(plan.kpis):
+        console.print(line, soft_wrap=True, highlight=False)
     simulated = verification_table(plan.kpis)
     if simulated is not None:
         console.print(simulated)
@@ -144,6 +153,8 @@ def solve(
         _write(plan.model_dump_json(indent=2) + "\n", output)
     if plan.status in ("infeasible", "error"):
         raise typer.Exit(1)
+    if plan.status == "target_missed":
+        raise typer.Exit(TARGET_MISSED_EXIT)
 
 
 def _parse_layers(text: str) -> list[Layer]:
@@ -166,6 +177,8 @@ def validate(
     plan = _load(Plan, plan_path)
     report = check(scenario, plan)
     console.print(coverage_table(report.kpis, routed=bool(plan.routes or plan.unserved)))
+    for line in missed_targets(report.kpis):
+        console.print(line, soft_wrap=True, highlight=False)
     console.print(cost_table(report.costs, scenario.costs.currency))
     if report.ok:
         console.print("[green]valid[/green]: no violation")

@@ -4,7 +4,7 @@ The network MILP prices each open depot's stock by a concave curve of the part d
 (risk pooling makes a larger depot cheaper per unit of demand). The curve comes from the
 tactical layer: first from the stock that today's network needs, then refitted from the stock
 the newly chosen network needs, ``options.refit_rounds`` times. Every round's first-year total
-(network + stock, each from its own layer) is recorded; the cheapest round is kept.
+(network + staffing + stock, each from its own layer) is recorded; the cheapest round is kept.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from aftersales.optimizer.network import NetworkData, NetworkResult, current_net
 from aftersales.optimizer.network.contract import Contract
 from aftersales.optimizer.network.solver import solve_network
 from aftersales.optimizer.schema import Scenario, SolveOptions
+from aftersales.optimizer.staffing.data import decision_cost
 
 Curve = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
 CURVE_SEGMENTS = 4
@@ -90,7 +91,14 @@ def solve_network_and_stock(
             contract=contract,
         )
         stock_data, inventory = _stock_for(scenario, data, network, per_stock)
-        totals.append(network.costs.annual_total + inventory.costs.annual_total)
+        staffing = (
+            decision_cost(contract.staffing, network.staffing)
+            if contract is not None
+            and contract.staffing is not None
+            and network.staffing is not None
+            else 0.0
+        )
+        totals.append(network.costs.annual_total + inventory.costs.annual_total + staffing)
         if best is None or totals[-1] < totals[best.kept_round]:
             best = CoupledResult(network, inventory, totals, index)
         curve = _curve(stock_data, inventory)

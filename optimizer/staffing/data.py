@@ -88,6 +88,17 @@ class StaffingDecision:
     moved_out: IntArray
 
 
+def decision_cost(data: StaffingData, decision: StaffingDecision) -> float:
+    """First-year staffing cost of a decision as the MILP prices it (pool mean labour)."""
+    kept = data.existing - decision.released
+    return float(
+        (data.labour_per_year * kept).sum()
+        + decision.hired.sum() * (data.hire_cost_per_year + data.hiring_cost)
+        + decision.released.sum() * data.release_cost
+        + decision.moved_in.sum() * data.relocation_cost
+    )
+
+
 def compile_staffing(scenario: Scenario, free_probability: float) -> StaffingData | None:
     """Staffing data of a scenario; None when it lists no technicians (staffing not modelled)."""
     if not scenario.technicians:
