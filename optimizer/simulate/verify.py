@@ -12,9 +12,11 @@ Loop (at most ``options.verify_rounds`` re-solves):
    found missing with whatever is cheapest (staff, stock or coverage). Re-solve the tightened
    scenario, warm-started from the current plan, and go to 1.
 
-The plan returned is the first one whose every tier is verified, else the last one solved (a
-tighter plan never forecasts less than the one before it). Its KPIs are the validator's
-recomputation against the original scenario, plus the simulated figures and ``verified``.
+Under ``policy.attainment = "priced"`` targets do not bind, so the loop only simulates and
+reports (no re-solve). The plan returned is the first one whose every tier is verified, else the
+last one solved (a tighter plan never forecasts less than the one before it). Its KPIs are the
+validator's recomputation against the original scenario, plus the simulated figures and
+``verified``.
 
 Time: the loop shares the solve's wall-clock limit. The first solve gets ``FIRST_SOLVE_SHARE``
 of it; each re-solve gets what is left divided by the rounds still possible; a round with less
@@ -127,7 +129,8 @@ def verify_loop(
     """Solve, simulate, tighten and re-solve (see the module docstring)."""
     started = time.perf_counter()
     limit = options.time_limit_seconds
-    rounds = options.verify_rounds
+    # Targets bind only under the binding policy: a priced model would ignore the tightening.
+    rounds = options.verify_rounds if scenario.policy.attainment == "binding" else 0
     settings = verify_settings(options)
     first = options.model_copy(
         update={

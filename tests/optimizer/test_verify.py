@@ -136,3 +136,14 @@ def test_cli_solve_verify_prints_the_simulated_bound(stock_bound: Scenario, tmp_
     gold = Plan.model_validate_json(plan_path.read_text()).kpis[0]
     assert gold.verified is not None
     assert ("yes" if gold.verified else "no") in result.output.split("Simulated attainment")[1]
+
+
+def test_priced_policy_is_simulated_but_never_tightened(stock_bound: Scenario) -> None:
+    """Under the priced policy targets do not bind: one simulation, no re-solve."""
+    priced = stock_bound.model_copy(
+        update={"policy": stock_bound.policy.model_copy(update={"attainment": "priced"})}
+    )
+    plan, history = verify_loop(priced, options(verify=True, verify_rounds=2), least_stock, recheck)
+    assert len(history) == 1
+    assert [s.level for s in plan.stock] == [5]
+    assert plan.kpis[0].verified is False
