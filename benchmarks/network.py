@@ -1,4 +1,5 @@
-"""Network layer on generated scenarios: our HiGHS model vs the same model in PuLP + CBC.
+"""Network layer on generated scenarios: our HiGHS model vs the same model in PuLP + CBC, and
+the contract model (issue #18: staffing pools and binding tier reach) under the same limit.
 
 Ours solves the facility problem over every pair (see ``solve_large``); the baseline gets the
 same model capped at PULP_PAIRS_LIMIT pairs (each site's cheapest), since PuLP's Python objects
@@ -10,12 +11,15 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 from aftersales.benchmarks.deadline import GRACE_SECONDS, run_with_deadline
 from aftersales.benchmarks.registry import SuiteRequest, suite
 from aftersales.datasets.generator import generate_scenario
+from aftersales.optimizer.contract import prepare_contract
 from aftersales.optimizer.network import compile_network
+from aftersales.optimizer.network.contract import with_limits
 from aftersales.optimizer.network.facility import PULP_PAIRS_LIMIT, facility_problem, restrict_pairs
 from aftersales.optimizer.network.pulp_model import solve_facility_cbc
 from aftersales.optimizer.network.solver import solve_large
@@ -35,9 +39,17 @@ def run_network(request: SuiteRequest) -> dict[str, Any]:
         limit = request.time_limit_seconds if request.time_limit_given else TIME_LIMITS[size]
         scenario = generate_scenario(size, seed=request.seed)
         started = time.perf_counter()
-        problem = facility_problem(compile_network(scenario))
+        data = compile_network(scenario)
+        problem = facility_problem(data)
         prepare = time.perf_counter() - started
         ours, method = solve_large(problem, limit, MIP_GAP, request.seed)
+        started = time.perf_counter()
+        contract = with_limits(
+            prepare_contract(scenario, data).contract, problem.pair_site, problem.pair_depot
+        )
+        bound_problem = replace(problem, contract=contract)
+        binding, binding_method = solve_large(bound_problem, limit, MIP_GAP, request.seed)
+        binding_wall = time.perf_counter() - started
         started = time.perf_counter()
         base = run_with_deadline(
             solve_facility_cbc,
@@ -71,6 +83,13 @@ def run_network(request: SuiteRequest) -> dict[str, Any]:
                 ),
                 "build_share_of_limit": (prepare + ours.build_seconds) / limit,
                 "method": method,
+                "contract_status": binding.status,
+                "contract_objective": binding.objective,
+                "contract_bound": binding.bound,
+                "contract_gap": binding.gap,
+                "contract_wall_s": binding_wall,
+                "contract_method": binding_method,
+                "contract_message": binding.message,
             }
         )
         logger.info("network %s: %s", size, rows[-1])

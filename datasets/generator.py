@@ -34,7 +34,12 @@ from aftersales.datasets.geography import (
     spread_subset,
 )
 from aftersales.optimizer.arrays import FloatArray, IntArray
-from aftersales.optimizer.schema import MINUTES_PER_DAY, Scenario, TravelModel
+from aftersales.optimizer.schema import (
+    MINUTES_PER_DAY,
+    CostParameters,
+    Scenario,
+    TravelModel,
+)
 from aftersales.optimizer.travel import haversine_km
 
 Record = dict[str, Any]
@@ -155,8 +160,21 @@ EXCLUSIVE_SHARE = 0.05
 """Share of sites whose customer paid for exclusive stock."""
 
 
-def generate_scenario(size: str = "S", seed: int = 0, country: str = "DE") -> Scenario:
+OVER_PROMISED_GOLD = (90, 0.99)
+"""Gold response minutes and attainment target of an over-promised scenario: 1.5 h cannot be
+reached from any depot for most sites, so no plan meets the target (for the diagnosis)."""
+
+
+def generate_scenario(
+    size: str = "S", seed: int = 0, country: str = "DE", over_promised: bool = False
+) -> Scenario:
     """A validated synthetic scenario of a standard size on the cities of ``country``.
+
+    Gold is sold only where it can be kept: a site drawn as gold that no candidate depot reaches
+    within the gold promise (default travel model and dispatch time) becomes silver. With
+    ``over_promised`` gold promises 1.5 h at 99 % and every drawn gold site stays gold, so the
+    targets cannot be met (a scenario for the diagnosis). No random draw depends on either rule:
+    the rest of the scenario is the same as without them.
 
     ``size`` is a key of :data:`SIZES` (case-insensitive), ``country`` an ISO 3166 alpha-2
     code. Raises ValueError for an unknown size, an unknown country, or a country with fewer
@@ -178,12 +196,14 @@ def generate_scenario(size: str = "S", seed: int = 0, country: str = "DE") -> Sc
     catalogue = _catalogue(rng, spec, skills)
     sites = _sites(rng, spec, cities, catalogue)
     depots = _depots(rng, spec, cities, sites)
+    if not over_promised:
+        _sell_gold_within_reach(sites, depots)
     staff = _technicians(rng, spec, skills, depots)
     reach = _reach_minutes(sites, depots, staff, len(skills))
     data: Record = {
         "name": f"synthetic-{key}-seed{seed}-{cities.country}",
         "skills": skills,
-        "tiers": _tiers(),
+        "tiers": _tiers(over_promised),
         "products": catalogue.products,
         "parts": catalogue.parts,
         "sites": sites.records,
@@ -228,8 +248,14 @@ def _padded(prefix: str, count: int, width: int) -> list[str]:
     return [f"{prefix}{n:0{digits}d}" for n in range(1, count + 1)]
 
 
-def _tiers() -> list[Record]:
+def _tiers(over_promised: bool = False) -> list[Record]:
     """The three contract levels with credits derived from their fees."""
+    tiers = list(TIERS)
+    if over_promised:
+        minutes, target = OVER_PROMISED_GOLD
+        tiers[0] = _TierSpec(
+            "gold", "Gold: on site within 1.5 h", minutes, target, TIERS[0].annual_fee, 0.2
+        )
     return [
         {
             "id": tier.id,
@@ -241,8 +267,22 @@ def _tiers() -> list[Record]:
             "credit_cap_per_year": _money(tier.annual_fee * CREDIT_CAP_SHARE_OF_FEE),
             "hard": False,
         }
-        for tier in TIERS
+        for tier in tiers
     ]
+
+
+def _sell_gold_within_reach(sites: _Sites, depots: _Depots) -> None:
+    """Gold sites no candidate depot reaches within the gold promise become silver."""
+    travel = TravelModel()
+    km = haversine_km(
+        sites.lat[:, None], sites.lon[:, None], depots.lat[None, :], depots.lon[None, :]
+    )
+    nearest_minutes = (km * travel.circuity_factor / travel.speed_kmh * 60.0).min(axis=1)
+    dispatch = CostParameters().dispatch_minutes
+    gold, silver = TIERS[0], TIERS[1]
+    for record, minutes in zip(sites.records, nearest_minutes, strict=True):
+        if record["tier"] == gold.id and dispatch + minutes > gold.response_minutes:
+            record["tier"] = silver.id
 
 
 # --- products and parts --------------------------------------------------------------------

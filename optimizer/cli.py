@@ -15,8 +15,19 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
-from aftersales.optimizer.console import cost_table, coverage_table, layer_messages, layer_table
+from aftersales.optimizer.console import (
+    cost_table,
+    coverage_table,
+    layer_messages,
+    layer_table,
+    missed_targets,
+    verification_table,
+)
 from aftersales.optimizer.schema import ALL_LAYERS, Layer, Plan, Scenario, field_errors
+
+TARGET_MISSED_EXIT = 3
+"""Exit code of ``solve`` when the plan keeps every rule but misses an attainment target (2 is
+the usage-error code of the command-line parser)."""
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -62,12 +73,17 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same file.")] = 0,
     country: Annotated[str, typer.Option(help="ISO country code of the geography.")] = "DE",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="JSON file.")] = None,
+    over_promised: Annotated[
+        bool, typer.Option(help="Gold promises 1.5 h at 99 %: no plan can meet it.")
+    ] = False,
 ) -> None:
     """Generate a synthetic scenario on real cities (deterministic for a seed)."""
     from aftersales.datasets.generator import generate_scenario, scenario_json
 
     try:
-        scenario = generate_scenario(size.upper(), seed=seed, country=country.upper())
+        scenario = generate_scenario(
+            size.upper(), seed=seed, country=country.upper(), over_promised=over_promised
+        )
     except ValueError as exc:
         _fail(str(exc))
     _write(scenario_json(scenario), output)
@@ -84,7 +100,18 @@ def solve(
         str | None, typer.Option(help="Comma-separated subset of network,inventory,routing.")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed of the solvers.")] = None,
-    strict: Annotated[bool, typer.Option(help="Fail if a required request is unserved.")] = False,
+    strict: Annotated[
+        bool, typer.Option(help="Fail if a required request is unserved or a target is missed.")
+    ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            help="Simulate the plan; re-solve tiers whose simulated lower bound misses the target."
+        ),
+    ] = False,
+    replications: Annotated[
+        int | None, typer.Option(help="Simulated years (replications) after the solve; 0 = off.")
+    ] = None,
 ) -> None:
     """Solve a scenario and print costs, SLA coverage and each layer's status."""
     from aftersales.optimizer.pipeline import Progress
@@ -98,6 +125,10 @@ def solve(
         update["seed"] = seed
     if layers is not None:
         update["layers"] = _parse_layers(layers)
+    if verify:
+        update["verify"] = True
+    if replications is not None:
+        update["simulate_replications"] = replications
     options = scenario.options.model_copy(update=update)
     with console.status("solving ...") as status:
 
@@ -112,11 +143,18 @@ def solve(
         console.print(line, soft_wrap=True, highlight=False)
     console.print(cost_table(plan.costs, scenario.costs.currency))
     console.print(coverage_table(plan.kpis, routed=bool(plan.routes or plan.unserved)))
+    for line in missed_targets(plan.kpis):
+        console.print(line, soft_wrap=True, highlight=False)
+    simulated = verification_table(plan.kpis)
+    if simulated is not None:
+        console.print(simulated)
     console.print(f"status: [b]{plan.status}[/b], unserved requests: {len(plan.unserved)}")
     if output is not None:
         _write(plan.model_dump_json(indent=2) + "\n", output)
     if plan.status in ("infeasible", "error"):
         raise typer.Exit(1)
+    if plan.status == "target_missed":
+        raise typer.Exit(TARGET_MISSED_EXIT)
 
 
 def _parse_layers(text: str) -> list[Layer]:
@@ -139,6 +177,8 @@ def validate(
     plan = _load(Plan, plan_path)
     report = check(scenario, plan)
     console.print(coverage_table(report.kpis, routed=bool(plan.routes or plan.unserved)))
+    for line in missed_targets(report.kpis):
+        console.print(line, soft_wrap=True, highlight=False)
     console.print(cost_table(report.costs, scenario.costs.currency))
     if report.ok:
         console.print("[green]valid[/green]: no violation")

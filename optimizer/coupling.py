@@ -4,7 +4,7 @@ The network MILP prices each open depot's stock by a concave curve of the part d
 (risk pooling makes a larger depot cheaper per unit of demand). The curve comes from the
 tactical layer: first from the stock that today's network needs, then refitted from the stock
 the newly chosen network needs, ``options.refit_rounds`` times. Every round's first-year total
-(network + stock, each from its own layer) is recorded; the cheapest round is kept.
+(network + staffing + stock, each from its own layer) is recorded; the cheapest round is kept.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from aftersales.optimizer.inventory import InventoryResult, compile_stock, solve
 from aftersales.optimizer.inventory.curve import fit_inventory_cost_curve
 from aftersales.optimizer.inventory.data import StockData
 from aftersales.optimizer.network import NetworkData, NetworkResult, current_network
+from aftersales.optimizer.network.contract import Contract
 from aftersales.optimizer.network.solver import solve_network
 from aftersales.optimizer.schema import Scenario, SolveOptions
+from aftersales.optimizer.staffing.data import decision_cost
 
 Curve = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
 CURVE_SEGMENTS = 4
@@ -64,8 +66,13 @@ def solve_network_and_stock(
     network_seconds: float,
     inventory_seconds: float,
     previous: tuple[npt.NDArray[np.bool_], npt.NDArray[np.intp]] | None = None,
+    contract: Contract | None = None,
 ) -> CoupledResult:
-    """Alternate network and inventory solves; keep the round with the lowest first-year total."""
+    """Alternate network and inventory solves; keep the round with the lowest first-year total.
+
+    ``contract`` (staffing and tier reach rows) goes to every network solve; ``scenario`` is
+    the one whose tiers carry the stock layer's fill targets.
+    """
     rounds = 1 + options.refit_rounds
     per_stock = inventory_seconds / (rounds + 1)
     stock_data, inventory = _stock_for(scenario, data, current_network(data), per_stock)
@@ -81,9 +88,17 @@ def solve_network_and_stock(
             mip_solver=options.mip_solver,
             stock_curve=curve,
             previous=previous,
+            contract=contract,
         )
         stock_data, inventory = _stock_for(scenario, data, network, per_stock)
-        totals.append(network.costs.annual_total + inventory.costs.annual_total)
+        staffing = (
+            decision_cost(contract.staffing, network.staffing)
+            if contract is not None
+            and contract.staffing is not None
+            and network.staffing is not None
+            else 0.0
+        )
+        totals.append(network.costs.annual_total + inventory.costs.annual_total + staffing)
         if best is None or totals[-1] < totals[best.kept_round]:
             best = CoupledResult(network, inventory, totals, index)
         curve = _curve(stock_data, inventory)
@@ -96,6 +111,10 @@ def solve_network_and_stock(
     report = best.network.report
     annotated = report.model_copy(update={"message": f"{note}; {report.message}"})
     network = NetworkResult(
-        annotated, best.network.is_open, best.network.depot_of_site, best.network.costs
+        annotated,
+        best.network.is_open,
+        best.network.depot_of_site,
+        best.network.costs,
+        best.network.staffing,
     )
     return CoupledResult(network, best.inventory, totals, best.kept_round)

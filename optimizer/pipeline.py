@@ -17,9 +17,15 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from aftersales.optimizer.contract import ContractSetup, diagnosed, prepare_contract
 from aftersales.optimizer.coupling import solve_network_and_stock
 from aftersales.optimizer.inventory import POOLED, InventoryResult, compile_stock, solve_inventory
-from aftersales.optimizer.network import NetworkData, compile_network, current_network
+from aftersales.optimizer.network import (
+    NetworkData,
+    NetworkResult,
+    compile_network,
+    current_network,
+)
 from aftersales.optimizer.network.solver import solve_network
 from aftersales.optimizer.routing import compile_routing, solve_routing
 from aftersales.optimizer.schema import (
@@ -30,11 +36,14 @@ from aftersales.optimizer.schema import (
     Scenario,
     SolveOptions,
     SolveStatus,
+    StaffingLevel,
     StockLevel,
+    TechnicianBase,
     Unserved,
 )
+from aftersales.optimizer.staffing.plan import staffing_costs, staffing_levels, technician_bases
 from aftersales.optimizer.travel import Travel
-from aftersales.optimizer.validate import validate
+from aftersales.optimizer.validate import ATTAINMENT_TARGET_MISSED, validate
 
 logger = logging.getLogger("aftersales.optimizer")
 
@@ -85,7 +94,7 @@ class TimeBudget:
 def combine_status(results: list[LayerResult]) -> SolveStatus:
     """Overall status: the weakest claim any layer that ran can make."""
     ran = [r.status for r in results if r.status != "skipped"]
-    for status in ("error", "infeasible", "time_limit", "feasible"):
+    for status in ("error", "infeasible", "time_limit", "target_missed", "feasible"):
         if status in ran:
             return status  # type: ignore[return-value]
     return "optimal" if ran else "skipped"
@@ -110,6 +119,8 @@ def solve(
     plan's and reports how many assignments moved.
     """
     options = options or scenario.options
+    if options.verify:
+        return _verified(scenario, options, progress, previous)
     notify = progress or _ignore
     started = time.perf_counter()
 
@@ -130,17 +141,20 @@ def solve(
     travel = Travel(scenario)
     report("network", "started")
     network_data = compile_network(scenario, travel)
+    setup = prepare_contract(scenario, network_data)
+    stock_scenario = setup.stock_scenario
     prior = previous_network(network_data, previous) if previous is not None else None
     inventory: InventoryResult | None = None
     if {"network", "inventory"} <= set(options.layers):
         network_seconds = budget.for_layer("network")
         coupled = solve_network_and_stock(
-            scenario,
+            stock_scenario,
             network_data,
             options,
             network_seconds,
             network_seconds * LAYER_SHARE["inventory"] / LAYER_SHARE["network"],
             previous=prior,
+            contract=setup.contract,
         )
         network, inventory = coupled.network, coupled.inventory
         network_report = network.report
@@ -152,6 +166,7 @@ def solve(
             seed=options.seed,
             mip_solver=options.mip_solver,
             previous=prior,
+            contract=setup.contract,
         )
         network_report = network.report
     else:
@@ -163,12 +178,13 @@ def solve(
     depots = network.depot_decisions(network_data)
     assignments = network.assignments(network_data)
     layers = [network_report]
-    costs = [network.costs]
+    levels, bases = _staffing(scenario, setup, network_data, network)
+    costs = [network.costs, CostBreakdown(**staffing_costs(bases))]
     if "inventory" in options.layers:
         report("inventory", "started")
         if inventory is None:
-            stock_data = compile_stock(scenario, {a.site: a.depot for a in assignments})
-            inventory = solve_inventory(scenario, stock_data, budget.for_layer("inventory"))
+            stock_data = compile_stock(stock_scenario, {a.site: a.depot for a in assignments})
+            inventory = solve_inventory(stock_scenario, stock_data, budget.for_layer("inventory"))
         layers.append(inventory.report)
         costs.append(inventory.costs)
         report("inventory", "finished", inventory.report)
@@ -183,6 +199,7 @@ def solve(
             open_depots={d.id for d in depots if d.open},
             stock=pooled if stock else None,
             travel=travel,
+            bases={b.technician: b.depot for b in bases} if bases else None,
         )
         routing_seconds = min(
             budget.for_layer("routing"),
@@ -207,8 +224,10 @@ def solve(
         stock_totals=inventory.totals if inventory else [],
         stock_frontier=inventory.frontier if inventory else [],
         loaners=inventory.loaners if inventory else [],
+        staffing=levels,
+        technician_bases=bases,
     )
-    plan = _checked(scenario, plan)
+    plan = _checked(scenario, plan, setup, options)
     if options.simulate_replications > 0:
         plan = _simulated(scenario, plan, options, report)
     return plan
@@ -231,6 +250,33 @@ def _simulated(
     )
     plan = with_simulation(plan, simulate(scenario, plan, settings))
     report("simulate", "finished")
+    return plan
+
+
+def _verified(
+    scenario: Scenario,
+    options: SolveOptions,
+    progress: ProgressCallback | None,
+    previous: Plan | None,
+) -> Plan:
+    """``options.verify``: solve, simulate, tighten the short tiers and re-solve, a bounded
+    number of rounds, within the one time limit (aftersales.optimizer.simulate.verify)."""
+    from aftersales.optimizer.simulate.verify import verify_loop
+
+    def once(tightened: Scenario, round_options: SolveOptions, start: Plan | None) -> Plan:
+        return solve(tightened, round_options, progress, start)
+
+    def recheck(original: Scenario, plan: Plan) -> Plan:
+        # Judge a plan solved for tightened targets against the original ones: fresh KPIs, and
+        # the layers' status without their verdict on the tightened targets.
+        layers = [
+            r.model_copy(update={"status": "feasible"}) if r.status == "target_missed" else r
+            for r in plan.layers
+        ]
+        fresh = plan.model_copy(update={"kpis": [], "status": combine_status(layers)})
+        return _checked(original, fresh, None, options)
+
+    plan, _ = verify_loop(scenario, options, once, recheck, previous)
     return plan
 
 
@@ -259,14 +305,52 @@ def _strict_check(
     )
 
 
-def _checked(scenario: Scenario, plan: Plan) -> Plan:
-    """Attach the validator's KPIs; downgrade the status if the plan breaks any rule."""
+def _staffing(
+    scenario: Scenario, setup: ContractSetup, data: NetworkData, network: NetworkResult
+) -> tuple[list[StaffingLevel], list[TechnicianBase]]:
+    """The plan's staffing sections when the network model decided staffing, else empty."""
+    if setup.staffing is None or network.staffing is None:
+        return [], []
+    levels = staffing_levels(
+        setup.staffing,
+        network.staffing.headcount,
+        network.is_open,
+        network.depot_of_site,
+        data.minutes,
+    )
+    return levels, technician_bases(scenario, setup.staffing, network.staffing)
+
+
+def _checked(
+    scenario: Scenario,
+    plan: Plan,
+    setup: ContractSetup | None = None,
+    options: SolveOptions | None = None,
+) -> Plan:
+    """Attach the validator's KPIs; downgrade the status if the plan breaks any rule.
+
+    A plan whose only violations are missed attainment targets keeps every rule: its status is
+    ``target_missed`` (never ``feasible``, also when a layer stopped at its time limit: the
+    layer's own status says so) with each missed tier diagnosed, or ``infeasible`` under
+    ``options.strict``.
+    """
     verdict = validate(scenario, plan)
-    update: dict[str, object] = {"kpis": verdict.kpis}
-    if not verdict.ok:
-        for violation in verdict.violations[:20]:
+    kpis = diagnosed(setup, verdict.kpis) if setup is not None else verdict.kpis
+    update: dict[str, object] = {"kpis": kpis}
+    broken = [v for v in verdict.violations if v.kind != ATTAINMENT_TARGET_MISSED]
+    missed = [v for v in verdict.violations if v.kind == ATTAINMENT_TARGET_MISSED]
+    if broken:
+        for violation in broken[:20]:
             logger.error(
                 "plan violates %s at %s: %s", violation.kind, violation.path, violation.message
             )
         update["status"] = "error"
+    elif missed:
+        for violation in missed:
+            logger.warning("%s", violation.message)
+        strict = options is not None and options.strict
+        if strict:
+            update["status"] = "infeasible"
+        elif plan.status in ("optimal", "feasible", "time_limit"):
+            update["status"] = "target_missed"  # each layer's own status stays in plan.layers
     return plan.model_copy(update=update)

@@ -51,11 +51,16 @@ class NetworkData:
     max_open: int
     pooled_part_demand_per_year: FloatArray
     """Part units/year each site adds to its depot's pooled stock (0 for exclusive sites)."""
+    site_tier: IntArray
+    """Index of each site's tier in ``scenario.tiers``, shape (sites,)."""
+    at_risk_cost_per_year: FloatArray
+    """Priced mode: the site's annual fee where it is outside its promise and its capped credits
+    reach the cap (the contract is at risk), else 0, shape (sites, depots)."""
 
     @property
     def assignment_cost_per_year(self) -> FloatArray:
-        """Travel plus expected credits of serving site i from depot j, per year."""
-        return self.travel_cost_per_year + self.credit_cost_per_year
+        """Travel, expected credits and fees at risk of serving site i from depot j, per year."""
+        return self.travel_cost_per_year + self.credit_cost_per_year + self.at_risk_cost_per_year
 
 
 def compile_network(scenario: Scenario, travel: Travel | None = None) -> NetworkData:
@@ -73,6 +78,11 @@ def compile_network(scenario: Scenario, travel: Travel | None = None) -> Network
     km = travel.km(depot_ids, site_ids).T
     within = scenario.costs.dispatch_minutes + minutes <= response[:, None]
     yearly_credit = np.minimum(rates.failures_per_year * credit_per_breach, credit_cap)
+    fee = np.array([t.annual_fee for t in site_tiers])
+    at_risk = (credit_cap > 0) & (rates.failures_per_year * credit_per_breach >= credit_cap)
+    if scenario.policy.attainment != "priced":
+        at_risk[:] = False
+    tier_index = {t.id: k for k, t in enumerate(scenario.tiers)}
     depot_index = {d: j for j, d in enumerate(depot_ids)}
     capacity = [d.capacity_calls_per_year for d in scenario.depots]
     return NetworkData(
@@ -105,6 +115,8 @@ def compile_network(scenario: Scenario, travel: Travel | None = None) -> Network
             0.0,
             np.asarray(rates.part_demand_per_year.sum(axis=1)).ravel(),
         ),
+        site_tier=np.array([tier_index[s.tier] for s in scenario.sites], dtype=np.intp),
+        at_risk_cost_per_year=np.where(within, 0.0, np.where(at_risk, fee, 0.0)[:, None]),
     )
 
 
@@ -121,4 +133,5 @@ def network_costs(data: NetworkData, is_open: BoolArray, depot_of_site: IntArray
         site_moves_one_off=float(moved.sum() * data.change_cost_per_site),
         network_travel_per_year=float(data.travel_cost_per_year[sites, depot_of_site].sum()),
         expected_credits_per_year=float(data.credit_cost_per_year[sites, depot_of_site].sum()),
+        contracts_at_risk_per_year=float(data.at_risk_cost_per_year[sites, depot_of_site].sum()),
     )

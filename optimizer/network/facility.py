@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from aftersales.optimizer.arrays import FloatArray, IntArray
+from aftersales.optimizer.network.contract import Contract
 from aftersales.optimizer.network.data import NO_DEPOT, NetworkData
 
 Start = tuple[npt.NDArray[np.bool_], FloatArray]
@@ -48,6 +49,9 @@ class FacilityProblem:
     stock_curve: tuple[FloatArray, FloatArray] | None = None
     """(slopes, intercepts) of a concave stock cost per open depot: min over pieces of
     ``intercept + slope × pooled demand``, currency/year. None = no stock cost in the model."""
+    contract: Contract | None = None
+    """Staffing pools and per-tier reach rows appended to the model (HiGHS only); None = the
+    plain location model."""
 
     @property
     def pieces(self) -> int:

@@ -24,8 +24,15 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from highspy.highs import HighsCallbackEvent
 
+from aftersales.optimizer.network.contract import (
+    ContractBlock,
+    contract_block,
+    read_staffing,
+    staffing_start,
+)
 from aftersales.optimizer.network.facility import FacilityProblem, Start
 from aftersales.optimizer.schema import SolveStatus
+from aftersales.optimizer.staffing.data import StaffingDecision
 
 logger = logging.getLogger("aftersales.optimizer.network")
 
@@ -91,6 +98,8 @@ class FacilitySolution:
     build_seconds: float
     solve_seconds: float
     message: str = ""
+    staffing: StaffingDecision | None = None
+    """Headcount and flows per pool when the model carries the contract rows."""
 
     @property
     def has_solution(self) -> bool:
@@ -186,6 +195,16 @@ def pooled_load_rows(problem: FacilityProblem) -> RowBlock:
     return RowBlock(POOLED_LOAD, matrix, np.zeros(m), np.zeros(m))
 
 
+def contract_columns(problem: FacilityProblem) -> ContractBlock | None:
+    """The contract block (staffing, tier reach) of a problem that carries one."""
+    if problem.contract is None:
+        return None
+    layout = columns(problem)
+    return contract_block(
+        problem.contract, problem.pair_site, problem.pair_depot, layout.assign, layout.width
+    )
+
+
 def build_model(problem: FacilityProblem) -> highspy.Highs:
     """Assemble every family into one column-wise HiGHS model."""
     blocks = [
@@ -196,20 +215,31 @@ def build_model(problem: FacilityProblem) -> highspy.Highs:
     ]
     if problem.pieces:
         blocks += [piece_choice_rows(problem), piece_load_rows(problem), pooled_load_rows(problem)]
-    matrix = sp.csc_array(sp.vstack([b.matrix for b in blocks], format="csc"))
     layout = columns(problem)
-    width = layout.width
+    extra = contract_columns(problem)
+    width = layout.width + (len(extra.cost) if extra else 0)
+    if extra is not None:
+        blocks = [_widen(b, width) for b in blocks]
+        blocks += [RowBlock(name, m, lo, up) for name, m, lo, up in extra.rows]
+    matrix = sp.csc_array(sp.vstack([b.matrix for b in blocks], format="csc"))
     lp = highspy.HighsLp()
     lp.num_col_ = width
     lp.num_row_ = matrix.shape[0]
-    lp.col_cost_ = np.concatenate([problem.open_cost, problem.pair_cost, *_piece_costs(problem)])
+    extra_cost = [extra.cost] if extra else []
+    lp.col_cost_ = np.concatenate(
+        [problem.open_cost, problem.pair_cost, *_piece_costs(problem), *extra_cost]
+    )
     lp.col_lower_ = np.zeros(width)
     lp.col_upper_ = np.concatenate(
-        [np.ones(layout.piece_load), np.full(width - layout.piece_load, np.inf)]
+        [
+            np.ones(layout.piece_load),
+            np.full(layout.width - layout.piece_load, np.inf),
+            *([extra.upper] if extra else []),
+        ]
     )
     lp.row_lower_ = np.concatenate([b.lower for b in blocks])
     lp.row_upper_ = np.concatenate([b.upper for b in blocks])
-    lp.offset_ = problem.offset
+    lp.offset_ = problem.offset + (extra.offset if extra else 0.0)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
     lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
@@ -223,11 +253,21 @@ def build_model(problem: FacilityProblem) -> highspy.Highs:
         + [pair_type] * len(problem.pair_site)
         + [integer] * pieces
         + [continuous] * pieces
+        + [integer] * (width - layout.width)
     )
     model = highspy.Highs()
     model.silent()
     model.passModel(lp)
     return model
+
+
+def _widen(block: RowBlock, width: int) -> RowBlock:
+    """The same rows over a wider column vector (appended columns get no coefficient)."""
+    matrix = sp.coo_array(
+        (block.matrix.data, (block.matrix.row, block.matrix.col)),
+        shape=(block.matrix.shape[0], width),
+    )
+    return RowBlock(block.family, matrix, block.lower, block.upper)
 
 
 def _piece_costs(problem: FacilityProblem) -> list[npt.NDArray[np.float64]]:
@@ -292,11 +332,27 @@ def solve_facility(
     stop_at_deadline(model, started + time_limit_seconds)
     model.setOptionValue("mip_rel_gap", mip_gap)
     model.setOptionValue("random_seed", seed)
+    if problem.contract is not None and problem.contract.staffing is not None:
+        # HiGHS's MIP presolve spent 34 s on M's contract model (26k columns, 25k binary
+        # headcount choices) without finishing; without it the root LP bound came in 32 s.
+        model.setOptionValue("presolve", "off")
     if warm_start is not None:
         solution = highspy.HighsSolution()
         is_open, fraction = warm_start
+        contract_values = (
+            staffing_start(
+                problem.contract, is_open, fraction, problem.pair_site, problem.pair_depot
+            )
+            if problem.contract is not None
+            else np.zeros(0)
+        )
         solution.col_value = np.concatenate(
-            [is_open.astype(float), fraction, piece_values(problem, is_open, fraction)]
+            [
+                is_open.astype(float),
+                fraction,
+                piece_values(problem, is_open, fraction),
+                contract_values,
+            ]
         ).tolist()
         solution.value_valid = True
         model.setSolution(solution)
@@ -330,6 +386,11 @@ def _read_solution(
     fraction = np.clip(values[layout.assign : layout.piece_open], 0.0, 1.0)
     if problem.single_source:
         fraction = np.round(fraction)
+    staffing = (
+        read_staffing(problem.contract, values[layout.width :])
+        if problem.contract is not None
+        else None
+    )
     return FacilitySolution(
         status=status,  # type: ignore[arg-type]
         is_open=is_open,
@@ -340,6 +401,7 @@ def _read_solution(
         build_seconds=build_seconds,
         solve_seconds=solve_seconds,
         message=model.modelStatusToString(model.getModelStatus()),
+        staffing=staffing,
     )
 
 

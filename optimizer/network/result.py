@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aftersales.optimizer.arrays import BoolArray, IntArray
 from aftersales.optimizer.network.data import NetworkData
 from aftersales.optimizer.schema import Assignment, CostBreakdown, DepotDecision, LayerResult
+from aftersales.optimizer.staffing.data import StaffingDecision
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,8 @@ class NetworkResult:
     is_open: BoolArray
     depot_of_site: IntArray
     costs: CostBreakdown
+    staffing: StaffingDecision | None = None
+    """Headcount and flows per (depot, skill) pool, when the model decided staffing."""
 
     def depot_decisions(self, data: NetworkData) -> list[DepotDecision]:
         """One decision per candidate depot."""

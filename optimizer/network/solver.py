@@ -12,6 +12,14 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 
+from aftersales.optimizer.network.contract import (
+    Contract,
+    contract_block,
+    read_staffing,
+    repair_reach,
+    staffing_start,
+    with_limits,
+)
 from aftersales.optimizer.network.current import current_network
 from aftersales.optimizer.network.data import NetworkData, network_costs
 from aftersales.optimizer.network.facility import (
@@ -23,7 +31,7 @@ from aftersales.optimizer.network.facility import (
 )
 from aftersales.optimizer.network.heuristic import heuristic_solution
 from aftersales.optimizer.network.lagrangian import lagrangian_bound
-from aftersales.optimizer.network.milp import FacilitySolution, solve_facility
+from aftersales.optimizer.network.milp import FacilitySolution, columns, solve_facility
 from aftersales.optimizer.network.pulp_model import solve_facility_cbc
 from aftersales.optimizer.network.result import NetworkResult
 from aftersales.optimizer.schema import LayerResult
@@ -135,9 +143,10 @@ def solve_large(
     """
     started = time.perf_counter()
     if len(problem.pair_site) <= RESTRICT_ABOVE_PAIRS:
-        solution = solve_facility(
-            problem, time_limit_seconds, mip_gap, seed, _start(problem, given)
-        )
+        start = _start(problem, given)
+        solution = solve_facility(problem, time_limit_seconds, mip_gap, seed, start)
+        if not solution.has_solution and start is not None and problem.contract is not None:
+            solution = start_solution(problem, start, solution)
         return solution, "MILP over every pair"
     per_site = min(
         NARROW_PAIRS_PER_SITE, max(MIN_NARROW_PAIRS_PER_SITE, NARROW_PAIRS_TOTAL // problem.sites)
@@ -158,6 +167,8 @@ def solve_large(
         f"MILP over each site's {min(per_site, problem.depots)} cheapest depots "
         f"({restricted.status}), Lagrangian bound over every pair"
     )
+    if not restricted.has_solution and start is not None and problem.contract is not None:
+        restricted = start_solution(narrow, narrow_start, restricted)  # type: ignore[arg-type]
     if not restricted.has_solution:
         return restricted, note
     remaining = time_limit_seconds - (time.perf_counter() - started)
@@ -185,7 +196,50 @@ def _start(
     problem: FacilityProblem, given: tuple[npt.NDArray[np.bool_], npt.NDArray[np.intp]] | None
 ) -> Start | None:
     offered = start_from_assignment(problem, *given) if given is not None else None
-    return cheapest_start(problem, heuristic_solution(problem), offered)
+    starts = [heuristic_solution(problem), offered]
+    if problem.contract is not None:
+        contract = problem.contract
+        starts = [
+            None
+            if start is None
+            else repair_reach(contract, *start, problem.pair_site, problem.pair_depot)
+            for start in starts
+        ]
+    return cheapest_start(problem, *starts)
+
+
+def start_solution(
+    problem: FacilityProblem, start: Start, solution: FacilitySolution
+) -> FacilitySolution:
+    """A contract model's start as its solution, when HiGHS found none in time.
+
+    The start keeps capacity, the depot count and the tier reach allowances; its staffing is
+    each pool's smallest headcount (``staffing_start``). Its objective is computed from the
+    model's own cost vector; the bound stays HiGHS's.
+    """
+    assert problem.contract is not None
+    is_open, fraction = start
+    values = staffing_start(
+        problem.contract, is_open, fraction, problem.pair_site, problem.pair_depot
+    )
+    block = contract_block(
+        problem.contract,
+        problem.pair_site,
+        problem.pair_depot,
+        problem.depots,
+        columns(problem).width,
+    )
+    objective = problem.objective(is_open, fraction) + float(block.cost @ values) + block.offset
+    return replace(
+        solution,
+        status="time_limit",
+        is_open=is_open,
+        pair_fraction=fraction,
+        objective=objective,
+        gap=None,
+        message=f"{solution.message}; HiGHS found no solution in time: the repaired start is kept",
+        staffing=read_staffing(problem.contract, values),
+    )
 
 
 def solve_network(
@@ -196,8 +250,12 @@ def solve_network(
     mip_solver: str = "highs",
     stock_curve: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
     previous: tuple[npt.NDArray[np.bool_], npt.NDArray[np.intp]] | None = None,
+    contract: Contract | None = None,
 ) -> NetworkResult:
     """Solve the location MILP (HiGHS, see ``solve_large``; or CBC through PuLP).
+
+    ``contract`` appends staffing pools and per-tier reach rows (``network.contract``; HiGHS
+    only: the CBC path solves the plain location model and decides no staffing).
 
     Without any feasible network, today's network is returned with the solver's status and a
     diagnosis of why. ``stock_curve`` (slopes, intercepts) prices each open depot's pooled part
@@ -212,6 +270,9 @@ def solve_network(
         phases = "MILP over every pair (CBC)"
     else:
         problem = facility_problem(data, stock_curve=stock_curve)
+        if contract is not None:
+            limited = with_limits(contract, problem.pair_site, problem.pair_depot)
+            problem = replace(problem, contract=limited)
         if previous is None:
             today = current_network(data)
             previous = today.is_open, today.depot_of_site
@@ -223,7 +284,9 @@ def solve_network(
             "message": f"{phases}; {result.report.message}",
         }
     )
-    return NetworkResult(report, result.is_open, result.depot_of_site, result.costs)
+    return NetworkResult(
+        report, result.is_open, result.depot_of_site, result.costs, result.staffing
+    )
 
 
 def _result(
@@ -260,4 +323,4 @@ def _result(
         ),
     )
     costs = network_costs(data, solution.is_open, depot_of_site)
-    return NetworkResult(report, solution.is_open, depot_of_site, costs)
+    return NetworkResult(report, solution.is_open, depot_of_site, costs, solution.staffing)

@@ -77,9 +77,26 @@ class RoutingData:
 
 
 def working_depots(
-    scenario: Scenario, travel: Travel, open_depots: set[str] | None
+    scenario: Scenario,
+    travel: Travel,
+    open_depots: set[str] | None,
+    bases: dict[str, str | None] | None = None,
 ) -> dict[str, str]:
-    """Depot each technician works from: home if open, else the nearest open depot by time."""
+    """Depot each technician works from: home if open, else the nearest open depot by time.
+
+    ``bases`` (the plan's technician bases, id → depot or None when released) overrides the
+    home depot of the technicians it names; released ones do not work.
+    """
+    if bases is not None:
+        scenario = scenario.model_copy(
+            update={
+                "technicians": [
+                    t.model_copy(update={"depot": bases.get(t.id, t.depot)})
+                    for t in scenario.technicians
+                    if bases.get(t.id, t.depot) is not None
+                ]
+            }
+        )
     if open_depots is None:
         return {t.id: t.depot for t in scenario.technicians}
     if not open_depots:
@@ -100,13 +117,17 @@ def compile_routing(
     open_depots: set[str] | None = None,
     stock: StockLevels | None = None,
     travel: Travel | None = None,
+    bases: dict[str, str | None] | None = None,
 ) -> RoutingData:
-    """Build technician-days (of open depots only) and jobs with effective skills and due times."""
+    """Build technician-days (of open depots only) and jobs with effective skills and due times.
+
+    ``bases`` moves or releases technicians as the plan's staffing decided (``working_depots``).
+    """
     travel = travel or Travel(scenario)
     sites = {s.id: s for s in scenario.sites}
     tiers = {t.id: t for t in scenario.tiers}
     products = {p.id: p for p in scenario.products}
-    base = working_depots(scenario, travel, open_depots)
+    base = working_depots(scenario, travel, open_depots, bases)
     technicians = [t for t in scenario.technicians if t.id in base]
     locations = list(
         dict.fromkeys([base[t.id] for t in technicians] + [r.site for r in scenario.requests])

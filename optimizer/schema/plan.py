@@ -12,8 +12,14 @@ from pydantic import ConfigDict, Field
 from aftersales.optimizer.schema.common import Identifier, NonNegative, Strict
 from aftersales.optimizer.schema.scenario import Layer
 
-SolveStatus = Literal["optimal", "feasible", "infeasible", "time_limit", "error", "skipped"]
-"""What a solver proved: ``time_limit`` means stopped with or without an incumbent; see gap."""
+SolveStatus = Literal[
+    "optimal", "feasible", "target_missed", "infeasible", "time_limit", "error", "skipped"
+]
+"""What a solver proved: ``time_limit`` means stopped with or without an incumbent; see gap.
+``target_missed``: the best plan found keeps every rule but some tier's forecast attainment is
+below its target (the tier KPIs say which, why, and what meeting it would cost)."""
+
+TechnicianAction = Literal["kept", "moved", "hired", "released"]
 
 
 class DepotDecision(Strict):
@@ -104,6 +110,63 @@ class LoanerPool(Strict):
     cost_per_year: NonNegative = Field(default=0, description="units × loaner cost, currency.")
 
 
+class StaffingLevel(Strict):
+    """Technicians of one skill pool at one open depot, their workload and queueing figures.
+
+    Workload counts corrective calls and preventive visits of the sites the depot serves whose
+    product needs the pool's skill, each for its repair minutes plus the round trip from the
+    depot. The queueing figures are Erlang C (M/M/c) during service hours (docs/semantics.md).
+    """
+
+    depot: Identifier
+    skill: Identifier
+    technicians: int = Field(ge=0, description="Headcount based at the depot in this pool.")
+    calls_per_year: NonNegative = Field(default=0, description="Corrective calls, calls/year.")
+    visits_per_year: NonNegative = Field(default=0, description="Preventive visits, visits/year.")
+    workload_hours_per_year: NonNegative = Field(
+        default=0, description="Repairs + preventive visits + their round trips, hours/year."
+    )
+    capacity_hours_per_year: NonNegative = Field(
+        default=0, description="technicians × technician_hours_per_year, hours/year."
+    )
+    utilisation: NonNegative = Field(
+        default=0, description="workload / capacity (inf-free: 0 without capacity and load)."
+    )
+    offered_load_erlangs: NonNegative = Field(
+        default=0,
+        description="Busy technicians needed on average during service hours: Σ sites "
+        "workload / the site's tier service hours per year (Erlangs).",
+    )
+    wait_probability: float = Field(
+        default=0,
+        ge=0,
+        le=1,
+        description="Erlang C probability that a call finds every technician of the pool busy "
+        "(1 when the load reaches the headcount).",
+    )
+
+
+class TechnicianBase(Strict):
+    """Where one technician of the plan is based, and what the change costs."""
+
+    technician: Identifier = Field(description="Technician id; hires get generated ids.")
+    skill: Identifier = Field(description="The pool the technician counts in (once).")
+    action: TechnicianAction
+    from_depot: Identifier | None = Field(
+        default=None, description="Home depot today; None when hired."
+    )
+    depot: Identifier | None = Field(
+        default=None, description="Home depot in the plan; None when released."
+    )
+    one_off_cost: NonNegative = Field(
+        default=0, description="Hiring, relocation or release cost, currency (0 when kept)."
+    )
+    labour_per_year: NonNegative = Field(
+        default=0,
+        description="Labour while employed in the plan, currency/year (0 when released).",
+    )
+
+
 class Break(Strict):
     """A technician's break inside a route, absolute minutes."""
 
@@ -191,6 +254,17 @@ class CostBreakdown(Strict):
     unserved_penalty: NonNegative = Field(
         default=0, description="Routing horizon: deferral and unserved penalties."
     )
+    staffing_labour_per_year: NonNegative = Field(
+        default=0, description="Labour of every technician the plan employs, currency/year."
+    )
+    staffing_changes_one_off: NonNegative = Field(
+        default=0, description="Hiring, relocation and release costs, one-off."
+    )
+    contracts_at_risk_per_year: NonNegative = Field(
+        default=0,
+        description="Priced mode: annual fees of sites whose expected credits reach their cap "
+        "(the customer may terminate), currency/year.",
+    )
 
     @property
     def annual_total(self) -> float:
@@ -205,6 +279,9 @@ class CostBreakdown(Strict):
             + self.emergency_per_year
             + self.stockout_credits_per_year
             + self.loaners_per_year
+            + self.staffing_labour_per_year
+            + self.staffing_changes_one_off
+            + self.contracts_at_risk_per_year
         )
 
     @property
@@ -227,7 +304,48 @@ class TierKpi(Strict):
     sites_within_promise: int = 0
     coverage_share: float = Field(default=0, description="Sites within promise / sites.")
     parts_on_hand_probability: float | None = Field(
-        default=None, description="Demand-weighted probability a call's parts are on hand."
+        default=None,
+        description="Call-weighted probability that all of a call's parts are on hand at its "
+        "serving depot (null without stock).",
+    )
+    forecast_attainment: float | None = Field(
+        default=None,
+        description="Call-weighted probability that a corrective call sees a qualified "
+        "technician on site with its parts within the promise: Σ calls × reach × parts × "
+        "technician-free / Σ calls (docs/semantics.md, Attainment).",
+    )
+    reach_share: float | None = Field(
+        default=None, description="Call-weighted share of calls whose site is within promise."
+    )
+    parts_share: float | None = Field(
+        default=None,
+        description="Call-weighted probability a call is not broken by a stock-out (1 when the "
+        "emergency delay fits inside the promise).",
+    )
+    technician_share: float | None = Field(
+        default=None,
+        description="Call-weighted probability a qualified technician is free in time (Erlang C).",
+    )
+    target_met: bool | None = Field(
+        default=None, description="forecast_attainment ≥ attainment_target (null: not forecast)."
+    )
+    verified: bool | None = Field(
+        default=None,
+        description="Set by the verify loop: simulated lower 95 % bound ≥ target; null = not run.",
+    )
+    best_reachable_attainment: float | None = Field(
+        default=None,
+        description="Solver diagnosis when missed: the best attainment any plan can reach.",
+    )
+    cost_to_meet_target: float | None = Field(
+        default=None,
+        description="Solver diagnosis when missed: extra first-year cost of the cheapest plan "
+        "meeting the target, currency; null when none exists or not computed.",
+    )
+    miss_reason: str = Field(default="", description="Why the target is missed; empty if met.")
+    unreachable_sites: list[str] = Field(
+        default_factory=list,
+        description="Sites of the tier that no candidate depot reaches within the promise.",
     )
     requests: int = 0
     requests_served: int = 0
@@ -283,6 +401,13 @@ class Plan(Strict):
         default_factory=list, description="Cost–service frontier of the stock layer, for plots."
     )
     loaners: list[LoanerPool] = Field(default_factory=list)
+    staffing: list[StaffingLevel] = Field(
+        default_factory=list, description="Per open depot and skill pool (network layer)."
+    )
+    technician_bases: list[TechnicianBase] = Field(
+        default_factory=list,
+        description="Every technician of the plan: kept, moved, hired or released.",
+    )
 
     def open_depots(self) -> set[str]:
         """Ids of the depots the plan keeps or opens."""

@@ -28,6 +28,66 @@ ALL_LAYERS: tuple[Layer, ...] = ("network", "inventory", "routing")
 
 RequestKind = Literal["repair", "preventive", "install", "upgrade", "decommission"]
 
+HOURS_PER_YEAR = 8760.0
+"""Hours of a 365-day year: the service hours of a 24/7 tier."""
+WEEKS_PER_YEAR = 365.0 / 7.0
+
+
+class ServiceCalendar(Strict):
+    """Weekly service hours of a tier: the days and the minutes of day its clock runs.
+
+    Day 0 of the horizon is a Monday, so weekday ``d % 7`` of day ``d`` is 0 for Monday.
+    """
+
+    weekdays: list[int] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4],
+        description="Days of the week with service hours, 0 = Monday .. 6 = Sunday.",
+    )
+    start_minute: float = Field(
+        default=480, ge=0, lt=MINUTES_PER_DAY, description="Service start, minute of day."
+    )
+    end_minute: float = Field(
+        default=1080, gt=0, le=MINUTES_PER_DAY, description="Service end, minute of day."
+    )
+
+    @model_validator(mode="after")
+    def _valid_week(self) -> ServiceCalendar:
+        if not self.weekdays:
+            raise ValueError("a service calendar needs at least one weekday")
+        bad = [d for d in self.weekdays if not 0 <= d <= 6]
+        if bad:
+            raise ValueError(f"weekdays {bad} are not in 0 (Monday) .. 6 (Sunday)")
+        if len(set(self.weekdays)) != len(self.weekdays):
+            raise ValueError(f"weekdays {self.weekdays} repeat a day")
+        if self.end_minute <= self.start_minute:
+            raise ValueError(
+                f"service end_minute {self.end_minute} must be after start_minute "
+                f"{self.start_minute}"
+            )
+        return self
+
+    @property
+    def hours_per_year(self) -> float:
+        """Service hours in a 365-day year (weekly hours × 365/7)."""
+        weekly = len(self.weekdays) * (self.end_minute - self.start_minute) / 60.0
+        return weekly * WEEKS_PER_YEAR
+
+    def is_open(self, minute: float) -> bool:
+        """Whether the clock runs at ``minute`` (absolute minutes from horizon start)."""
+        day, minute_of_day = divmod(minute, MINUTES_PER_DAY)
+        return (
+            int(day) % 7 in self.weekdays and self.start_minute <= minute_of_day < self.end_minute
+        )
+
+
+ServiceHours = Literal["24/7"] | ServiceCalendar
+"""When a tier's response clock runs: always, or inside a weekly calendar."""
+
+
+def service_hours_per_year(hours: ServiceHours) -> float:
+    """Hours per year a tier's clock runs: 8,760 for 24/7, else its calendar's."""
+    return HOURS_PER_YEAR if hours == "24/7" else hours.hours_per_year
+
 
 class Tier(Strict):
     """A service contract level (SLA): what is promised, what it earns, what a breach costs."""
@@ -56,6 +116,16 @@ class Tier(Strict):
         default=False,
         description="If true, no site of this tier may be served from a depot outside the promise.",
     )
+    service_hours: ServiceHours = Field(
+        default="24/7",
+        description="When the response clock runs and calls arrive: '24/7' or a weekly "
+        "calendar {weekdays, start_minute, end_minute} (day 0 of the horizon is a Monday).",
+    )
+
+    @property
+    def service_hours_per_year(self) -> float:
+        """Hours per year this tier's clock runs (8,760 for 24/7)."""
+        return service_hours_per_year(self.service_hours)
 
     @property
     def fill_target(self) -> float:
@@ -296,6 +366,31 @@ class CostParameters(Strict):
     change_cost_per_site: NonNegative = Field(
         default=0, description="Cost of moving a site to another depot than today's, currency."
     )
+    technician_hours_per_year: Positive = Field(
+        default=1720,
+        description="Productive hours of one technician per year (the staffing capacity), hours.",
+    )
+    max_technician_utilisation: Probability = Field(
+        default=0.85,
+        description="Most share of a pool's productive hours its workload (repairs, preventive "
+        "visits and their travel) may fill, in (0, 1].",
+    )
+    technician_cost_per_year: NonNegative = Field(
+        default=103_200,
+        description="Yearly labour of a hired technician, currency/year (existing technicians "
+        "cost hourly_cost × technician_hours_per_year).",
+    )
+    hiring_cost_per_technician: NonNegative = Field(
+        default=15_000, description="One-off cost of hiring and training a technician, currency."
+    )
+    relocation_cost_per_technician: NonNegative = Field(
+        default=10_000,
+        description="One-off cost of moving a technician's home base to another depot, currency.",
+    )
+    release_cost_per_technician: NonNegative = Field(
+        default=30_000,
+        description="One-off cost of releasing a technician (severance), currency.",
+    )
 
 
 class Policy(Strict):
@@ -304,6 +399,12 @@ class Policy(Strict):
     min_open_depots: int | None = Field(default=None, ge=0)
     max_open_depots: int | None = Field(default=None, ge=1)
     horizon_days: int = Field(default=5, ge=1, description="Days covered by routing.")
+    attainment: Literal["binding", "priced"] = Field(
+        default="binding",
+        description="'binding': each tier's forecast attainment must reach its target (a "
+        "constraint of the network model); 'priced': breaches only cost their credits, and a "
+        "site whose expected credits reach its cap also costs its annual fee (contract at risk).",
+    )
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> Policy:
@@ -354,7 +455,9 @@ class SolveOptions(Strict):
     mip_gap: float = Field(default=1e-4, ge=0, lt=1, description="Relative MILP gap to stop at.")
     mip_solver: Literal["highs", "cbc"] = "highs"
     strict: bool = Field(
-        default=False, description="Fail the solve if a non-deferrable request is unserved."
+        default=False,
+        description="Fail the solve if a non-deferrable request is unserved or a tier's "
+        "attainment target is missed (with the same diagnosis).",
     )
     simulate_replications: int = Field(
         default=0,
@@ -368,6 +471,14 @@ class SolveOptions(Strict):
         le=5,
         description="Times the network's stock-cost curve is refitted from the inventory layer "
         "and the network re-solved (when both layers run).",
+    )
+    verify: bool = Field(
+        default=False,
+        description="Simulate the plan after the solve; tighten and re-solve the tiers whose "
+        "simulated lower 95 % bound is below target.",
+    )
+    verify_rounds: int = Field(
+        default=2, ge=0, le=10, description="Most tighten-and-re-solve rounds of verify."
     )
 
 

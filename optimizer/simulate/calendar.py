@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from aftersales.optimizer.simulate.data import MINUTES_PER_WEEK
+from aftersales.optimizer.simulate.crew import MINUTES_PER_WEEK
 
 Week = Sequence[tuple[float, float]]
 """Shift intervals as minutes of the week; an end past the week's end runs into next Monday."""
@@ -64,3 +64,28 @@ def _open_minutes_before(starts: np.ndarray, lengths: np.ndarray, horizon: float
     rest = horizon - full * MINUTES_PER_WEEK
     partial = np.clip(rest - starts, 0.0, lengths).sum()
     return float(full * lengths.sum() + partial)
+
+
+def open_minutes_until(window: Week | None, times: np.ndarray) -> np.ndarray:
+    """Open minutes of the weekly ``window`` in ``[0, t)`` for each absolute time ``t``.
+
+    ``None`` is a 24/7 clock (the result is ``t`` itself). ``inf`` stays ``inf``. The window's
+    intervals must lie inside one week (``merge_intervals`` wraps them). The difference of two
+    values is a call's response time on a clock that runs only in service hours, in minutes.
+    """
+    times = np.asarray(times, dtype=float)
+    if window is None:
+        return times.copy()
+    starts = np.array([a for a, _ in window], dtype=float)
+    lengths = np.array([b - a for a, b in window], dtype=float)
+    finite = np.where(np.isfinite(times), times, 0.0)
+    weeks = np.floor(finite / MINUTES_PER_WEEK)
+    rest = finite - weeks * MINUTES_PER_WEEK
+    partial = np.clip(rest[:, None] - starts[None, :], 0.0, lengths[None, :]).sum(axis=1)
+    out = weeks * lengths.sum() + partial
+    return np.where(np.isfinite(times), out, np.inf)
+
+
+def clock_minutes(window: Week | None, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Minutes of service hours between ``start`` and ``end`` (``end ≥ start``), per pair."""
+    return open_minutes_until(window, end) - open_minutes_until(window, start)

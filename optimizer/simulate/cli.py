@@ -33,8 +33,19 @@ def simulate_command(
     seed: Annotated[int, typer.Option(help="Root random seed.")] = 0,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
     call_hours: Annotated[
-        str, typer.Option(help="'shifts' (calls in service hours) or 'always' (24/7).")
-    ] = "shifts",
+        str,
+        typer.Option(
+            help="'tier' (calls in each tier's service hours), 'shifts' (in the technicians' "
+            "shift hours) or 'always' (around the clock)."
+        ),
+    ] = "tier",
+    roster: Annotated[
+        str,
+        typer.Option(
+            help="'service_hours' (shifts plus on-call cover in the service hours the depot "
+            "serves, the queueing model's view) or 'shifts' (own shifts only)."
+        ),
+    ] = "service_hours",
     unlimited_technicians: Annotated[
         bool, typer.Option(help="What-if: a technician is always free (the forecast's view).")
     ] = False,
@@ -58,6 +69,7 @@ def simulate_command(
             workers=workers,
             call_hours=call_hours,  # type: ignore[arg-type]
             unlimited_technicians=unlimited_technicians,
+            roster=roster,  # type: ignore[arg-type]
         )
     except ValueError as exc:
         errors.print(f"[red]error:[/red] {exc}")

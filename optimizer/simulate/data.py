@@ -7,12 +7,19 @@ processes. Rules (see ``optimizer/simulate/__init__.py`` for the full list):
 * Pools: a site draws from the ``pooled`` pool of its serving depot, a customer-exclusive site
   from its own pool (pool id = site id) at that depot. With ``plan.stock`` empty the stock layer
   did not run: parts are always on hand. Otherwise a (pool, part) without an entry has level 0.
-* Technicians work from their home depot; one whose home depot the plan closes works from the
-  nearest open depot (as routes do). Candidates of a call: the qualified technicians working
+* Technicians: the plan's ``technician_bases`` when given, else today's staff (a technician
+  whose home depot the plan closes works from the nearest open depot, as routes do); when they
+  take calls is their roster (``crew``). Candidates of a call: the qualified technicians working
   from the serving depot; if there are none, every qualified technician of an open depot,
   nearest first.
 * Weekly shift pattern: shift ``day`` d falls on weekday ``d mod 7`` (day 0 = Monday); a
-  technician without shifts works Monday-Friday 08:00-17:00.
+  technician without shifts works Monday-Friday 08:00-17:00. Preventive visits arrive in the
+  union of the crew's own shifts.
+* Service hours of a tier: ``"24/7"`` (window ``None``: calls around the clock, the response
+  clock always runs) or its calendar folded onto one week.
+* Preventive visits: one Poisson stream per (site, product) with rate units ×
+  ``preventive_visits_per_unit_year``; a visit lasts the product's ``repair_minutes`` (the
+  schema has no separate preventive duration) and is served by the same candidates as a repair.
 """
 
 from __future__ import annotations
@@ -26,15 +33,18 @@ import numpy.typing as npt
 
 from aftersales.optimizer.arrays import FloatArray, IntArray
 from aftersales.optimizer.inventory.data import POOLED
-from aftersales.optimizer.schema import Plan, Scenario, Shift
+from aftersales.optimizer.schema import Plan, Scenario, Tier
+from aftersales.optimizer.simulate.crew import (
+    DEFAULT_WEEK,
+    Roster,
+    crew_arrays,
+    merge_intervals,
+    plan_crew,
+    rostered_weeks,
+)
 from aftersales.optimizer.travel import Travel
 
-MINUTES_PER_WEEK = 7 * 1440
 MINUTES_PER_YEAR = 365 * 1440
-DEFAULT_WEEK: tuple[tuple[float, float], ...] = tuple(
-    (d * 1440 + 480.0, d * 1440 + 1020.0) for d in range(5)
-)
-"""Monday-Friday 08:00-17:00 as minutes of the week."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,10 @@ class SimulationData:
     site_within: npt.NDArray[np.bool_]
     """Dispatch + travel from the serving depot within the tier's promise (the analytic rule)."""
     streams: tuple[Stream, ...]
+    preventive_streams: tuple[Stream, ...]
+    """Planned maintenance visits per (site, product): technician workload, not SLA calls."""
+    tier_window: tuple[tuple[tuple[float, float], ...] | None, ...]
+    """Per tier: service hours as minutes of the week; None = 24/7."""
     product_parts: tuple[tuple[tuple[int, float], ...], ...]
     """Per product: (part index, usage probability)."""
     product_repair_minutes: FloatArray
@@ -73,6 +87,8 @@ class SimulationData:
     """(depot id, pool id) of each pool."""
     levels: dict[tuple[int, int], int]
     """(pool, part) → base-stock level; missing = 0."""
+    pool_part_rate: dict[tuple[int, int], float]
+    """(pool, part) → Poisson demand, units/year (warm start of the outstanding orders)."""
     stock_decided: bool
     depot_ids: tuple[str, ...]
     tech_ids: tuple[str, ...]
@@ -94,38 +110,35 @@ class SimulationData:
     depot_fixed_per_year: float
 
 
-def weekly_pattern(shifts: Sequence[Shift]) -> tuple[tuple[float, float], ...]:
-    """Shift intervals of a technician folded onto one week (day d → weekday d mod 7)."""
-    if not shifts:
-        return DEFAULT_WEEK
-    seen: set[tuple[float, float]] = set()
-    for shift in shifts:
-        offset = (shift.day % 7) * 1440
-        seen.add((offset + shift.start_minute, offset + shift.end_minute))
-    return tuple(sorted(seen))
+def tier_window(tier: Tier) -> tuple[tuple[float, float], ...] | None:
+    """A tier's service hours as minutes of the week, or None for ``"24/7"``."""
+    hours = tier.service_hours
+    if isinstance(hours, str):
+        return None
+    return merge_intervals(
+        [(d * 1440.0 + hours.start_minute, d * 1440.0 + hours.end_minute) for d in hours.weekdays]
+    )
 
 
-def merge_intervals(intervals: list[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
-    """Union of intervals, sorted, within one week (parts past the week's end wrap around)."""
-    pieces: list[tuple[float, float]] = []
-    for start, end in intervals:
-        if end <= MINUTES_PER_WEEK:
-            pieces.append((start, end))
-        else:
-            pieces.append((start, MINUTES_PER_WEEK))
-            pieces.append((0.0, end - MINUTES_PER_WEEK))
-    pieces.sort()
-    merged: list[list[float]] = []
-    for start, end in pieces:
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return tuple((a, b) for a, b in merged)
+def pool_part_rates(
+    streams: Sequence[Stream],
+    site_pool: IntArray,
+    product_parts: Sequence[Sequence[tuple[int, float]]],
+) -> dict[tuple[int, int], float]:
+    """(pool, part) → part demand of the pool's failure streams, units/year."""
+    demand: dict[tuple[int, int], float] = defaultdict(float)
+    for stream in streams:
+        pool = int(site_pool[stream.site])
+        for part, probability in product_parts[stream.product]:
+            demand[(pool, part)] += stream.rate_per_year * probability
+    return dict(demand)
 
 
-def compile_simulation(scenario: Scenario, plan: Plan) -> SimulationData:
-    """Index the scenario and the plan's decisions for the simulation."""
+def compile_simulation(
+    scenario: Scenario, plan: Plan, roster: Roster = "service_hours"
+) -> SimulationData:
+    """Index the scenario and the plan's decisions for the simulation (``roster``: see
+    ``optimizer/simulate/crew.py``)."""
     travel = Travel(scenario)
     tiers = {t.id: i for i, t in enumerate(scenario.tiers)}
     products = {p.id: i for i, p in enumerate(scenario.products)}
@@ -172,22 +185,31 @@ def compile_simulation(scenario: Scenario, plan: Plan) -> SimulationData:
     )
 
     open_index = [depots[d] for d in depot_ids if d in open_ids]
-    tech_depot = np.empty(len(scenario.technicians), dtype=np.intp)
-    for t, tech in enumerate(scenario.technicians):
-        home = depots[tech.depot]
-        if tech.depot not in open_ids and open_index:
-            home = min(open_index, key=lambda j, h=home: depot_minutes[h, j])
-        tech_depot[t] = home
-    tech_week = tuple(weekly_pattern(tech.shifts) for tech in scenario.technicians)
-    skills = [set(tech.skills) for tech in scenario.technicians]
+    nearest_open = {
+        depots[d]: min(open_index, key=lambda j, h=depots[d]: depot_minutes[h, j])
+        for d in depot_ids
+        if d not in open_ids and open_index
+    }
+    crew = plan_crew(scenario, plan, depots, nearest_open)
+    tech_depot, tech_hourly_cost = crew_arrays(crew)
+    windows = tuple(tier_window(t) for t in scenario.tiers)
+    depot_windows: dict[int, list[tuple[tuple[float, float], ...] | None]] = {}
+    for s in range(len(site_ids)):
+        if site_depot[s] >= 0:
+            depot_windows.setdefault(int(site_depot[s]), []).append(windows[tier_of_site[s]])
+    tech_week = rostered_weeks(crew, roster, depot_windows)
+    skills = [member.skills for member in crew]
 
     streams: list[Stream] = []
+    preventive: list[Stream] = []
     candidates: dict[tuple[int, int], tuple[int, ...]] = {}
     for s, site in enumerate(scenario.sites):
         for product_id, units in site.installed_base.items():
             p = products[product_id]
             product = scenario.products[p]
             streams.append(Stream(s, p, units * product.failure_rate_per_unit_year))
+            if product.preventive_visits_per_unit_year > 0:
+                preventive.append(Stream(s, p, units * product.preventive_visits_per_unit_year))
             qualified = [t for t in range(len(skills)) if product.skill in skills[t]]
             local = [t for t in qualified if tech_depot[t] == site_depot[s]]
             if local:
@@ -197,6 +219,9 @@ def compile_simulation(scenario: Scenario, plan: Plan) -> SimulationData:
                 candidates[(s, p)] = tuple(sorted(pool, key=lambda t: minutes[tech_depot[t], s]))
 
     emergency = scenario.costs.emergency_shipment_cost
+    product_parts = tuple(
+        tuple((parts[u.part], u.probability) for u in p.parts) for p in scenario.products
+    )
     return SimulationData(
         tier_ids=tuple(t.id for t in scenario.tiers),
         response_minutes=response,
@@ -208,9 +233,9 @@ def compile_simulation(scenario: Scenario, plan: Plan) -> SimulationData:
         site_depot=site_depot,
         site_within=within,
         streams=tuple(streams),
-        product_parts=tuple(
-            tuple((parts[u.part], u.probability) for u in p.parts) for p in scenario.products
-        ),
+        preventive_streams=tuple(preventive),
+        tier_window=windows,
+        product_parts=product_parts,
         product_repair_minutes=np.array([p.repair_minutes for p in scenario.products], float),
         part_ids=tuple(parts),
         part_lead_minutes=np.array([k.lead_time_days * 1440.0 for k in scenario.parts], float),
@@ -220,16 +245,17 @@ def compile_simulation(scenario: Scenario, plan: Plan) -> SimulationData:
         ),
         pool_names=tuple(pools),
         levels=levels,
+        pool_part_rate=pool_part_rates(streams, site_pool, product_parts),
         stock_decided=bool(plan.stock),
         depot_ids=tuple(depot_ids),
-        tech_ids=tuple(t.id for t in scenario.technicians),
+        tech_ids=tuple(m.id for m in crew),
         tech_depot=tech_depot,
         tech_week=tech_week,
-        tech_hourly_cost=np.array([t.hourly_cost for t in scenario.technicians], dtype=float),
+        tech_hourly_cost=tech_hourly_cost,
         candidates=candidates,
         depot_site_minutes=np.asarray(minutes, dtype=float),
         depot_site_km=np.asarray(km, dtype=float),
-        service_week=merge_intervals([iv for week in tech_week for iv in week])
+        service_week=merge_intervals([iv for m in crew for iv in m.shifts])
         or merge_intervals(list(DEFAULT_WEEK)),
         dispatch_minutes=float(dispatch),
         emergency_delay_minutes=float(scenario.costs.emergency_delay_minutes),

@@ -2,19 +2,31 @@
 
 Event logic of a call (failure of one product at one site, opened at ``t``):
 
-1. Parts: each part of the product is needed with its usage probability. A needed part on hand
-   in the site's pool is taken and a replenishment of one unit arrives after the part's lead
-   time (one-for-one). A needed part not on hand is an *emergency shipment*: it reaches the
-   site at ``t + emergency_delay_minutes``; no regular replenishment is ordered for it (the
-   pool's inventory position stays at its base-stock level: the lost-sales variant).
-2. Technician: the call asks for a technician at ``t``, or, after a stock-out, so that the
-   technician would reach the site when the shipment does. It goes to the nearest free
+1. Parts: each part of the product is needed with its usage probability. Replenishment follows
+   the METRIC backorder rule (docs/semantics.md, "attainment and staffing"): *every* demand
+   places one replenishment order that arrives after the part's lead time, also a demand that
+   finds no unit on hand; a pool's on-hand stock is ``max(0, S − orders outstanding)``. A needed
+   part on hand is taken; one not on hand is an *emergency shipment* that reaches the site at
+   ``t + emergency_delay_minutes``. The number of outstanding orders is then the M/D/∞ queue of
+   the stock model, so the on-hand probability is its ``P(D ≤ S − 1)``. Each replication starts
+   in that steady state: Poisson(λ·L) orders outstanding, each arriving uniformly within the
+   lead time.
+2. Technician: the call is handled for ``dispatch_minutes`` (call taking, diagnosis: no
+   technician is tied up), then asks for a technician at ``t + dispatch_minutes``, or, after a
+   stock-out, so that the technician would reach the site when the shipment does (never
+   earlier than that). It goes to the nearest free
    candidate on shift; otherwise it waits (first come, first served) for the first candidate
    who becomes free or starts a shift. A technician takes jobs only while on shift and
    finishes a job started before the shift's end (overtime).
-3. Service: the technician leaves ``dispatch_minutes`` after being assigned, travels from the
-   depot, starts the repair once on site with the parts, repairs for ``repair_minutes`` and
-   travels back; only then is the technician free again.
+3. Service: the technician leaves when assigned, travels from the depot, starts the repair
+   once on site with the parts, repairs for ``repair_minutes`` and travels back; only then is
+   the technician free again. A job thus occupies a technician for the repair plus the round
+   trip, the queueing model's work per job (docs/semantics.md).
+4. Preventive visits (planned maintenance) arrive in the technicians' shift hours, occupy a
+   candidate technician (no dispatch delay, no parts: travel, the visit, travel back) and are
+   not SLA calls; a free technician takes waiting repairs before waiting visits.
+5. Calls of a tier arrive in its service hours (``call_hours="tier"``); the response clock is
+   applied in ``results`` (minutes inside the service hours only).
 """
 
 from __future__ import annotations
@@ -28,12 +40,18 @@ import simpy
 
 from aftersales.optimizer.arrays import FloatArray, IntArray
 from aftersales.optimizer.simulate.calendar import (
+    Week,
     next_shift_start,
     sample_times,
     shift_end,
     weekly_minutes,
 )
-from aftersales.optimizer.simulate.data import MINUTES_PER_WEEK, MINUTES_PER_YEAR, SimulationData
+from aftersales.optimizer.simulate.crew import MINUTES_PER_WEEK
+from aftersales.optimizer.simulate.data import (
+    MINUTES_PER_YEAR,
+    SimulationData,
+    Stream,
+)
 from aftersales.optimizer.simulate.settings import SimulationSettings
 
 
@@ -55,6 +73,10 @@ class ReplicationResult:
     """Per tier: part units found on hand."""
     emergency_cost: float
     emergency_shipments: int
+    preventive_visits: int
+    """Preventive visits served (those still waiting at the end are not counted)."""
+    preventive_minutes: float
+    """Technician minutes spent on preventive visits (travel included)."""
     travel_km: float
     busy_minutes: FloatArray
     shift_minutes: FloatArray
@@ -64,9 +86,15 @@ class ReplicationResult:
 @dataclass
 class _Call:
     index: int
+    """Row of the call in the result arrays; -1 for a preventive visit."""
     site: int
     product: int
     candidates: frozenset[int]
+
+    @property
+    def preventive(self) -> bool:
+        """A planned maintenance visit, not an SLA call."""
+        return self.index < 0
 
 
 class _Replication:
@@ -78,13 +106,16 @@ class _Replication:
         self.rng = np.random.default_rng(seed)  # type: ignore[arg-type]
         self.env = simpy.Environment()
         self.horizon = settings.years * MINUTES_PER_YEAR
-        self.on_hand: dict[tuple[int, int], int] = dict(data.levels)
+        self.outstanding: dict[tuple[int, int], int] = {}
         self.waiting: list[_Call] = []
+        self.waiting_preventive: list[_Call] = []
         self.wake: list[simpy.Event | None] = [None] * len(data.tech_ids)
         self.busy = np.zeros(len(data.tech_ids))
         self.km = 0.0
         self.emergency_cost = 0.0
         self.emergency_units = 0
+        self.preventive_visits = 0
+        self.preventive_minutes = 0.0
         n_tiers = len(data.tier_ids)
         self.demanded = np.zeros(n_tiers)
         self.on_hand_units = np.zeros(n_tiers)
@@ -104,7 +135,12 @@ class _Replication:
             )
             for i in range(n)
         ]
-        self.env.process(self._source(opened))
+        if data.stock_decided:
+            self._warm_start_orders()
+        self.env.process(self._source(self.calls, opened))
+        if not self.settings.unlimited_technicians:
+            visits, visit_times = self._sample_preventive()
+            self.env.process(self._source(visits, visit_times))
         for t in range(len(data.tech_ids)):
             self.env.process(self._technician(t))
         self.env.run(until=self.horizon + self.settings.drain_days * 1440.0)
@@ -120,6 +156,8 @@ class _Replication:
             part_units_on_hand=self.on_hand_units,
             emergency_cost=self.emergency_cost,
             emergency_shipments=self.emergency_units,
+            preventive_visits=self.preventive_visits,
+            preventive_minutes=self.preventive_minutes,
             travel_km=self.km,
             busy_minutes=self.busy,
             shift_minutes=np.array([weekly_minutes(w) * weeks for w in data.tech_week]),
@@ -127,25 +165,78 @@ class _Replication:
         )
 
     def _sample_calls(self) -> tuple[IntArray, IntArray, FloatArray]:
-        """All failures of the horizon, sorted by time."""
+        """All failures of the horizon, sorted by time, each in its window (``call_hours``)."""
         data = self.data
-        rates = np.array([s.rate_per_year for s in data.streams], dtype=float)
-        counts = self.rng.poisson(rates * self.settings.years)
-        stream_site = np.array([s.site for s in data.streams], dtype=np.intp)
-        stream_product = np.array([s.product for s in data.streams], dtype=np.intp)
-        site = np.repeat(stream_site, counts)
-        product = np.repeat(stream_product, counts)
-        window = data.service_week if self.settings.call_hours == "shifts" else None
-        opened = sample_times(self.rng, int(counts.sum()), self.horizon, window)
+        hours = self.settings.call_hours
+        if hours == "tier":
+            groups = [
+                ([s for s in data.streams if data.site_tier[s.site] == i], window)
+                for i, window in enumerate(data.tier_window)
+            ]
+        else:
+            groups = [(list(data.streams), data.service_week if hours == "shifts" else None)]
+        return self._sample_streams(groups)
+
+    def _sample_preventive(self) -> tuple[list[_Call], FloatArray]:
+        """All preventive visits of the horizon in the technicians' shift hours, sorted."""
+        data = self.data
+        site, product, opened = self._sample_streams(
+            [(list(data.preventive_streams), data.service_week)]
+        )
+        visits = [
+            _Call(-1, int(s), int(p), frozenset(data.candidates[(s, p)]))
+            for s, p in zip(site, product, strict=True)
+        ]
+        return visits, opened
+
+    def _sample_streams(
+        self, groups: list[tuple[list[Stream], Week | None]]
+    ) -> tuple[IntArray, IntArray, FloatArray]:
+        """Poisson counts per stream, times uniform over each group's weekly window, sorted."""
+        sites, products, times = [], [], []
+        for streams, window in groups:
+            rates = np.array([s.rate_per_year for s in streams], dtype=float)
+            counts = self.rng.poisson(rates * self.settings.years)
+            sites.append(np.repeat(np.array([s.site for s in streams], dtype=np.intp), counts))
+            products.append(
+                np.repeat(np.array([s.product for s in streams], dtype=np.intp), counts)
+            )
+            times.append(sample_times(self.rng, int(counts.sum()), self.horizon, window))
+        site = np.concatenate(sites) if sites else np.zeros(0, dtype=np.intp)
+        product = np.concatenate(products) if products else np.zeros(0, dtype=np.intp)
+        opened = np.concatenate(times) if times else np.zeros(0)
         order = np.argsort(opened, kind="stable")
         return site[order], product[order], opened[order]
 
-    def _source(self, opened: FloatArray):
+    def _warm_start_orders(self) -> None:
+        """Steady state at time 0: Poisson(λ·L) orders outstanding, arrivals uniform in L."""
+        data = self.data
+        for key, rate in sorted(self.data.pool_part_rate.items()):
+            if data.levels.get(key, 0) <= 0:
+                continue
+            lead = data.part_lead_minutes[key[1]]
+            count = int(self.rng.poisson(rate * lead / MINUTES_PER_YEAR))
+            for remaining in self.rng.uniform(0.0, lead, count):
+                self._order(key, float(remaining))
+
+    def _order(self, key: tuple[int, int], lead_minutes: float) -> None:
+        """One replenishment order of a pool's part, arriving after ``lead_minutes``."""
+        self.outstanding[key] = self.outstanding.get(key, 0) + 1
+        back = self.env.timeout(lead_minutes)
+        back.callbacks.append(lambda _, k=key: self._receive(k))
+
+    def _receive(self, key: tuple[int, int]) -> None:
+        self.outstanding[key] -= 1
+
+    def _source(self, calls: list[_Call], opened: FloatArray):
         env = self.env
-        for call, t in zip(self.calls, opened, strict=True):
+        for call, t in zip(calls, opened, strict=True):
             if t > env.now:
                 yield env.timeout(t - env.now)
-            self._open(call)
+            if call.preventive:
+                self._dispatch(call)
+            else:
+                self._open(call)
 
     def _open(self, call: _Call) -> None:
         """Take the call's parts from stock and ask for a technician (now or later)."""
@@ -162,11 +253,14 @@ class _Replication:
                 self.on_hand_units[tier] += 1
                 continue
             key = (int(pool), part)
-            if pool >= 0 and self.on_hand.get(key, 0) > 0:
-                self.on_hand[key] -= 1
+            level = data.levels.get(key, 0) if pool >= 0 else 0
+            on_hand = level - self.outstanding.get(key, 0) > 0
+            if level > 0:
+                # Backorder rule: every demand orders one unit, found on hand or not. A pool
+                # at level 0 never has a unit on hand, so its orders need no tracking.
+                self._order(key, float(data.part_lead_minutes[part]))
+            if on_hand:
                 self.on_hand_units[tier] += 1
-                back = env.timeout(data.part_lead_minutes[part])
-                back.callbacks.append(lambda _, k=key: self._restock(k))
             else:
                 self.stockout[call.index] = True
                 self.emergency_cost += data.part_emergency_cost[part]
@@ -174,18 +268,13 @@ class _Replication:
                 parts_ready = now + data.emergency_delay_minutes
         self.parts_ready[call.index] = parts_ready
         depot = data.site_depot[call.site]
-        reach = data.dispatch_minutes + (
-            data.depot_site_minutes[depot, call.site] if depot >= 0 else 0.0
-        )
-        ask = max(now, parts_ready - reach)
+        travel = data.depot_site_minutes[depot, call.site] if depot >= 0 else 0.0
+        ask = max(now + data.dispatch_minutes, parts_ready - travel)
         if ask > now:
             later = env.timeout(ask - now)
             later.callbacks.append(lambda _, c=call: self._dispatch(c))
         else:
             self._dispatch(call)
-
-    def _restock(self, key: tuple[int, int]) -> None:
-        self.on_hand[key] = self.on_hand.get(key, 0) + 1
 
     def _dispatch(self, call: _Call) -> None:
         """Hand the call to the nearest idle candidate on shift, else queue it."""
@@ -198,12 +287,14 @@ class _Replication:
                 self.wake[t] = None
                 event.succeed(call)
                 return
-        self.waiting.append(call)
+        (self.waiting_preventive if call.preventive else self.waiting).append(call)
 
     def _take_waiting(self, t: int) -> _Call | None:
-        for i, call in enumerate(self.waiting):
-            if t in call.candidates:
-                return self.waiting.pop(i)
+        """The first waiting repair call ``t`` may serve, else the first preventive visit."""
+        for queue in (self.waiting, self.waiting_preventive):
+            for i, call in enumerate(queue):
+                if t in call.candidates:
+                    return queue.pop(i)
         return None
 
     def _technician(self, t: int):
@@ -233,14 +324,21 @@ class _Replication:
         assigned = env.now
         depot = data.tech_depot[t]
         travel = data.depot_site_minutes[depot, call.site]
-        arrival = assigned + data.dispatch_minutes + travel
+        self.km += 2 * data.depot_site_km[depot, call.site]
+        if call.preventive:
+            minutes = 2 * travel + data.product_repair_minutes[call.product]
+            self.preventive_visits += 1
+            self.preventive_minutes += minutes
+            self.busy[t] += minutes
+            yield env.timeout(minutes)
+            return
+        arrival = assigned + travel
         start = max(arrival, self.parts_ready[call.index])
         end = start + data.product_repair_minutes[call.product]
         back = end + travel
         self.arrival[call.index] = arrival
         self.ready[call.index] = start
         self.completed[call.index] = end
-        self.km += 2 * data.depot_site_km[depot, call.site]
         self.busy[t] += back - assigned
         yield env.timeout(back - assigned)
 
@@ -250,7 +348,7 @@ class _Replication:
         depot = data.site_depot[call.site]
         if depot < 0:
             return
-        arrival = self.env.now + data.dispatch_minutes + data.depot_site_minutes[depot, call.site]
+        arrival = self.env.now + data.depot_site_minutes[depot, call.site]
         start = max(arrival, self.parts_ready[call.index])
         self.arrival[call.index] = arrival
         self.ready[call.index] = start

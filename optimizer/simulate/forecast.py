@@ -1,8 +1,8 @@
 """Analytic forecasts of attainment that the simulation is compared with.
 
-* **Plan forecast** (what the plan claims): ``coverage_share × parts_on_hand_probability`` of
-  the tier's KPI (``coverage_share`` alone when the stock layer did not run). It assumes a free
-  technician at once and that a call without its parts on hand breaches.
+* **Plan forecast** (what the plan claims): the tier KPI's ``forecast_attainment`` (docs/
+  semantics.md, "Attainment and staffing"); a plan without it falls back to
+  ``coverage_share × parts_on_hand_probability`` (``coverage_share`` alone without stock).
 * **Call-weighted forecast** (a refinement, same assumptions about technicians): the share of
   the tier's *calls* (weights = failures per year of each site and product) that are within
   the promise and find every needed part on hand, where parts are drawn independently and each
@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import numpy as np
 from scipy.stats import poisson
 
@@ -22,20 +20,18 @@ from aftersales.optimizer.simulate.data import MINUTES_PER_YEAR, SimulationData
 
 
 def plan_forecast(kpi: TierKpi) -> float:
-    """coverage_share × parts_on_hand_probability (or coverage_share without stock)."""
+    """The KPI's ``forecast_attainment`` (reach × parts × technician free, call-weighted);
+    for a plan without it, coverage_share × parts_on_hand_probability."""
+    if kpi.forecast_attainment is not None:
+        return kpi.forecast_attainment
     parts = kpi.parts_on_hand_probability
     return kpi.coverage_share * (1.0 if parts is None else parts)
 
 
 def pool_fill(data: SimulationData) -> dict[tuple[int, int], float]:
     """(pool, part) → Poisson fill P(D ≤ S − 1) of its lead-time demand."""
-    demand: dict[tuple[int, int], float] = defaultdict(float)
-    for stream in data.streams:
-        pool = int(data.site_pool[stream.site])
-        for part, probability in data.product_parts[stream.product]:
-            demand[(pool, part)] += stream.rate_per_year * probability
     fill = {}
-    for (pool, part), rate in demand.items():
+    for (pool, part), rate in data.pool_part_rate.items():
         level = data.levels.get((pool, part), 0)
         mean = rate * data.part_lead_minutes[part] / MINUTES_PER_YEAR
         fill[(pool, part)] = float(poisson.cdf(level - 1, mean)) if level > 0 else 0.0

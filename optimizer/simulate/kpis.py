@@ -18,10 +18,10 @@ def with_simulation(plan: Plan, result: SimulationResult) -> Plan:
         kpis.append(
             kpi.model_copy(
                 update={
-                    "simulated_attainment": tier.attainment,
-                    "simulated_ci_low": tier.ci_low,
-                    "simulated_ci_high": tier.ci_high,
-                    "simulated_p90_response_minutes": tier.p90_response_minutes,
+                    "simulated_attainment": float(tier.attainment),
+                    "simulated_ci_low": float(tier.ci_low),
+                    "simulated_ci_high": float(tier.ci_high),
+                    "simulated_p90_response_minutes": float(tier.p90_response_minutes),
                 }
             )
         )

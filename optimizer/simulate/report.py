@@ -4,10 +4,12 @@ Sections (each a ``<section id=...>`` holding one figure): ``map`` (sites colour
 ringed red where the promise is not met, open and closed depots, assignment lines),
 ``gantt`` (technician days of the routing layer), ``frontier`` (the stock layer's cost–service
 frontier, the chosen point marked), ``costs`` (cost breakdown) and ``attainment`` (forecast vs
-simulated attainment per tier, with the 95 % interval). plotly.js is inlined, so the page needs
-no network. The map is a plain longitude/latitude scatter (aspect corrected by cos latitude)
-rather than ``Scattergeo``: plotly's geo base map downloads its topojson from a CDN, which an
-offline machine cannot reach.
+simulated attainment per tier, with the 95 % interval). Above them three tables: each tier's
+verdict (met or missed, verified), the reason and the cost to meet its target; fees, cost to
+serve and margin per tier (``economics``); the staffing per depot and skill pool. plotly.js is
+inlined, so the page needs no network. The map is a plain longitude/latitude scatter (aspect
+corrected by cos latitude) rather than ``Scattergeo``: plotly's geo base map downloads its
+topojson from a CDN, which an offline machine cannot reach.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from aftersales.optimizer.schema import CostBreakdown, Plan, Scenario, TierKpi
+from aftersales.optimizer.simulate.economics import tier_economics
 from aftersales.optimizer.simulate.forecast import plan_forecast
 from aftersales.optimizer.simulate.results import SimulationResult
 
@@ -283,7 +286,9 @@ def attainment_figure(kpis: list[TierKpi], result: SimulationResult | None) -> g
     fig.add_trace(go.Bar(x=tiers, y=[k.attainment_target for k in kpis], name="target"))
     fig.add_trace(
         go.Bar(
-            x=tiers, y=[plan_forecast(k) for k in kpis], name="forecast (coverage × parts on hand)"
+            x=tiers,
+            y=[plan_forecast(k) for k in kpis],
+            name="forecast (reach × parts × technician)",
         )
     )
     if result is not None:
@@ -310,41 +315,144 @@ def attainment_figure(kpis: list[TierKpi], result: SimulationResult | None) -> g
     return fig
 
 
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _table(table_id: str, head: tuple[str, ...], rows: list[list[str]]) -> str:
+    """An HTML table, every cell escaped."""
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>" for cells in rows
+    )
+    return f'<table id="{table_id}"><tr>{header}</tr>{body}</table>'
+
+
+def tier_verdict(kpi: TierKpi) -> str:
+    """``met``/``MISSED`` against the target, with ``, verified``/``, NOT verified`` when the
+    verify loop or a simulation judged it."""
+    met = kpi.target_met
+    if met is None:
+        met = plan_forecast(kpi) >= kpi.attainment_target - 1e-6
+    verdict = "met" if met else "MISSED"
+    if kpi.verified is not None:
+        verdict += ", verified" if kpi.verified else ", NOT verified"
+    return verdict
+
+
 def _tier_table(kpis: list[TierKpi], result: SimulationResult | None) -> str:
     head = (
         "tier",
         "target",
-        "coverage",
-        "parts on hand",
         "forecast",
+        "verdict",
+        "reach",
+        "parts",
+        "technician free",
         "simulated",
         "95 % CI",
         "p90 response min",
         "breaches/y by cause",
+        "reason",
+        "cost to meet target",
     )
     rows = []
     for k in kpis:
         s = result.tier(k.tier) if result else None
-        parts = k.parts_on_hand_probability
+        fix = k.cost_to_meet_target
         cells = [
             k.tier,
             f"{k.attainment_target:.1%}",
-            f"{k.coverage_share:.1%}",
-            "–" if parts is None else f"{parts:.1%}",
             f"{plan_forecast(k):.1%}",
+            tier_verdict(k),
+            _share(k.reach_share if k.reach_share is not None else k.coverage_share),
+            _share(k.parts_share if k.parts_share is not None else k.parts_on_hand_probability),
+            _share(k.technician_share),
             f"{s.attainment:.1%}" if s else "–",
             f"{s.ci_low:.1%} – {s.ci_high:.1%}" if s else "–",
             f"{s.p90_response_minutes:.0f}" if s else "–",
             ", ".join(f"{c} {v:.0f}" for c, v in s.breaches_per_year.items() if v) if s else "–",
+            k.miss_reason or "–",
+            "–" if fix is None else f"{fix:,.0f}",
         ]
-        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    return f'<table id="tier-table"><tr>{header}</tr>{"".join(rows)}</table>'
+        rows.append(cells)
+    return _table("tier-table", head, rows)
+
+
+def economics_table(scenario: Scenario, plan: Plan, result: SimulationResult | None) -> str:
+    """Fees, cost to serve and margin per tier (rules: ``simulate.economics``)."""
+    head = (
+        "tier",
+        "sites",
+        "visits/y",
+        "fees/y",
+        "shared cost/y",
+        "credits/y" + (" (simulated)" if result else " (expected)"),
+        "contracts at risk/y",
+        "cost to serve/y",
+        "margin/y",
+    )
+    rows = [
+        [
+            e.tier,
+            str(e.sites),
+            f"{e.visits_per_year:,.0f}",
+            f"{e.fees_per_year:,.0f}",
+            f"{e.shared_cost_per_year:,.0f}",
+            f"{e.credits_per_year:,.0f}",
+            f"{e.contracts_at_risk_per_year:,.0f}",
+            f"{e.cost_to_serve_per_year:,.0f}",
+            f"{e.margin_per_year:,.0f}",
+        ]
+        for e in tier_economics(scenario, plan, result)
+    ]
+    return _table("economics-table", head, rows)
+
+
+def staffing_table(plan: Plan) -> str:
+    """Technicians, hours and Erlang C wait per depot and skill pool, with the base changes."""
+    changes: dict[tuple[str, str], dict[str, int]] = {}
+    for base in plan.technician_bases:
+        depot = base.depot if base.depot is not None else base.from_depot
+        key = (depot or "–", base.skill)
+        changes.setdefault(key, {}).setdefault(base.action, 0)
+        changes[key][base.action] += 1
+    head = (
+        "depot",
+        "skill",
+        "technicians",
+        "kept/moved in/hired/released",
+        "workload h/y",
+        "capacity h/y",
+        "utilisation",
+        "offered load (Erlang)",
+        "P(wait)",
+    )
+    rows = []
+    for level in sorted(plan.staffing, key=lambda x: (x.depot, x.skill)):
+        moves = changes.get((level.depot, level.skill), {})
+        rows.append(
+            [
+                level.depot,
+                level.skill,
+                str(level.technicians),
+                "/".join(str(moves.get(a, 0)) for a in ("kept", "moved", "hired", "released")),
+                f"{level.workload_hours_per_year:,.0f}",
+                f"{level.capacity_hours_per_year:,.0f}",
+                f"{level.utilisation:.0%}",
+                f"{level.offered_load_erlangs:.2f}",
+                f"{level.wait_probability:.1%}",
+            ]
+        )
+    if not rows:
+        return "<p id='staffing-table'>Staffing not decided by this plan.</p>"
+    return _table("staffing-table", head, rows)
 
 
 def report_html(scenario: Scenario, plan: Plan, result: SimulationResult | None) -> str:
     """The whole report as one HTML string (plotly.js inlined once)."""
     kpis = _kpis(scenario, plan)
+    currency = scenario.costs.currency
     figures = [
         ("map", map_figure(scenario, plan)),
         ("gantt", gantt_figure(scenario, plan)),
@@ -377,7 +485,12 @@ def report_html(scenario: Scenario, plan: Plan, result: SimulationResult | None)
         f"<h1>Plan report: {html.escape(plan.scenario or scenario.name)}</h1>"
         f"<p>Status <b>{html.escape(plan.status)}</b>; {len(plan.open_depots())} open depots; "
         f"{len(plan.stock)} stock levels; {len(plan.routes)} routes. {html.escape(sim_note)}</p>"
-        f"{_tier_table(kpis, result)}" + "".join(parts) + "</body></html>"
+        f"<h2>Contract per tier</h2>{_tier_table(kpis, result)}"
+        f"<h2>Fees, cost to serve and margin per tier ({html.escape(currency)}/year)</h2>"
+        f"{economics_table(scenario, plan, result)}"
+        f"<h2>Staffing per depot and skill</h2>{staffing_table(plan)}"
+        + "".join(parts)
+        + "</body></html>"
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy.stats import t as student_t
 
+from aftersales.optimizer.simulate.calendar import clock_minutes
 from aftersales.optimizer.simulate.data import MINUTES_PER_YEAR, SimulationData
 from aftersales.optimizer.simulate.engine import ReplicationResult
 
@@ -19,7 +20,8 @@ class TierSimulation:
     """Simulated service of one tier, next to the analytic forecasts.
 
     ``attainment`` is the share of calls whose technician is on site *with the parts* (repair
-    can start) within the promise: ``ready − opened ≤ response_minutes``. ``on_site_share``
+    can start) within the promise: ``ready − opened ≤ response_minutes`` on the tier's clock
+    (minutes inside its service hours; wall-clock minutes for 24/7). ``on_site_share``
     counts the technician's arrival alone, ``completed_share`` the end of the repair.
     """
 
@@ -64,6 +66,9 @@ class SimulationResult:
     seconds: float
     technician_utilisation: dict[str, float]
     emergency_shipments_per_year: float
+    preventive_visits_per_year: float = 0.0
+    preventive_hours_per_year: float = 0.0
+    """Technician hours on preventive visits, travel included."""
     costs_per_year: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -122,15 +127,18 @@ def summarise(
         for run in runs:
             mask = data.site_tier[run.site] == i
             opened = run.opened[mask]
-            ready = run.ready[mask] - opened
+            window = data.tier_window[i]
+            ready = clock_minutes(window, opened, run.ready[mask])
             within = ready <= response + 1e-6
             if mask.any():
                 shares.append(within.mean())
             responses.append(ready)
             met += int(within.sum())
             calls += int(mask.sum())
-            on_site += int((run.arrival[mask] - opened <= response + 1e-6).sum())
-            completed += int((run.completed[mask] - opened <= response + 1e-6).sum())
+            arrival = clock_minutes(window, opened, run.arrival[mask])
+            on_site += int((arrival <= response + 1e-6).sum())
+            done = clock_minutes(window, opened, run.completed[mask])
+            completed += int((done <= response + 1e-6).sum())
             stockouts += int(run.stockout[mask].sum())
             demanded += run.part_units_demanded[i]
             on_hand += run.part_units_on_hand[i]
@@ -193,6 +201,8 @@ def summarise(
         seconds=seconds,
         technician_utilisation=utilisation,
         emergency_shipments_per_year=sum(r.emergency_shipments for r in runs) / n,
+        preventive_visits_per_year=sum(r.preventive_visits for r in runs) / n,
+        preventive_hours_per_year=sum(r.preventive_minutes for r in runs) / 60.0 / n,
         costs_per_year=costs,
     )
 

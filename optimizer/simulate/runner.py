@@ -46,7 +46,7 @@ def simulate(
     """
     settings = settings or SimulationSettings()
     started = time.perf_counter()
-    data = compile_simulation(scenario, plan)
+    data = compile_simulation(scenario, plan, settings.roster)
     kpis = plan.kpis
     if not kpis:
         from aftersales.optimizer.validate import validate

@@ -15,7 +15,7 @@ def attainment_table(result: SimulationResult) -> Table:
     """Simulated vs forecast attainment per tier, with response percentiles and breaches."""
     table = Table(
         title=f"Simulated SLA attainment ({result.replications} × {result.years:g} y, "
-        f"calls: {result.call_hours})"
+        f"calls: {result.call_hours}; response in each tier's service hours)"
     )
     columns = (
         "tier",
@@ -65,4 +65,8 @@ def cost_table(result: SimulationResult, currency: str) -> Table:
             "technician utilisation mean / max", f"{sum(util) / len(util):.0%} / {max(util):.0%}"
         )
     table.add_row("emergency shipments per year", f"{result.emergency_shipments_per_year:.1f}")
+    table.add_row(
+        "preventive visits per year (technician hours)",
+        f"{result.preventive_visits_per_year:,.0f} ({result.preventive_hours_per_year:,.0f} h)",
+    )
     return table

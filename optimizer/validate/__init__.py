@@ -44,6 +44,12 @@ Further choices where the spec is silent:
   site's pool) × ``credit_per_breach``, uncapped (the expected value of a linear credit per late
   call); sites outside their promise are left out, their calls already pay credits in
   ``expected_credits_per_year``;
+* attainment and staffing (docs/semantics.md, "Attainment and staffing"): reach, parts per call
+  and Erlang C technician-free probability per site, recomputed here (own code);
+  ``attainment_target_missed`` in binding mode when the plan decides assignments (and does not
+  report its network layer as skipped); staffing
+  decided when ``staffing`` or ``technician_bases`` is not empty, else today's technicians
+  form the pools;
 * loaner pools: loans per (depot, loanable product) count every site the depot serves, exclusive
   ones included; a pool where the depot serves no unit of the product is no violation (0 loans,
   B(c, 0) = 0 for c ≥ 1) and costs its units; a non-loanable product is an unknown reference;
@@ -53,6 +59,7 @@ Further choices where the spec is silent:
 from __future__ import annotations
 
 from aftersales.optimizer.schema import Plan, Scenario
+from aftersales.optimizer.validate.attainment import check_attainment
 from aftersales.optimizer.validate.context import Context
 from aftersales.optimizer.validate.costs import check_costs, recomputed_costs
 from aftersales.optimizer.validate.kpis import check_kpis, tier_kpis
@@ -62,6 +69,7 @@ from aftersales.optimizer.validate.report import (
     ALL_KINDS,
     ARRIVAL_AFTER_START,
     ASSIGNMENT_MISMATCH,
+    ATTAINMENT_TARGET_MISSED,
     BEFORE_OPENED,
     BREAK_INVALID,
     CLOSED_DEPOT,
@@ -89,6 +97,8 @@ from aftersales.optimizer.validate.report import (
     SHIFT_END,
     SHIFT_START,
     SITE_UNASSIGNED,
+    STAFFING_MISMATCH,
+    STAFFING_OVER_HOURS,
     STOCK_MISMATCH,
     STOCK_TARGET_MISSED,
     TIME_TOLERANCE_MINUTES,
@@ -100,6 +110,7 @@ from aftersales.optimizer.validate.report import (
     Violation,
 )
 from aftersales.optimizer.validate.routes import check_routes
+from aftersales.optimizer.validate.staffing import check_staffing
 from aftersales.optimizer.validate.stock import (
     check_stock,
     check_stock_targets,
@@ -110,6 +121,7 @@ __all__ = [
     "ALL_KINDS",
     "ARRIVAL_AFTER_START",
     "ASSIGNMENT_MISMATCH",
+    "ATTAINMENT_TARGET_MISSED",
     "BEFORE_OPENED",
     "BREAK_INVALID",
     "CLOSED_DEPOT",
@@ -137,6 +149,8 @@ __all__ = [
     "SHIFT_END",
     "SHIFT_START",
     "SITE_UNASSIGNED",
+    "STAFFING_MISMATCH",
+    "STAFFING_OVER_HOURS",
     "STOCK_MISMATCH",
     "STOCK_TARGET_MISSED",
     "TIME_TOLERANCE_MINUTES",
@@ -160,8 +174,14 @@ def validate(scenario: Scenario, plan: Plan) -> ValidationReport:
     check_stock_targets(ctx, plan, network.serving, stock, out)
     loaners = check_loaners(ctx, plan, network.serving, out)
     routes = check_routes(ctx, plan, network.open_depots, stock, out)
-    kpis = tier_kpis(ctx, network, stock, routes)
+    staffing = check_staffing(ctx, plan, network, out)
+    kpis = tier_kpis(ctx, network, stock, routes, staffing)
+    skipped = any(r.layer == "network" and r.status == "skipped" for r in plan.layers)
+    decided = bool(plan.assignments) and not skipped
+    check_attainment(ctx, decided, {k.tier: k.forecast_attainment for k in kpis}, out)
     check_kpis(plan, kpis, out)
-    costs = recomputed_costs(network.costs, stock.costs, loaners.costs, routes.costs)
+    costs = recomputed_costs(
+        network.costs, stock.costs, loaners.costs, routes.costs, staffing.costs
+    )
     check_costs(plan.costs, costs, out)
     return ValidationReport(violations=out.violations, kpis=kpis, costs=costs)

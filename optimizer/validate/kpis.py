@@ -1,9 +1,10 @@
 """Forecast service per tier (TierKpi), recomputed, and the check of reported KPIs.
 
 Coverage uses each site's serving depot (see ``network``); a site without one is not within
-its promise. ``parts_on_hand_probability`` weights each (site, part) fill by the site's yearly
-demand of that part; a site without a serving depot counts with fill 0; it is None when the stock
-layer did not run or the tier's sites have no part demand.
+its promise. ``parts_on_hand_probability`` is per call: the call-weighted probability that every
+part a call needs is on hand (``attainment``); a site without a serving depot counts with fill 0;
+it is None when the stock layer did not run or the tier's sites have no part demand. The
+attainment fields come from ``attainment.tier_attainment``.
 """
 
 from __future__ import annotations
@@ -11,11 +12,17 @@ from __future__ import annotations
 from collections import defaultdict
 
 from aftersales.optimizer.schema import Plan, TierKpi
+from aftersales.optimizer.validate.attainment import (
+    TierAttainment,
+    tier_attainment,
+    unreachable_sites,
+)
 from aftersales.optimizer.validate.context import Context
 from aftersales.optimizer.validate.network import NetworkOutcome
 from aftersales.optimizer.validate.report import (
     DUPLICATE_ENTRY,
     KPI_MISMATCH,
+    RELATIVE_TOLERANCE,
     TIME_TOLERANCE_MINUTES,
     UNKNOWN_REFERENCE,
     Collector,
@@ -23,22 +30,32 @@ from aftersales.optimizer.validate.report import (
     same_value,
 )
 from aftersales.optimizer.validate.routes import RouteOutcome
-from aftersales.optimizer.validate.stock import StockOutcome, pool_of
+from aftersales.optimizer.validate.staffing import StaffingOutcome
+from aftersales.optimizer.validate.stock import StockOutcome
 
 SIMULATED_PREFIX = "simulated_"
 """TierKpi fields written by the simulation; the validator does not compare them."""
+NOT_RECOMPUTED = frozenset(
+    {"verified", "best_reachable_attainment", "cost_to_meet_target", "miss_reason"}
+)
+"""TierKpi fields set by the verify loop or the solver's diagnosis; not compared either."""
 
 
 def tier_kpis(
-    ctx: Context, network: NetworkOutcome, stock: StockOutcome, routes: RouteOutcome
+    ctx: Context,
+    network: NetworkOutcome,
+    stock: StockOutcome,
+    routes: RouteOutcome,
+    staffing: StaffingOutcome,
 ) -> list[TierKpi]:
     """One TierKpi per scenario tier, in scenario order."""
+    attainment = tier_attainment(ctx, network, stock, staffing)
+    unreachable = unreachable_sites(ctx)
     sites: dict[str, int] = defaultdict(int)
     within: dict[str, int] = defaultdict(int)
     for site in ctx.scenario.sites:
         sites[site.tier] += 1
         within[site.tier] += network.within.get(site.id, False)
-    on_hand = _parts_on_hand(ctx, network, stock) if stock.decided else {}
     requests: dict[str, int] = defaultdict(int)
     served: dict[str, int] = defaultdict(int)
     on_time: dict[str, int] = defaultdict(int)
@@ -49,34 +66,32 @@ def tier_kpis(
         if arrival is not None:
             served[tier] += 1
             on_time[tier] += arrival <= ctx.due_minute(request) + TIME_TOLERANCE_MINUTES
-    return [
-        TierKpi(
-            tier=t.id,
-            sites=sites[t.id],
-            sites_within_promise=within[t.id],
-            coverage_share=within[t.id] / sites[t.id] if sites[t.id] else 0.0,
-            parts_on_hand_probability=on_hand.get(t.id),
-            requests=requests[t.id],
-            requests_served=served[t.id],
-            requests_on_time=on_time[t.id],
-            attainment_target=t.attainment_target,
+    kpis = []
+    for t in ctx.scenario.tiers:
+        sums = attainment.get(t.id, TierAttainment())
+        forecast = sums.share(sums.attained)
+        floor = t.attainment_target - RELATIVE_TOLERANCE
+        on_hand = sums.share(sums.on_hand) if stock.decided and sums.parts_calls > 0 else None
+        kpis.append(
+            TierKpi(
+                tier=t.id,
+                sites=sites[t.id],
+                sites_within_promise=within[t.id],
+                coverage_share=within[t.id] / sites[t.id] if sites[t.id] else 0.0,
+                parts_on_hand_probability=on_hand,
+                forecast_attainment=forecast,
+                reach_share=sums.share(sums.reach),
+                parts_share=sums.share(sums.parts),
+                technician_share=sums.share(sums.technician) if staffing.modelled else None,
+                target_met=None if forecast is None else forecast >= floor,
+                unreachable_sites=unreachable.get(t.id, []),
+                requests=requests[t.id],
+                requests_served=served[t.id],
+                requests_on_time=on_time[t.id],
+                attainment_target=t.attainment_target,
+            )
         )
-        for t in ctx.scenario.tiers
-    ]
-
-
-def _parts_on_hand(ctx: Context, network: NetworkOutcome, stock: StockOutcome) -> dict[str, float]:
-    """Tier id → demand-weighted mean fill over its sites and parts (tiers with demand only)."""
-    weight: dict[str, float] = defaultdict(float)
-    filled: dict[str, float] = defaultdict(float)
-    for site in ctx.scenario.sites:
-        depot = network.serving.get(site.id)
-        pool = pool_of(ctx, site.id, depot) if depot is not None else None
-        for part, rate in ctx.rates[site.id].part_demand_per_year.items():
-            weight[site.tier] += rate
-            if pool is not None:
-                filled[site.tier] += rate * stock.fill.get((*pool, part), 0.0)
-    return {tier: filled[tier] / w for tier, w in weight.items() if w > 0}
+    return kpis
 
 
 def check_kpis(plan: Plan, kpis: list[TierKpi], out: Collector) -> None:
@@ -107,14 +122,14 @@ def _compare_kpi(i: int, reported: TierKpi, recomputed: TierKpi, out: Collector)
     (aftersales.optimizer.simulate), not from rules the validator can recompute.
     """
     for name in TierKpi.model_fields:
-        if name.startswith(SIMULATED_PREFIX):
+        if name.startswith(SIMULATED_PREFIX) or name in NOT_RECOMPUTED:
             continue
         a, b = getattr(reported, name), getattr(recomputed, name)
         if isinstance(b, str):
             continue
         if a is None or b is None:
             equal = a is b
-        elif isinstance(b, int):
+        elif isinstance(b, (list, int)):
             equal = a == b
         else:
             equal = same_value(a, b)

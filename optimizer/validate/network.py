@@ -41,6 +41,8 @@ class NetworkOutcome:
     within: dict[str, bool]
     """Site id → within its tier's promise from its serving depot."""
     costs: dict[str, float] = field(default_factory=dict)
+    minutes: dict[str, float] = field(default_factory=dict)
+    """Site id → travel minutes from its serving depot."""
 
 
 def check_network(ctx: Context, plan: Plan, out: Collector) -> NetworkOutcome:
@@ -59,8 +61,9 @@ def check_network(ctx: Context, plan: Plan, out: Collector) -> NetworkOutcome:
             "site_moves_one_off": 0.0,
             "network_travel_per_year": 0.0,
             "expected_credits_per_year": 0.0,
+            "contracts_at_risk_per_year": 0.0,
         }
-        return NetworkOutcome(open_depots, serving, within, costs)
+        return NetworkOutcome(open_depots, serving, within, costs, minutes)
 
     chosen = _check_assignment_entries(ctx, plan, open_depots, out)
     serving = {site: plan.assignments[i].depot for site, i in chosen.items()}
@@ -68,7 +71,7 @@ def check_network(ctx: Context, plan: Plan, out: Collector) -> NetworkOutcome:
     within = _check_promises(ctx, plan, chosen, minutes, out)
     _check_capacity(ctx, plan, chosen, decisions, out)
     costs |= _assignment_costs(ctx, serving, km, within)
-    return NetworkOutcome(open_depots, serving, within, costs)
+    return NetworkOutcome(open_depots, serving, within, costs, minutes)
 
 
 def _check_depot_decisions(ctx: Context, plan: Plan, out: Collector) -> dict[str, int]:
@@ -246,9 +249,11 @@ def _check_capacity(
 def _assignment_costs(
     ctx: Context, serving: dict[str, str], km: dict[str, float], within: dict[str, bool]
 ) -> dict[str, float]:
-    """Site moves (one-off), expected visit travel and capped expected credits (per year)."""
+    """Site moves (one-off), expected visit travel, capped expected credits (per year) and, in
+    priced mode, the fees of contracts at risk (credits reaching a positive cap)."""
     costs = ctx.scenario.costs
-    moves = travel = credits = 0.0
+    priced = ctx.scenario.policy.attainment == "priced"
+    moves = travel = credits = at_risk = 0.0
     for site_id, depot in serving.items():
         site, rates = ctx.sites[site_id], ctx.rates[site_id]
         if site.depot is not None and site.depot != depot:
@@ -256,11 +261,13 @@ def _assignment_costs(
         travel += rates.visits_per_year * 2 * km[site_id] * costs.travel_cost_per_km
         if not within[site_id]:
             tier = ctx.tiers[site.tier]
-            credits += min(
-                rates.failures_per_year * tier.credit_per_breach, tier.credit_cap_per_year
-            )
+            uncapped = rates.failures_per_year * tier.credit_per_breach
+            credits += min(uncapped, tier.credit_cap_per_year)
+            if priced and 0 < tier.credit_cap_per_year <= uncapped:
+                at_risk += tier.annual_fee
     return {
         "site_moves_one_off": moves,
         "network_travel_per_year": travel,
         "expected_credits_per_year": credits,
+        "contracts_at_risk_per_year": at_risk,
     }

@@ -90,6 +90,13 @@ COST_MISMATCH = "cost_mismatch"
 """A reported cost component differs from the recomputed one."""
 KPI_MISMATCH = "kpi_mismatch"
 """A reported tier KPI differs from the recomputed one (checked only when kpis are reported)."""
+# --- contract (attainment and staffing) ------------------------------------------------------
+ATTAINMENT_TARGET_MISSED = "attainment_target_missed"
+"""Binding mode: a tier's recomputed forecast attainment is below its attainment target."""
+STAFFING_MISMATCH = "staffing_mismatch"
+"""A staffing entry or technician base differs from what the scenario and the bases imply."""
+STAFFING_OVER_HOURS = "staffing_over_hours"
+"""A pool's workload exceeds max_technician_utilisation × its capacity hours."""
 
 ALL_KINDS: tuple[str, ...] = (
     UNKNOWN_REFERENCE,
@@ -125,6 +132,9 @@ ALL_KINDS: tuple[str, ...] = (
     ROUTE_TOTALS,
     COST_MISMATCH,
     KPI_MISMATCH,
+    ATTAINMENT_TARGET_MISSED,
+    STAFFING_MISMATCH,
+    STAFFING_OVER_HOURS,
 )
 """Every violation kind the validator can report."""
 

@@ -2,7 +2,9 @@
 
 The scenario (tests/data/tiny_scenario.json) opts out of the per-tier stock-target check
 (``inventory.check_fill_targets: false``): its hand-picked stock levels exist to test the other
-rules; the target check has its own case. It uses an explicit travel matrix, km = minutes / 2:
+rules; the target check has its own case. For the same reason it prices its attainment targets
+(``policy.attainment: priced``): binding mode has its own case. It uses an explicit travel
+matrix, km = minutes / 2:
 
             S1  S2  S3  S4  D1  D2     (minutes)
     S1       0  20  40  60  30  50
@@ -79,20 +81,45 @@ def tiny_costs() -> CostBreakdown:
         route_overtime=(825 - 780) / 60 * 90,  # 67.5
         route_lateness_credits=50,  # R4 arrives 500 > due 490: silver min(1 × 50, 120)
         unserved_penalty=200,  # R5 deferred
+        # priced mode: S3 is outside its promise and 2.5 × 50 = 125 ≥ cap 120: fee at risk
+        contracts_at_risk_per_year=2000,
     )
+
+
+# Attainment (docs/semantics.md): no staffing decided, so today's pools: T1 (mech, elec) counts
+# in mech at D1, T2 (elec) at D2; D1 has no elec technician. All tiers 24/7 (8,760 h/year).
+# (D1, mech): S1 P1 jobs 2 × (60 + 2·30)/60 = 4 h, S3 P1 jobs 1 × (60 + 2·60)/60 = 3 h:
+# load a1 = 7/8760 Erlangs, mean service 7/3 h; one technician: C(1, a) = a.
+A_D1_MECH = 7 / 8760
+# (D2, elec): S4 P2 jobs 2 × (30 + 2·20)/60 = 7/3 h: a4 = (7/3)/8760, mean service 7/6 h.
+A_D2_ELEC = 7 / 3 / 8760
+# P(wait ≤ slack) = 1 − a e^{−(1 − a) slack / mean}; slack = response − dispatch 30 − travel:
+T_S1 = 1 - A_D1_MECH * math.exp(-(1 - A_D1_MECH) * (10 / 60) / (7 / 3))  # 70 − 30 − 30 = 10
+T_S3_P1 = 1 - A_D1_MECH  # slack max(0, 60 − 30 − 60) = 0
+T_S4 = 1 - A_D2_ELEC * math.exp(-(1 - A_D2_ELEC) * (10 / 60) / (7 / 6))  # 60 − 30 − 20 = 10
+# Parts per call: Π over the product's parts of (1 − q (1 − fill)); delay 240 > 70, 60.
+P_P1_D1 = (1 - 0.5 * (1 - FILL_D1_A)) * FILL_D1_B  # A q .5, B q 1
+P_S2 = 1 - 0.5 * (1 - FILL_S2_C)  # C q .5 in S2's own pool
+P_S3_P2 = 1 - 0.5 * (1 - FILL_D1_C)
+P_S4 = 1 - 0.5 * (1 - 0.0)  # D2 holds no C
 
 
 def tiny_kpis() -> list[TierKpi]:
     """KPIs of the good plan, computed by hand."""
-    gold_fill = (0.5 * FILL_D1_A + 1.0 * FILL_D1_B + 2.0 * FILL_S2_C) / 3.5
-    silver_fill = (0.25 * FILL_D1_A + 0.5 * FILL_D1_B + 1.0 * FILL_D1_C + 1.0 * 0.0) / 2.75
+    # gold calls: S1 1 (P1), S2 4 (P2, no elec technician at D1: t = 0); both reached
+    # silver calls: S3 0.5 (P1) + 2 (P2), not reached; S4 2 (P2) reached
     return [
         TierKpi(
             tier="gold",
             sites=2,
             sites_within_promise=2,  # S1 30 + 30, S2 30 + 20 ≤ 70
             coverage_share=1.0,
-            parts_on_hand_probability=gold_fill,
+            parts_on_hand_probability=(P_P1_D1 + 4 * P_S2) / 5,
+            forecast_attainment=P_P1_D1 * T_S1 / 5,
+            reach_share=1.0,
+            parts_share=(P_P1_D1 + 4 * P_S2) / 5,
+            technician_share=T_S1 / 5,
+            target_met=False,
             requests=2,
             requests_served=2,
             requests_on_time=2,  # R1 510 ≤ 600, R2 620 ≤ 630 + 70
@@ -103,7 +130,13 @@ def tiny_kpis() -> list[TierKpi]:
             sites=2,
             sites_within_promise=1,  # S4 30 + 20 ≤ 60; S3 30 + 60 > 60
             coverage_share=0.5,
-            parts_on_hand_probability=silver_fill,
+            parts_on_hand_probability=(0.5 * P_P1_D1 + 2 * P_S3_P2 + 2 * P_S4) / 4.5,
+            forecast_attainment=2 * P_S4 * T_S4 / 4.5,
+            reach_share=2 / 4.5,
+            parts_share=(0.5 * P_P1_D1 + 2 * P_S3_P2 + 2 * P_S4) / 4.5,
+            technician_share=(0.5 * T_S3_P1 + 2 * T_S4) / 4.5,
+            target_met=False,
+            unreachable_sites=["S3"],  # D1 30 + 60, D2 30 + 40 > 60
             requests=3,
             requests_served=2,
             requests_on_time=1,  # R3 720 ≤ 700 + 60; R4 late

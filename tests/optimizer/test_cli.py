@@ -25,7 +25,7 @@ def test_solve_then_validate(tmp_path: Path, scenario_data: dict[str, Any]) -> N
     plan = tmp_path / "plan.json"
     solved = runner.invoke(app, ["solve", str(scenario), "-o", str(plan)])
     assert solved.exit_code == 0, solved.output
-    assert "SLA coverage per tier" in solved.output
+    assert "SLA attainment per tier" in solved.output
     checked = runner.invoke(app, ["validate", str(scenario), str(plan)])
     assert checked.exit_code == 0, checked.output
     assert "no violation" in checked.output
@@ -74,3 +74,22 @@ def test_schema_command_prints_json_schema() -> None:
     result = runner.invoke(app, ["schema", "plan"])
     assert result.exit_code == 0
     assert {"routes", "layers"} <= set(json.loads(result.output)["properties"])
+
+
+def test_over_promised_scenario_is_missed_with_reason(tmp_path: Path) -> None:
+    """generate --over-promised → solve exits 3 (target missed) naming the tier, the reason and
+    the unreachable sites; strict exits 1; validate exits 1 on attainment_target_missed."""
+    scenario = tmp_path / "over.json"
+    plan = tmp_path / "plan.json"
+    made = runner.invoke(app, ["generate", "--over-promised", "-o", str(scenario)])
+    assert made.exit_code == 0, made.output
+    options = ["--layers", "network", "--time-limit", "20"]
+    solved = runner.invoke(app, ["solve", str(scenario), "-o", str(plan), *options])
+    assert solved.exit_code == 3, solved.output
+    assert "tier gold MISSED" in solved.output
+    assert "no candidate depot reaches" in solved.output
+    strict = runner.invoke(app, ["solve", str(scenario), "--strict", *options])
+    assert strict.exit_code == 1, strict.output
+    checked = runner.invoke(app, ["validate", str(scenario), str(plan)])
+    assert checked.exit_code == 1
+    assert "attainment_target_missed" in checked.output

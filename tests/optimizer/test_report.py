@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from aftersales.datasets.generator import generate_scenario
 from aftersales.optimizer.cli import app
 from aftersales.optimizer.pipeline import solve
-from aftersales.optimizer.schema import Plan, Scenario
+from aftersales.optimizer.schema import Plan, Scenario, StaffingLevel, TechnicianBase
 from aftersales.optimizer.simulate import SimulationSettings, simulate
 from aftersales.optimizer.simulate.report import report_html
 
@@ -97,3 +97,58 @@ def test_cli_report_writes_html(solved: tuple[Scenario, Plan], tmp_path: Path) -
     )
     assert result.exit_code == 0, result.output
     assert '<section id="gantt">' in out.read_text()
+
+
+def test_report_tables_mark_tiers_and_show_margin_and_staffing(
+    tiny_scenario: Scenario, good_plan: Plan
+) -> None:
+    """Tier verdicts (missed with reason and cost to fix, verified), margin and staffing rows."""
+    gold, silver = good_plan.kpis
+    kpis = [
+        gold.model_copy(update={"forecast_attainment": 0.96, "target_met": True, "verified": True}),
+        silver.model_copy(
+            update={
+                "forecast_attainment": 0.5,
+                "target_met": False,
+                "miss_reason": "S3 out of reach",
+                "cost_to_meet_target": 1234.0,
+            }
+        ),
+    ]
+    plan = good_plan.model_copy(
+        update={
+            "kpis": kpis,
+            "staffing": [
+                StaffingLevel(
+                    depot="D1",
+                    skill="mech",
+                    technicians=2,
+                    workload_hours_per_year=1000,
+                    capacity_hours_per_year=3440,
+                    utilisation=1000 / 3440,
+                    offered_load_erlangs=0.11,
+                    wait_probability=0.01,
+                )
+            ],
+            "technician_bases": [
+                TechnicianBase(
+                    technician="T1", skill="mech", action="kept", from_depot="D1", depot="D1"
+                ),
+                TechnicianBase(technician="H1", skill="mech", action="hired", depot="D1"),
+            ],
+        }
+    )
+    page = report_html(tiny_scenario, plan, None)
+    tiers = re.search(r'<table id="tier-table">(.*?)</table>', page, re.S)
+    assert tiers
+    assert "met, verified" in tiers.group(1)
+    assert "MISSED" in tiers.group(1)
+    assert "S3 out of reach" in tiers.group(1)
+    assert "1,234" in tiers.group(1)
+    money = re.search(r'<table id="economics-table">(.*?)</table>', page, re.S)
+    assert money
+    assert "10,000" in money.group(1)  # gold fees: 2 sites × 5,000
+    staff = re.search(r'<table id="staffing-table">(.*?)</table>', page, re.S)
+    assert staff
+    assert "<td>1/0/1/0</td>" in staff.group(1)  # T1 kept, H1 hired at D1
+    assert "<td>29%</td>" in staff.group(1)  # 1,000 / 3,440 h

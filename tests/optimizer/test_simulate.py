@@ -106,8 +106,10 @@ def test_too_little_stock_at_one_depot_shows_the_breach(small: tuple[Scenario, P
     bad_result = simulate(scenario, starved, settings)
     bad = bad_result.tier("gold")
     # Same seed, same calls (common random numbers): only the stock differs.
-    assert good.breaches_per_year["parts"] == 0
-    assert bad.breaches_per_year["parts"] >= 2  # ≈ 8.75 gold calls/year wait for a shipment
+    # The good plan's fill is below 1 (a rare gold stock-out breaks a call: < 2 a year); the
+    # starved depot's gold calls (≈ 8.75 a year need a part) all wait for a shipment.
+    assert good.breaches_per_year["parts"] < 2
+    assert bad.breaches_per_year["parts"] >= good.breaches_per_year["parts"] + 2
     assert bad.attainment < good.attainment
     assert bad.stockout_calls_per_year > good.stockout_calls_per_year
     assert bad.attainment < bad.attainment_target

@@ -1,0 +1,73 @@
+"""How a tier's attainment target is split into reach, parts and technician allowances.
+
+Attainment of a tier is ``Σ λ_s r_s p_s t_s / Σ λ_s``. When every reached site's technician
+factor is at least ``τ`` and the tier's call-weighted parts factor at least ``π``, the attainment
+is at least ``τ × (π + ρ − 1)`` where ``ρ`` is the call-weighted reach (the calls not reached lose
+at most their share of the parts factor). The network model requires ``ρ ≥ ρ_T``, every pool
+``1 − C(c, a) ≥ τ``, and the stock layer ``π_T``, with ``τ (π_T + ρ_T − 1) = target``.
+
+The split is fixed, not optimised: ``τ`` is the cube root of the highest target (one free
+probability for all pools, since a pool serves every tier); a tier whose emergency delay fits
+inside its promise needs no parts allowance (``π = 1``); the others share the rest equally
+between reach and parts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aftersales.optimizer.schema import Scenario, Tier
+
+
+@dataclass(frozen=True)
+class TierAllowance:
+    """Reach and parts allowances of one tier (the technician allowance is scenario-wide)."""
+
+    tier: str
+    target: float
+    reach: float
+    """Call-weighted share of calls within promise the network must reach."""
+    parts: float
+    """Call-weighted probability a call's parts do not break it."""
+
+    @property
+    def parts_matter(self) -> bool:
+        return self.parts < 1.0
+
+
+def parts_matter(tier: Tier, emergency_delay_minutes: float) -> bool:
+    """A stock-out breaks a call only when the emergency delay exceeds the promise."""
+    return tier.response_minutes < emergency_delay_minutes
+
+
+def technician_allowance(scenario: Scenario) -> float:
+    """τ: the cube root of the highest attainment target (1 without technicians)."""
+    if not scenario.technicians:
+        return 1.0
+    return max(t.attainment_target for t in scenario.tiers) ** (1.0 / 3.0)
+
+
+def tier_allowances(scenario: Scenario, free_probability: float) -> dict[str, TierAllowance]:
+    """Reach and parts allowances per tier such that ``τ (π + ρ − 1) = target``."""
+    delay = scenario.costs.emergency_delay_minutes
+    out = {}
+    for tier in scenario.tiers:
+        share = min(1.0, tier.attainment_target / free_probability)
+        if parts_matter(tier, delay):
+            reach = parts = (share + 1.0) / 2.0
+        else:
+            reach, parts = share, 1.0
+        out[tier.id] = TierAllowance(tier.id, tier.attainment_target, reach, parts)
+    return out
+
+
+def unit_fill_target(allowance: TierAllowance, calls_per_unit_min: float) -> float:
+    """Per-unit fill a stock group needs so that its calls meet the parts allowance.
+
+    Calls broken by a stock-out are at most the units short: Σ calls × p ≥ calls − (1 − F) ×
+    units, so ``F ≥ 1 − (1 − π) × calls/units`` per group; the tier's smallest calls-per-unit
+    ratio over its sites makes it hold for every group.
+    """
+    if not allowance.parts_matter:
+        return 0.0
+    return min(1.0, max(0.0, 1.0 - (1.0 - allowance.parts) * calls_per_unit_min))
