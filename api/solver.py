@@ -1,14 +1,19 @@
 """What runs inside a solver process: parse, ``aftersales.optimizer.pipeline.solve``, report over a
 pipe.
 
-Messages sent to the server: ``("progress", {...})`` for each layer event, then exactly one of
-``("plan", plan_json)`` or ``("error", message)``. The process never touches the job store, so a
+The process leads its own process group, writes temporary files only under the directory the
+server gave it and may be capped in memory (see ``confine``). Messages sent to the server:
+``("progress", {...})`` for each layer event, then exactly one of ``("plan", plan_json)`` or
+``("error", message)``. The process never touches the job store, so a
 solver orphaned by a killed server can do no harm: its next send fails and it exits.
 """
 
 from __future__ import annotations
 
+import os
+import resource
 import signal
+import tempfile
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -31,12 +36,33 @@ def progress_message(event: Progress, layers: list[str], finished: set[str]) -> 
     }
 
 
-def solve_in_process(conn: Connection, scenario_json: str, options_json: str) -> None:
+def confine(temp_dir: str | None, memory_mb: int | None) -> None:
+    """Make this process the leader of its own process group (children such as ``cbc`` join
+    it, so the server kills them all at once), send temporary files to ``temp_dir`` (which the
+    server removes), and cap the address space at ``memory_mb`` (inherited by children)."""
+    os.setpgrp()
+    if temp_dir is not None:
+        for name in ("TMPDIR", "TMP", "TEMP"):
+            os.environ[name] = temp_dir
+        tempfile.tempdir = temp_dir
+    if memory_mb is not None:
+        limit = memory_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def solve_in_process(
+    conn: Connection,
+    scenario_json: str,
+    options_json: str,
+    temp_dir: str | None = None,
+    memory_mb: int | None = None,
+) -> None:
     """Entry point of a solver process."""
     # Ctrl-C or a SIGTERM to the whole process group is the server's to handle: it stops its
     # solvers itself and puts their jobs back in the queue.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    confine(temp_dir, memory_mb)
     try:
         scenario = Scenario.model_validate_json(scenario_json)
         options = SolveOptions.model_validate_json(options_json)
@@ -49,6 +75,11 @@ def solve_in_process(conn: Connection, scenario_json: str, options_json: str) ->
         conn.send(("plan", plan.model_dump_json()))
     except (BrokenPipeError, EOFError, OSError):
         return
+    except MemoryError:
+        try:
+            conn.send(("error", f"out of memory: the solver exceeded its {memory_mb} MB limit"))
+        except OSError:
+            return
     except Exception as exc:  # a solver bug ends the job as failed, not the process silently
         try:
             conn.send(("error", f"{type(exc).__name__}: {exc}"))

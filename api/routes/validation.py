@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from aftersales.api.deps import get_tenant
 from aftersales.api.models import ErrorPublic, ValidatePublicRequest, ValidationPublic
 from aftersales.optimizer.validate import validate
 
-router = APIRouter(prefix="/v1", tags=["validate"])
+router = APIRouter(prefix="/v1", tags=["validate"], dependencies=[Depends(get_tenant)])
 
 
 @router.post("/validate", response_model=ValidationPublic, responses={422: {"model": ErrorPublic}})

@@ -34,10 +34,14 @@ def server_factory(tmp_path: Path) -> Iterator[Any]:
     started: list[Server] = []
 
     def start(
-        db_url: str | None = None, workers: int = 2, env: dict[str, str] | None = None
+        db_url: str | None = None,
+        workers: int = 2,
+        env: dict[str, str] | None = None,
+        extra_args: tuple[str, ...] = (),
     ) -> Server:
         url = db_url or f"sqlite:///{tmp_path / 'jobs.db'}"
         server = Server(url, tmp_path / f"server{len(started)}.log", workers, env or {})
+        server.extra_args = extra_args
         started.append(server)
         return server.start()
 

@@ -16,7 +16,11 @@ from schemathesis.checks import not_a_server_error
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server whose accepted jobs stay short: one solver, 2 s time limit at most."""
     folder = tmp_path_factory.mktemp("fuzz")
-    env = {"AFTERSALES_MAX_TIME_LIMIT_SECONDS": "2", "AFTERSALES_MAX_QUEUE": "1000"}
+    env = {
+        "AFTERSALES_MAX_TIME_LIMIT_SECONDS": "2",
+        "AFTERSALES_MAX_QUEUE": "1000",
+        "AFTERSALES_TENANT_MAX_QUEUED": "1000",
+    }
     running = Server(f"sqlite:///{folder / 'jobs.db'}", folder / "server.log", 1, env).start()
     yield running
     running.stop()
