@@ -215,6 +215,9 @@ class SolverPool:
         with self._lock:
             self._slots[job.id] = _Slot(job.id, process, receiver, deadline, temp_dir)
         self.store.set_solver_pid(job.id, process.pid)
+        # Starting a process can take seconds on a loaded host: renew at once so the lease
+        # taken at claim time cannot lapse before the first periodic renewal.
+        self.store.renew_leases(self.owner, [job.id], self.lease_seconds)
         logger.info("job %s started in solver process %s", job.id, process.pid)
 
     def _wait_and_drain(self) -> None:

@@ -2,7 +2,7 @@
 
 Each started server gets a key of tenant ``tests`` (created in its store with the library, as
 `aftersales keys create` does) that its ``client()`` sends; ``new_key`` makes keys of other
-tenants. Leases are short (3 s) so restarts take jobs over quickly, and callbacks may reach the
+tenants. Leases are short (10 s) so restarts take jobs over quickly, and callbacks may reach the
 tests' receivers on 127.0.0.1 over http (the operator allowlist).
 """
 
@@ -33,7 +33,7 @@ FINAL = ("succeeded", "failed", "cancelled")
 TEST_ENV = {
     "AFTERSALES_CALLBACK_SECRET": CALLBACK_SECRET,
     "AFTERSALES_CALLBACK_BACKOFF_SECONDS": "0.2",
-    "AFTERSALES_LEASE_SECONDS": "3",
+    "AFTERSALES_LEASE_SECONDS": "10",
     "AFTERSALES_CALLBACK_ALLOW": "127.0.0.1",
     "AFTERSALES_CALLBACK_ALLOW_HTTP": "true",
 }

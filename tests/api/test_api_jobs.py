@@ -6,14 +6,11 @@ import copy
 import hashlib
 import hmac
 import json
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import httpx
-import pytest
 from api_server import CALLBACK_SECRET, wait_for
 
 from aftersales.optimizer.schema import Plan, Scenario
@@ -244,43 +241,6 @@ def test_events_stream_layers_then_end(client: httpx.Client, s_scenario: dict) -
     assert {e["layer"] for e in finished} == {"network", "inventory", "routing"}
     assert all(e["objective"] is not None for e in finished)
     assert events[-1] == ("end", {"status": "succeeded"})
-
-
-class _Listener(BaseHTTPRequestHandler):
-    received: list[tuple[bytes, str, str]]
-    fail_first: int
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append(
-            (
-                body,
-                self.headers["X-Aftersales-Signature"],
-                self.headers["X-Aftersales-Delivery-Attempt"],
-            )
-        )
-        status = 503 if len(type(self).received) <= type(self).fail_first else 200
-        self.send_response(status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *_: Any) -> None:
-        return
-
-
-@pytest.fixture
-def listener() -> Any:
-    """A callback receiver on 127.0.0.1 that fails its first delivery."""
-    handler = type("Handler", (_Listener,), {"received": [], "fail_first": 1})
-    httpd = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(
-        target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-    )
-    thread.start()
-    yield httpd, handler
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=5)
 
 
 def test_callback_signed_and_retried(client: httpx.Client, s_scenario: dict, listener: Any) -> None:
