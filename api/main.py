@@ -17,7 +17,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from aftersales.api.callbacks import CallbackSender
+from aftersales.api.callbacks import CallbackSender, Destinations
 from aftersales.api.errors import install_error_handlers
 from aftersales.api.keys import bootstrap_admin_key
 from aftersales.api.middleware import BodyLimitMiddleware
@@ -54,10 +54,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             secret = secrets.token_hex(32)
             logger.warning("no AFTERSALES_CALLBACK_SECRET set: callbacks signed with a random key")
         callbacks = CallbackSender(
+            store,
             secret,
-            settings.callback_attempts,
-            settings.callback_backoff_seconds,
-            settings.callback_timeout_seconds,
+            attempts=settings.callback_attempts,
+            backoff_seconds=settings.callback_backoff_seconds,
+            timeout_seconds=settings.callback_timeout_seconds,
+            concurrency=settings.callback_concurrency,
+            destinations=Destinations.from_settings(settings),
+            poll_seconds=min(1.0, settings.callback_backoff_seconds),
         )
         pool = SolverPool(
             store,

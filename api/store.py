@@ -40,6 +40,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, load_only, mapped_column, sessionmaker
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
@@ -150,7 +151,8 @@ class Callback(Base):
     __tablename__ = "aftersales_callbacks"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    job_id: Mapped[str] = mapped_column(String(36), index=True)
+    job_id: Mapped[str] = mapped_column(String(36), unique=True)
+    """Unique: a job ends once, so it has one callback however many requests raced to end it."""
     url: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), index=True, default="pending")
@@ -605,6 +607,74 @@ class JobStore:
     def requeue_interrupted(self) -> list[str]:
         """At start-up: jobs whose server is gone (lease expired) go back to the queue."""
         return self.requeue_expired()
+
+    # --- callback outbox ---------------------------------------------------------------------
+
+    def enqueue_callback(self, job_id: str, url: str, body: str) -> bool:
+        """Add a job's end callback to the outbox once; False if it is already there."""
+        try:
+            with self.session() as session:
+                query = select(Callback.seq).where(Callback.job_id == job_id)
+                if session.scalars(query).first() is not None:
+                    return False
+                session.add(
+                    Callback(
+                        job_id=job_id,
+                        url=url,
+                        body=body,
+                        status="pending",
+                        attempt=0,
+                        due_at=utcnow(),
+                    )
+                )
+        except IntegrityError:  # a racing request enqueued it first
+            return False
+        return True
+
+    def claim_callbacks(self, limit: int, hold_seconds: float) -> list[Callback]:
+        """Take up to ``limit`` due callbacks for ``hold_seconds`` (another server takes them
+        only after that, so a crashed sender's callbacks are retried, not lost)."""
+        now = utcnow()
+        due = (
+            Callback.status == "pending",
+            Callback.due_at <= now,
+            (Callback.claimed_until.is_(None)) | (Callback.claimed_until < now),
+        )
+        taken: list[Callback] = []
+        with self.session() as session:
+            candidates = list(
+                session.scalars(select(Callback).where(*due).order_by(Callback.due_at).limit(limit))
+            )
+            for row in candidates:
+                hold = now + timedelta(seconds=hold_seconds)
+                claimed = session.execute(
+                    update(Callback)
+                    .where(Callback.seq == row.seq, *due)
+                    .values(claimed_until=hold)
+                    .execution_options(synchronize_session=False)
+                )
+                if _rowcount(claimed):
+                    taken.append(row)
+        return taken
+
+    def callback_done(
+        self, seq: int, *, sent: bool, error: str | None, retry_in: float | None
+    ) -> None:
+        """Record an attempt: sent, retried after ``retry_in`` seconds, or given up (None)."""
+        values: dict[str, Any] = {"attempt": Callback.attempt + 1, "claimed_until": None}
+        if sent:
+            values["status"] = "sent"
+        elif retry_in is None:
+            values |= {"status": "failed", "last_error": error}
+        else:
+            values |= {"last_error": error, "due_at": utcnow() + timedelta(seconds=retry_in)}
+        with self.session() as session:
+            session.execute(update(Callback).where(Callback.seq == seq).values(**values))
+
+    def callbacks_of(self, job_id: str) -> list[Callback]:
+        """The outbox rows of a job (for operators and tests)."""
+        with self.session() as session:
+            return list(session.scalars(select(Callback).where(Callback.job_id == job_id)))
 
     # --- retention ---------------------------------------------------------------------------
 

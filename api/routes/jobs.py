@@ -14,6 +14,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from aftersales.api.callbacks import Destinations, RefusedDestination
 from aftersales.api.deps import CallbacksDep, PoolDep, SettingsDep, StoreDep, TenantDep
 from aftersales.api.errors import InputError
 from aftersales.api.models import (
@@ -72,6 +73,13 @@ def effective_options(payload: JobCreate, settings: Settings) -> JobOptions:
         options = JobOptions.model_validate(payload.scenario.options.model_dump())
         limit = min(options.time_limit_seconds, settings.max_time_limit_seconds)
         options = options.model_copy(update={"time_limit_seconds": limit})
+    if options.callback_url is not None:
+        try:
+            Destinations.from_settings(settings).check_scheme(str(options.callback_url))
+        except RefusedDestination as exc:
+            raise InputError(
+                [ErrorItem(pointer="/options/callback_url", message=str(exc))]
+            ) from exc
     if not options.deterministic:
         options = options.model_copy(update={"seed": secrets.randbelow(2**31)})
     return options
