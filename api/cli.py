@@ -150,6 +150,11 @@ def revoke_key_command(
     typer.echo(f"revoked {key_id}")
 
 
+@jobs_app.callback()
+def jobs_group() -> None:
+    """Stored jobs of the HTTP service (a group even with one command: `jobs purge`)."""
+
+
 @jobs_app.command("purge")
 def purge_jobs_command(
     older_than: Annotated[
