@@ -61,7 +61,10 @@ class Settings(BaseSettings):
         default=None, gt=0, description="Ended jobs older than this are deleted (None: kept)."
     )
     max_solver_memory_mb: int | None = Field(
-        default=None, ge=64, description="Address-space limit of each solver process."
+        default=4096,
+        ge=64,
+        description="Address-space limit (RLIMIT_AS) of each solver process and its children, "
+        "MB; the M scenario peaks near 740 MB of address space.",
     )
     callback_allow: str = Field(
         default="",

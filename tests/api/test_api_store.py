@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import create_engine, inspect, text, update
 
 from aftersales.api.keys import create_key, tenant_of
 from aftersales.api.store import ApiKey, Job, JobStore, Limits, NewJob, QueueFull, utcnow
@@ -261,3 +261,14 @@ def test_store_from_before_tenants_still_opens(tmp_path: Path) -> None:
         assert [j.id for j in store.list_jobs("default", None, 10, None)] == [job.id, "old"]
     finally:
         store.close()
+
+
+def test_list_reads_summary_columns_only(store: JobStore) -> None:
+    """Listed jobs carry no scenario, options or plan: those columns are never read."""
+    job, _ = store.create_job(new_job())
+    store.claim_next("s")
+    store.finish(job.id, "succeeded", plan_json='{"big": 1}')
+    (listed,) = store.list_jobs("a", None, 10, None)
+    unloaded = inspect(listed).unloaded
+    assert {"scenario_json", "options_json", "plan_json"} <= unloaded
+    assert listed.status == "succeeded"
