@@ -1,11 +1,11 @@
 """What runs inside a solver process: parse, ``aftersales.optimizer.pipeline.solve``, report over a
 pipe.
 
-The process leads its own process group, writes temporary files only under the directory the
-server gave it and may be capped in memory (see ``confine``). Messages sent to the server:
-``("progress", {...})`` for each layer event, then exactly one of ``("plan", plan_json)`` or
-``("error", message)``. The process never touches the job store, so a
-solver orphaned by a killed server can do no harm: its next send fails and it exits.
+The process leads its own process group (and kills that group when the server is gone), writes
+temporary files only under the directory the server gave it and may be capped in memory (see
+``confine``). Messages sent to the server: ``("progress", {...})`` for each layer event, then
+exactly one of ``("plan", plan_json)`` or ``("error", message)``. The process never touches the
+job store, so a solver orphaned by a killed server can do no harm.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import os
 import resource
 import signal
 import tempfile
+import threading
+import time
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -41,6 +43,9 @@ def confine(temp_dir: str | None, memory_mb: int | None) -> None:
     it, so the server kills them all at once), send temporary files to ``temp_dir`` (which the
     server removes), and cap the address space at ``memory_mb`` (inherited by children)."""
     os.setpgrp()
+    threading.Thread(
+        target=_die_with_parent, args=(os.getppid(),), name="orphan-watch", daemon=True
+    ).start()
     if temp_dir is not None:
         for name in ("TMPDIR", "TMP", "TEMP"):
             os.environ[name] = temp_dir
@@ -48,6 +53,14 @@ def confine(temp_dir: str | None, memory_mb: int | None) -> None:
     if memory_mb is not None:
         limit = memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _die_with_parent(parent: int, poll_seconds: float = 0.5) -> None:
+    """Kill this process group once the parent (the fork server, which exits with the server)
+    is gone: a SIGKILLed server leaves no solver and no ``cbc`` running in a group of its own."""
+    while os.getppid() == parent:
+        time.sleep(poll_seconds)
+    os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
 def solve_in_process(
