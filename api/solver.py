@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 import resource
+import select
 import signal
 import tempfile
 import threading
-import time
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -38,29 +38,37 @@ def progress_message(event: Progress, layers: list[str], finished: set[str]) -> 
     }
 
 
-def confine(temp_dir: str | None, memory_mb: int | None) -> None:
+def confine(conn: Connection, temp_dir: str | None, memory_mb: int | None) -> None:
     """Make this process the leader of its own process group (children such as ``cbc`` join
-    it, so the server kills them all at once), send temporary files to ``temp_dir`` (which the
-    server removes), and cap the address space at ``memory_mb`` (inherited by children)."""
+    it, so the server kills them all at once) that dies when the server is gone, send temporary
+    files to ``temp_dir`` (which the server removes), and cap the address space at
+    ``memory_mb`` (inherited by children; set last, once the watch thread has its stack)."""
     os.setpgrp()
     threading.Thread(
-        target=_die_with_parent, args=(os.getppid(),), name="orphan-watch", daemon=True
+        target=_die_with_server, args=(conn.fileno(),), name="orphan-watch", daemon=True
     ).start()
     if temp_dir is not None:
         for name in ("TMPDIR", "TMP", "TEMP"):
             os.environ[name] = temp_dir
         tempfile.tempdir = temp_dir
     if memory_mb is not None:
+        # Native code that cannot allocate aborts; a backtrace would need memory it lacks.
+        os.environ["RUST_BACKTRACE"] = "0"
         limit = memory_mb * 2**20
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _die_with_parent(parent: int, poll_seconds: float = 0.5) -> None:
-    """Kill this process group once the parent (the fork server, which exits with the server)
-    is gone: a SIGKILLed server leaves no solver and no ``cbc`` running in a group of its own."""
-    while os.getppid() == parent:
-        time.sleep(poll_seconds)
-    os.killpg(os.getpgrp(), signal.SIGKILL)
+def _die_with_server(fd: int, poll_seconds: float = 1.0) -> None:
+    """Kill this process group once the server is gone: the read end of the result pipe closes
+    (POLLERR/POLLHUP on our write end) when the server exits, is SIGKILLed or gives up on this
+    solve, so no solver and no ``cbc`` outlives it in a group of its own."""
+    poller = select.poll()
+    poller.register(fd, select.POLLERR | select.POLLHUP)
+    while True:
+        for _, events in poller.poll(int(poll_seconds * 1000)):
+            if events & select.POLLNVAL:  # we closed the pipe ourselves: the solve is done
+                return
+            os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
 def solve_in_process(
@@ -75,7 +83,7 @@ def solve_in_process(
     # solvers itself and puts their jobs back in the queue.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    confine(temp_dir, memory_mb)
+    confine(conn, temp_dir, memory_mb)
     try:
         scenario = Scenario.model_validate_json(scenario_json)
         options = SolveOptions.model_validate_json(options_json)

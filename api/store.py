@@ -28,6 +28,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -104,6 +105,9 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+
+Index("ix_aftersales_jobs_tenant_seq", Job.tenant, Job.seq)
+"""A tenant's newest jobs first (every list) without sorting the tenant's rows."""
 
 SUMMARY_COLUMNS = (
     Job.seq,
@@ -237,6 +241,9 @@ class JobStore:
                     connection.execute(
                         text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}")
                     )
+            for table in Base.metadata.sorted_tables:
+                for index in table.indexes:  # indexes newer than an existing table
+                    index.create(connection, checkfirst=True)
             connection.execute(
                 update(Job).where(Job.tenant.is_(None)).values(tenant=DEFAULT_TENANT)
             )

@@ -324,7 +324,9 @@ class SolverPool:
             return self.store.finish(slot.job_id, "failed", error=slot.stop_reason, owner=owner)
         reason = _death_reason(slot.process.exitcode, self.max_solver_memory_mb)
         job = self.store.get_job(slot.job_id)
-        if self._stopping.is_set():
+        if self._stopping.is_set() or slot.process.exitcode == FORK_SERVER_LOST:
+            # A SIGTERM to the server's process group (systemd, Ctrl-C) ends the fork server
+            # before the server notices it is stopping: not the solve's fault, so no retry used.
             self.store.requeue(slot.job_id, "server stopped", owner=owner)
         elif job is not None and job.attempts < self.max_attempts:
             logger.warning("job %s: %s; retrying", slot.job_id, reason)
@@ -335,8 +337,16 @@ class SolverPool:
         return False
 
 
+FORK_SERVER_LOST = 255
+"""Exit code multiprocessing reports when the fork server, not the solver, went away."""
+
+
 def _death_reason(exitcode: int | None, memory_mb: int | None = None) -> str:
-    limit = f" (memory limit {memory_mb} MB may have been hit)" if memory_mb else ""
+    limit = (
+        f" (likely over its {memory_mb} MB memory limit, AFTERSALES_MAX_SOLVER_MEMORY_MB)"
+        if memory_mb
+        else ""
+    )
     if exitcode is not None and exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name
