@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from aftersales.api.callbacks import CallbackSender
+from aftersales.api.keys import tenant_of
 from aftersales.api.settings import Settings
-from aftersales.api.store import JobStore
+from aftersales.api.store import DEFAULT_TENANT, JobStore
 from aftersales.api.workers import SolverPool
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key (`aftersales keys create --tenant NAME`) as `Bearer <key>`.",
+)
 
 
 def get_settings(request: Request) -> Settings:
@@ -36,3 +43,39 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[JobStore, Depends(get_store)]
 PoolDep = Annotated[SolverPool, Depends(get_pool)]
 CallbacksDep = Annotated[CallbackSender, Depends(get_callbacks)]
+CredentialsDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def optional_tenant(
+    credentials: CredentialsDep, store: StoreDep, settings: SettingsDep
+) -> str | None:
+    """The tenant of a valid key, if one was sent (``default`` without auth), else None."""
+    if settings.no_auth:
+        return DEFAULT_TENANT
+    if credentials is None:
+        return None
+    return tenant_of(store, credentials.credentials)
+
+
+def get_tenant(credentials: CredentialsDep, store: StoreDep, settings: SettingsDep) -> str:
+    """The tenant of the request's API key; 401 without a valid (unexpired, unrevoked) key."""
+    if settings.no_auth:
+        return DEFAULT_TENANT
+    if credentials is None:
+        raise HTTPException(
+            401,
+            "missing API key: send Authorization: Bearer <key>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    tenant = tenant_of(store, credentials.credentials)
+    if tenant is None:
+        raise HTTPException(
+            401,
+            "invalid, expired or revoked API key",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return tenant
+
+
+TenantDep = Annotated[str, Depends(get_tenant)]
+OptionalTenantDep = Annotated[str | None, Depends(optional_tenant)]

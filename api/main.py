@@ -1,27 +1,31 @@
 """The FastAPI app: routers per resource, the job store, the solver pool, callbacks.
 
 ``create_app(settings)`` builds an app whose lifespan opens the store (creating its tables),
-requeues jobs a previous server left running, and starts the solver pool and the callback
-sender; shutdown kills running solves and puts their jobs back in the queue.
+writes an admin API key on a new store, requeues jobs whose lease expired, and starts the solver
+pool and the callback sender; shutdown kills running solves and puts their jobs back in the queue.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from aftersales.api.callbacks import CallbackSender
+from aftersales.api.callbacks import CallbackSender, Destinations
 from aftersales.api.errors import install_error_handlers
+from aftersales.api.keys import bootstrap_admin_key
 from aftersales.api.middleware import BodyLimitMiddleware
 from aftersales.api.notify import job_finished
 from aftersales.api.routes import health, jobs, schemas, validation
 from aftersales.api.settings import Settings
 from aftersales.api.store import JobStore
+from aftersales.api.streams import StreamGate
 from aftersales.api.workers import SolverPool
 
 logger = logging.getLogger("aftersales.api")
@@ -40,6 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = JobStore.from_url(settings.database_url)
+        if not settings.no_auth:
+            bootstrap_admin_key(store, Path(settings.admin_key_file))
         requeued = store.requeue_interrupted()
         if requeued:
             logger.warning("requeued %d jobs left running: %s", len(requeued), requeued)
@@ -48,10 +54,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             secret = secrets.token_hex(32)
             logger.warning("no AFTERSALES_CALLBACK_SECRET set: callbacks signed with a random key")
         callbacks = CallbackSender(
+            store,
             secret,
-            settings.callback_attempts,
-            settings.callback_backoff_seconds,
-            settings.callback_timeout_seconds,
+            attempts=settings.callback_attempts,
+            backoff_seconds=settings.callback_backoff_seconds,
+            timeout_seconds=settings.callback_timeout_seconds,
+            concurrency=settings.callback_concurrency,
+            destinations=Destinations.from_settings(settings),
+            poll_seconds=min(1.0, settings.callback_backoff_seconds),
         )
         pool = SolverPool(
             store,
@@ -59,6 +69,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_attempts=settings.max_attempts,
             deadline_grace_seconds=settings.deadline_grace_seconds,
             on_finished=lambda job_id: job_finished(store, callbacks, job_id),
+            lease_seconds=settings.lease_seconds,
+            tenant_max_running=settings.tenant_max_running,
+            max_solver_memory_mb=settings.max_solver_memory_mb,
+            maintenance=retention(store, settings.retention_days),
         )
         app.state.settings, app.state.store = settings, store
         app.state.pool, app.state.callbacks = pool, callbacks
@@ -79,8 +93,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.state.streams = StreamGate(settings.events_max_per_tenant, settings.events_max_total)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        path_limits={"/v1/validate": settings.max_validate_bytes},
+    )
     install_error_handlers(app)
     for module in (health, jobs, validation, schemas):
         app.include_router(module.router)
     return app
+
+
+def retention(
+    store: JobStore, days: float | None, every_seconds: float = 3600
+) -> Callable[[], None]:
+    """A housekeeping step deleting ended jobs older than ``days`` at most once per
+    ``every_seconds`` (a no-op without a retention setting)."""
+    last = [float("-inf")]
+
+    def purge() -> None:
+        if days is None or time.monotonic() - last[0] < every_seconds:
+            return
+        last[0] = time.monotonic()
+        removed = store.purge_older_than(days)
+        if removed:
+            logger.info("retention: deleted %d jobs ended over %g days ago", removed, days)
+
+    return purge

@@ -1,4 +1,4 @@
-"""ASGI middleware: request body size limit (413 before the body is parsed)."""
+"""ASGI middleware: request body size limits (413 before the body is parsed)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyLimitMiddleware:
-    """Answer 413 to any request whose body exceeds ``max_bytes``."""
+    """Answer 413 to any request whose body exceeds ``max_bytes`` (or its path's own, lower
+    limit in ``path_limits``, e.g. the synchronous validator's)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, path_limits: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = path_limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope.get("path", ""), self.max_bytes)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._too_large(send, limit)
             return
         chunks: list[bytes] = []
         size = 0
@@ -33,8 +38,8 @@ class BodyLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._too_large(send)
+            if size > limit:
+                await self._too_large(send, limit)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -50,10 +55,8 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, send: Send) -> None:
-        body = json.dumps(
-            {"detail": f"request body exceeds {self.max_bytes} bytes", "errors": []}
-        ).encode()
+    async def _too_large(self, send: Send, limit: int) -> None:
+        body = json.dumps({"detail": f"request body exceeds {limit} bytes", "errors": []}).encode()
         start: dict[str, Any] = {
             "type": "http.response.start",
             "status": 413,

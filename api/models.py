@@ -138,13 +138,13 @@ class ErrorPublic(BaseModel):
 
 
 class HealthPublic(BaseModel):
-    """Liveness and load."""
+    """Liveness; the details only for a caller with a valid key."""
 
     status: Literal["ok", "degraded"]
-    database: str
-    workers: int
-    running: int
-    queued: int
+    database: str | None = None
+    workers: int | None = None
+    running: int | None = Field(default=None, description="Solver processes of this server.")
+    queued: int | None = Field(default=None, description="Queued jobs of the key's tenant.")
 
 
 def _summary_fields(job: Job) -> dict[str, Any]:

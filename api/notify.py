@@ -1,4 +1,4 @@
-"""What happens when a job ends: the signed callback, if the job asked for one."""
+"""What happens when a job ends: its signed callback goes to the outbox, if it asked for one."""
 
 from __future__ import annotations
 
@@ -18,8 +18,11 @@ def callback_body(summary: JobSummary) -> bytes:
 
 
 def job_finished(store: JobStore, callbacks: CallbackSender, job_id: str) -> None:
-    """Send the callback of a job that has ended (no-op for a requeued job)."""
+    """Queue the callback of a job that has ended (no-op for a requeued job, and for a job
+    whose callback is already queued: one callback per job end)."""
     job = store.get_job(job_id)
     if job is None or job.status not in FINAL_STATUSES or not job.callback_url:
         return
-    callbacks.submit(job.callback_url, callback_body(JobSummary.from_job(job)))
+    body = callback_body(JobSummary.from_job(job)).decode()
+    if store.enqueue_callback(job_id, job.callback_url, body):
+        callbacks.wake()

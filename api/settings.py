@@ -29,6 +29,49 @@ class Settings(BaseSettings):
     callback_secret: str = Field(default="", description="HMAC-SHA256 key of callback bodies.")
     callback_attempts: int = Field(default=5, ge=1)
     callback_backoff_seconds: float = Field(default=0.5, gt=0, description="First retry delay.")
-    callback_timeout_seconds: float = Field(default=5, gt=0)
+    callback_timeout_seconds: float = Field(default=3, gt=0)
     events_poll_seconds: float = Field(default=0.25, gt=0)
     events_max_seconds: float = Field(default=3600, gt=0, description="Longest SSE stream.")
+    no_auth: bool = Field(
+        default=False,
+        description="Serve without API keys (every request is tenant `default`); refused on a "
+        "host other than loopback.",
+    )
+    admin_key_file: str = Field(
+        default="aftersales-admin.key",
+        description="Where a new store's admin key is written (mode 0600).",
+    )
+    tenant_max_queued: int = Field(default=20, ge=1, description="Queued jobs per tenant.")
+    tenant_max_running: int = Field(default=2, ge=1, description="Running jobs per tenant.")
+    idempotency_hours: float = Field(
+        default=24, gt=0, description="An Idempotency-Key returns its job this long."
+    )
+    lease_seconds: float = Field(
+        default=30,
+        ge=2,
+        description="A running job's lease: renewed by its server every third of it; another "
+        "server requeues the job only once the lease has expired.",
+    )
+    max_validate_bytes: int = Field(
+        default=5_000_000, ge=1024, description="Body limit of POST /v1/validate (then 413)."
+    )
+    events_max_per_tenant: int = Field(default=10, ge=1, description="Open SSE streams each.")
+    events_max_total: int = Field(default=100, ge=1, description="Open SSE streams in all.")
+    retention_days: float | None = Field(
+        default=None, gt=0, description="Ended jobs older than this are deleted (None: kept)."
+    )
+    max_solver_memory_mb: int | None = Field(
+        default=4096,
+        ge=64,
+        description="Address-space limit (RLIMIT_AS) of each solver process and its children, "
+        "MB; the M scenario peaks near 740 MB of address space.",
+    )
+    callback_allow: str = Field(
+        default="",
+        description="Comma-separated hosts (names or IPs) callbacks may reach although they are "
+        "loopback, private, link-local or reserved.",
+    )
+    callback_allow_http: bool = Field(
+        default=False, description="Allow http:// callback URLs (default: https only)."
+    )
+    callback_concurrency: int = Field(default=8, ge=1, description="Callbacks sent at once.")

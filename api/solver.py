@@ -1,14 +1,21 @@
 """What runs inside a solver process: parse, ``aftersales.optimizer.pipeline.solve``, report over a
 pipe.
 
-Messages sent to the server: ``("progress", {...})`` for each layer event, then exactly one of
-``("plan", plan_json)`` or ``("error", message)``. The process never touches the job store, so a
-solver orphaned by a killed server can do no harm: its next send fails and it exits.
+The process leads its own process group (and kills that group when the server is gone), writes
+temporary files only under the directory the server gave it and may be capped in memory (see
+``confine``). Messages sent to the server: ``("progress", {...})`` for each layer event, then
+exactly one of ``("plan", plan_json)`` or ``("error", message)``. The process never touches the
+job store, so a solver orphaned by a killed server can do no harm.
 """
 
 from __future__ import annotations
 
+import os
+import resource
+import select
 import signal
+import tempfile
+import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -31,12 +38,52 @@ def progress_message(event: Progress, layers: list[str], finished: set[str]) -> 
     }
 
 
-def solve_in_process(conn: Connection, scenario_json: str, options_json: str) -> None:
+def confine(conn: Connection, temp_dir: str | None, memory_mb: int | None) -> None:
+    """Make this process the leader of its own process group (children such as ``cbc`` join
+    it, so the server kills them all at once) that dies when the server is gone, send temporary
+    files to ``temp_dir`` (which the server removes), and cap the address space at
+    ``memory_mb`` (inherited by children; set last, once the watch thread has its stack)."""
+    os.setpgrp()
+    threading.Thread(
+        target=_die_with_server, args=(conn.fileno(),), name="orphan-watch", daemon=True
+    ).start()
+    if temp_dir is not None:
+        for name in ("TMPDIR", "TMP", "TEMP"):
+            os.environ[name] = temp_dir
+        tempfile.tempdir = temp_dir
+    if memory_mb is not None:
+        # Native code that cannot allocate aborts; a backtrace would need memory it lacks.
+        os.environ["RUST_BACKTRACE"] = "0"
+        limit = memory_mb * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _die_with_server(fd: int, poll_seconds: float = 1.0) -> None:
+    """Kill this process group once the server is gone: the read end of the result pipe closes
+    (POLLERR/POLLHUP on our write end) when the server exits, is SIGKILLed or gives up on this
+    solve, so no solver and no ``cbc`` outlives it in a group of its own."""
+    poller = select.poll()
+    poller.register(fd, select.POLLERR | select.POLLHUP)
+    while True:
+        for _, events in poller.poll(int(poll_seconds * 1000)):
+            if events & select.POLLNVAL:  # we closed the pipe ourselves: the solve is done
+                return
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
+def solve_in_process(
+    conn: Connection,
+    scenario_json: str,
+    options_json: str,
+    temp_dir: str | None = None,
+    memory_mb: int | None = None,
+) -> None:
     """Entry point of a solver process."""
     # Ctrl-C or a SIGTERM to the whole process group is the server's to handle: it stops its
     # solvers itself and puts their jobs back in the queue.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    confine(conn, temp_dir, memory_mb)
     try:
         scenario = Scenario.model_validate_json(scenario_json)
         options = SolveOptions.model_validate_json(options_json)
@@ -49,6 +96,11 @@ def solve_in_process(conn: Connection, scenario_json: str, options_json: str) ->
         conn.send(("plan", plan.model_dump_json()))
     except (BrokenPipeError, EOFError, OSError):
         return
+    except MemoryError:
+        try:
+            conn.send(("error", f"out of memory: the solver exceeded its {memory_mb} MB limit"))
+        except OSError:
+            return
     except Exception as exc:  # a solver bug ends the job as failed, not the process silently
         try:
             conn.send(("error", f"{type(exc).__name__}: {exc}"))

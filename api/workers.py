@@ -7,16 +7,29 @@ process that dies without answering (killed, out of memory, crashed) is retried 
 runs left (``max_attempts``, default 2: one retry) and then marks the job failed with the reason. A
 solve that overruns its time limit by ``deadline_grace_seconds`` is killed and failed. Cancel
 kills the process. Nothing is ever left ``running`` by a live server.
+
+Each solver process leads its own process group and gets its own temporary directory
+(``TMPDIR``): a kill (cancel, deadline, shutdown) signals the whole group, so a CBC child dies
+with its parent, and the directory (CBC's ``.mps`` and solution files) is removed when the process
+is reaped. ``max_solver_memory_mb`` caps each solver's address space (``RLIMIT_AS``, inherited by
+its children). Each claimed job is leased to this pool (``owner``); the dispatcher renews the
+leases every third of ``lease_seconds`` and stops a solve whose lease it lost, and requeues other
+servers' jobs whose lease expired.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing
+import os
+import shutil
 import signal
+import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -48,9 +61,22 @@ class _Slot:
     process: BaseProcess
     conn: Connection
     deadline: float
+    temp_dir: str
     outcome: tuple[str, str] | None = None
     stop_reason: str | None = None
     messages: list[tuple[str, Any]] = field(default_factory=list)
+
+    def kill(self) -> None:
+        """SIGKILL the solver's process group (it and its children, e.g. ``cbc``)."""
+        self.kill_group()
+        self.process.kill()
+
+    def kill_group(self) -> None:
+        """SIGKILL the group the solver leads (it exists once the solver called setpgrp)."""
+        pid = self.process.pid
+        if pid:  # never 0: killpg(0) would signal the server's own group
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
 
 
 class SolverPool:
@@ -64,11 +90,21 @@ class SolverPool:
         max_attempts: int = 2,
         deadline_grace_seconds: float = 30,
         on_finished: Callable[[str], None] | None = None,
+        lease_seconds: float = 30,
+        tenant_max_running: int = 1_000_000,
+        max_solver_memory_mb: int | None = None,
+        maintenance: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.size = size
         self.max_attempts = max_attempts
         self.deadline_grace_seconds = deadline_grace_seconds
+        self.lease_seconds = lease_seconds
+        self.tenant_max_running = tenant_max_running
+        self.max_solver_memory_mb = max_solver_memory_mb
+        self.maintenance = maintenance or (lambda: None)
+        self.owner = str(uuid.uuid4())
+        self._last_lease_check = 0.0
         self.on_finished = on_finished or (lambda _job_id: None)
         self._ctx = _context()
         self._slots: dict[str, _Slot] = {}
@@ -100,7 +136,7 @@ class SolverPool:
             if slot is None:
                 return
             slot.stop_reason = "cancelled"
-            slot.process.kill()
+            slot.kill()
         self._wake.set()
         end = time.monotonic() + timeout
         while time.monotonic() < end:
@@ -118,9 +154,10 @@ class SolverPool:
             slots = list(self._slots.values())
             self._slots.clear()
         for slot in slots:
-            slot.process.kill()
+            slot.kill()
             slot.process.join(timeout=2)
-            self.store.requeue(slot.job_id, "server stopped")
+            shutil.rmtree(slot.temp_dir, ignore_errors=True)
+            self.store.requeue(slot.job_id, "server stopped", owner=self.owner)
 
     # --- dispatcher --------------------------------------------------------------------------
 
@@ -130,6 +167,7 @@ class SolverPool:
                 self._fill_slots()
                 self._wait_and_drain()
                 self._check_flags()
+                self._check_leases()
                 self._reap()
             except Exception:  # the dispatcher must outlive a database hiccup
                 logger.exception("solver pool iteration failed")
@@ -137,20 +175,24 @@ class SolverPool:
 
     def _fill_slots(self) -> None:
         while len(self._slots) < self.size and not self._stopping.is_set():
-            job = self.store.claim_next()
+            job = self.store.claim_next(self.owner, self.lease_seconds, self.tenant_max_running)
             if job is None:
                 return
             if job.cancel_requested:
-                self.store.finish(job.id, "cancelled", error="cancelled by request")
+                self.store.finish(
+                    job.id, "cancelled", error="cancelled by request", owner=self.owner
+                )
                 self.on_finished(job.id)
                 continue
             self._start(job)
 
     def _start(self, job: Job) -> None:
         receiver, sender = self._ctx.Pipe(duplex=False)
+        temp_dir = tempfile.mkdtemp(prefix=f"aftersales-{job.id[:8]}-")
         process = self._ctx.Process(
             target=solve_in_process,
             args=(sender, job.scenario_json, solve_options_json(job.options_json)),
+            kwargs={"temp_dir": temp_dir, "memory_mb": self.max_solver_memory_mb},
             name=f"solver-{job.id}",
             daemon=True,
         )
@@ -158,12 +200,12 @@ class SolverPool:
             process.start()
         except Exception as exc:  # e.g. the fork server was killed: it restarts on next use
             logger.exception("cannot start a solver process")
+            shutil.rmtree(temp_dir, ignore_errors=True)
             reason = f"cannot start solver process: {exc}"
             if self._stopping.is_set() or job.attempts < self.max_attempts:
-                self.store.requeue(job.id, reason)
+                self.store.requeue(job.id, reason, owner=self.owner)
                 time.sleep(0.5)
-            else:
-                self.store.finish(job.id, "failed", error=reason)
+            elif self.store.finish(job.id, "failed", error=reason, owner=self.owner):
                 self.on_finished(job.id)
             return
         finally:
@@ -171,8 +213,11 @@ class SolverPool:
         limit = json.loads(job.options_json).get("time_limit_seconds", 60)
         deadline = time.monotonic() + float(limit) + self.deadline_grace_seconds
         with self._lock:
-            self._slots[job.id] = _Slot(job.id, process, receiver, deadline)
+            self._slots[job.id] = _Slot(job.id, process, receiver, deadline, temp_dir)
         self.store.set_solver_pid(job.id, process.pid)
+        # Starting a process can take seconds on a loaded host: renew at once so the lease
+        # taken at claim time cannot lapse before the first periodic renewal.
+        self.store.renew_leases(self.owner, [job.id], self.lease_seconds)
         logger.info("job %s started in solver process %s", job.id, process.pid)
 
     def _wait_and_drain(self) -> None:
@@ -207,7 +252,7 @@ class SolverPool:
         for slot in slots:
             if slot.stop_reason is None and now > slot.deadline:
                 slot.stop_reason = "time limit exceeded: solver killed"
-                slot.process.kill()
+                slot.kill()
         if now - self._last_flag_check < 0.5 or not slots:
             return
         self._last_flag_check = now
@@ -216,7 +261,29 @@ class SolverPool:
                 flagged = self._slots.get(job_id)
                 if flagged is not None and flagged.stop_reason is None:
                     flagged.stop_reason = "cancelled"
-                    flagged.process.kill()
+                    flagged.kill()
+
+    def _check_leases(self) -> None:
+        """Renew this pool's leases; stop solves whose lease was lost; requeue expired ones."""
+        now = time.monotonic()
+        if now - self._last_lease_check < self.lease_seconds / 3:
+            return
+        self._last_lease_check = now
+        with self._lock:
+            slots = list(self._slots.values())
+        held = set(
+            self.store.renew_leases(self.owner, [s.job_id for s in slots], self.lease_seconds)
+        )
+        for slot in slots:
+            if slot.job_id not in held and slot.stop_reason is None:
+                logger.warning("job %s: lease lost; its solve is stopped here", slot.job_id)
+                slot.stop_reason = "lease lost"
+                slot.kill()
+        requeued = self.store.requeue_expired()
+        if requeued:
+            logger.warning("requeued %d jobs whose lease expired: %s", len(requeued), requeued)
+            self._wake.set()
+        self.maintenance()
 
     def _reap(self) -> None:
         with self._lock:
@@ -230,38 +297,60 @@ class SolverPool:
                 slot.process.join(timeout=2)
             self._drain(slot)
             slot.conn.close()
-            self._conclude(slot)
+            slot.kill_group()  # children the solver left behind
+            shutil.rmtree(slot.temp_dir, ignore_errors=True)
+            ended = self._conclude(slot)
             with self._lock:
                 self._slots.pop(slot.job_id, None)
-            self.on_finished(slot.job_id)
+            if ended:
+                self.on_finished(slot.job_id)
 
-    def _conclude(self, slot: _Slot) -> None:
+    def _conclude(self, slot: _Slot) -> bool:
+        """Record how the solve ended; True if this ended the job (one callback per end)."""
+        owner = self.owner
+        if slot.stop_reason == "lease lost":
+            return False
         if slot.stop_reason == "cancelled":
-            self.store.finish(slot.job_id, "cancelled", error="cancelled by request")
-        elif slot.outcome is not None and slot.outcome[0] == "plan":
-            self.store.finish(slot.job_id, "succeeded", plan_json=slot.outcome[1])
-        elif slot.outcome is not None:
-            self.store.finish(slot.job_id, "failed", error=slot.outcome[1])
-        elif slot.stop_reason is not None:
-            self.store.finish(slot.job_id, "failed", error=slot.stop_reason)
+            return self.store.finish(
+                slot.job_id, "cancelled", error="cancelled by request", owner=owner
+            )
+        if slot.outcome is not None and slot.outcome[0] == "plan":
+            return self.store.finish(
+                slot.job_id, "succeeded", plan_json=slot.outcome[1], owner=owner
+            )
+        if slot.outcome is not None:
+            return self.store.finish(slot.job_id, "failed", error=slot.outcome[1], owner=owner)
+        if slot.stop_reason is not None:
+            return self.store.finish(slot.job_id, "failed", error=slot.stop_reason, owner=owner)
+        reason = _death_reason(slot.process.exitcode, self.max_solver_memory_mb)
+        job = self.store.get_job(slot.job_id)
+        if self._stopping.is_set() or slot.process.exitcode == FORK_SERVER_LOST:
+            # A SIGTERM to the server's process group (systemd, Ctrl-C) ends the fork server
+            # before the server notices it is stopping: not the solve's fault, so no retry used.
+            self.store.requeue(slot.job_id, "server stopped", owner=owner)
+        elif job is not None and job.attempts < self.max_attempts:
+            logger.warning("job %s: %s; retrying", slot.job_id, reason)
+            self.store.requeue(slot.job_id, f"{reason}; retried", owner=owner)
         else:
-            reason = _death_reason(slot.process.exitcode)
-            job = self.store.get_job(slot.job_id)
-            if self._stopping.is_set():
-                self.store.requeue(slot.job_id, "server stopped")
-            elif job is not None and job.attempts < self.max_attempts:
-                logger.warning("job %s: %s; retrying", slot.job_id, reason)
-                self.store.requeue(slot.job_id, f"{reason}; retried")
-            else:
-                logger.warning("job %s: %s; failed", slot.job_id, reason)
-                self.store.finish(slot.job_id, "failed", error=reason)
+            logger.warning("job %s: %s; failed", slot.job_id, reason)
+            return self.store.finish(slot.job_id, "failed", error=reason, owner=owner)
+        return False
 
 
-def _death_reason(exitcode: int | None) -> str:
+FORK_SERVER_LOST = 255
+"""Exit code multiprocessing reports when the fork server, not the solver, went away."""
+
+
+def _death_reason(exitcode: int | None, memory_mb: int | None = None) -> str:
+    limit = (
+        f" (likely over its {memory_mb} MB memory limit, AFTERSALES_MAX_SOLVER_MEMORY_MB)"
+        if memory_mb
+        else ""
+    )
     if exitcode is not None and exitcode < 0:
         try:
             name = signal.Signals(-exitcode).name
         except ValueError:
             name = str(-exitcode)
-        return f"solver process died (signal {name})"
-    return f"solver process exited without a result (exit code {exitcode})"
+        return f"solver process died (signal {name}){limit}"
+    return f"solver process exited without a result (exit code {exitcode}){limit}"

@@ -5,7 +5,11 @@ with a fresh SQLite store (or targets ``--url``), then ``--clients`` threads eac
 client submit ``--jobs`` jobs in total (S scenarios, seeds cycling over ``--scenarios``), and
 poll until every job has ended or ``--timeout`` passes. It prints and optionally writes (``--json``)
 the submit latency (p50, p99, max), jobs completed, failed, lost (accepted but unknown or never
-ended) and duplicated, and the wall time. Not a test: figures depend on the machine.
+ended) and duplicated, and the wall time. Then (``--stored``, default 1,000) it tops the store up
+to that many jobs (submitted and cancelled at once) and times job-list requests (``limit=20`` and
+``limit=100``, p50 and p99 over ``--list-requests``). Requests carry ``Authorization: Bearer
+<key>``: the key of ``--api-key``, ``AFTERSALES_API_KEY``, or the admin key a started server wrote
+on its new store. Not a test: figures depend on the machine.
 """
 
 from __future__ import annotations
@@ -37,10 +41,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(folder: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    """``aftersales serve`` in its own process group; returns it and its base URL."""
+def start_server(folder: Path, workers: int) -> tuple[subprocess.Popen[bytes], str, str | None]:
+    """``aftersales serve`` in its own process group; returns it, its base URL and the admin key
+    it wrote on its new store (None for a server without keys)."""
     port = _free_port()
-    env = {**os.environ, "AFTERSALES_MAX_QUEUE": "100000"}
+    key_file = folder / "admin.key"
+    env = {
+        **os.environ,
+        "AFTERSALES_MAX_QUEUE": "100000",
+        "AFTERSALES_TENANT_MAX_QUEUED": "100000",
+        "AFTERSALES_ADMIN_KEY_FILE": str(key_file),
+    }
     command = [
         sys.executable,
         "-c",
@@ -64,7 +75,8 @@ def start_server(folder: Path, workers: int) -> tuple[subprocess.Popen[bytes], s
             raise RuntimeError("server exited; see " + str(folder / "server.log"))
         try:
             if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return process, url
+                key = key_file.read_text().strip() if key_file.exists() else None
+                return process, url, key
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
@@ -105,10 +117,52 @@ def list_jobs(client: httpx.Client) -> list[dict[str, Any]]:
     return jobs
 
 
+def latency_ms(latencies: list[float]) -> dict[str, float]:
+    """p50, p99 and max of request durations in seconds, as milliseconds."""
+    return {
+        "p50": round(1000 * percentile(latencies, 0.50), 1),
+        "p99": round(1000 * percentile(latencies, 0.99), 1),
+        "max": round(1000 * max(latencies), 1),
+    }
+
+
+def list_latency(
+    client: httpx.Client, body: bytes, stored: int, requests: int, clients: int
+) -> dict[str, Any]:
+    """Top the store up to ``stored`` jobs (each cancelled at once), then time job lists."""
+    have = len(list_jobs(client))
+
+    def filler(_: int) -> None:
+        response = client.post(
+            "/v1/jobs", content=body, headers={"content-type": "application/json"}
+        )
+        if response.status_code == 202:
+            client.delete(f"/v1/jobs/{response.json()['id']}")
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        list(pool.map(filler, range(max(0, stored - have))))
+    figures: dict[str, Any] = {"stored_jobs": len(list_jobs(client))}
+    for limit in (20, 100):
+        latencies = []
+        for _ in range(requests):
+            started = time.perf_counter()
+            client.get("/v1/jobs", params={"limit": limit}).raise_for_status()
+            latencies.append(time.perf_counter() - started)
+        figures[f"list_limit_{limit}_ms"] = latency_ms(latencies)
+    return figures
+
+
 def run(
-    url: str, jobs: int, clients: int, scenarios: int, time_limit: float, timeout: float
+    url: str,
+    jobs: int,
+    clients: int,
+    scenarios: int,
+    time_limit: float,
+    timeout: float,
+    key: str | None = None,
 ) -> dict[str, Any]:
     """Submit ``jobs`` jobs from ``clients`` threads, wait for all, return the figures."""
+    auth = {"Authorization": f"Bearer {key}"} if key else {}
     bodies = [
         json.dumps(
             {
@@ -126,7 +180,7 @@ def run(
 
     def submit(index: int) -> None:
         if not hasattr(local, "client"):
-            local.client = httpx.Client(base_url=url, timeout=60)
+            local.client = httpx.Client(base_url=url, timeout=60, headers=auth)
         started = time.perf_counter()
         response = local.client.post(
             "/v1/jobs",
@@ -148,7 +202,7 @@ def run(
     statuses: dict[str, str] = {}
     listed: list[str] = []
     deadline = time.monotonic() + timeout
-    with httpx.Client(base_url=url, timeout=30) as client:
+    with httpx.Client(base_url=url, timeout=30, headers=auth) as client:
         while time.monotonic() < deadline:
             listed = list_jobs(client)
             statuses = {job["id"]: job["status"] for job in listed}
@@ -168,11 +222,7 @@ def run(
         "clients": clients,
         "accepted": len(accepted),
         "refused": len(refused),
-        "submit_latency_ms": {
-            "p50": round(1000 * percentile(latencies, 0.50), 1),
-            "p99": round(1000 * percentile(latencies, 0.99), 1),
-            "max": round(1000 * max(latencies), 1),
-        },
+        "submit_latency_ms": latency_ms(latencies),
         "submit_seconds": round(submitted_seconds, 2),
         "total_seconds": round(total_seconds, 2),
         "completed": counts.get("succeeded", 0),
@@ -193,17 +243,31 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="Solver processes of the server.")
     parser.add_argument("--time-limit", type=float, default=5)
     parser.add_argument("--timeout", type=float, default=900, help="Seconds to wait for all.")
+    parser.add_argument("--stored", type=int, default=1000, help="Jobs stored when listing.")
+    parser.add_argument("--list-requests", type=int, default=50, help="Timed lists per size.")
+    parser.add_argument("--api-key", default=os.environ.get("AFTERSALES_API_KEY"))
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
     args = parser.parse_args()
     process = None
     with tempfile.TemporaryDirectory() as folder:
-        url = args.url
+        url, key = args.url, args.api_key
         if url is None:
-            process, url = start_server(Path(folder), args.workers)
+            process, url, key = start_server(Path(folder), args.workers)
         try:
             figures = run(
-                url, args.jobs, args.clients, args.scenarios, args.time_limit, args.timeout
+                url, args.jobs, args.clients, args.scenarios, args.time_limit, args.timeout, key
             )
+            body = json.dumps(
+                {
+                    "scenario": json.loads(generate_scenario("S", seed=0).model_dump_json()),
+                    "options": {"time_limit_seconds": args.time_limit},
+                }
+            ).encode()
+            auth = {"Authorization": f"Bearer {key}"} if key else {}
+            with httpx.Client(base_url=url, timeout=60, headers=auth) as client:
+                figures["list"] = list_latency(
+                    client, body, args.stored, args.list_requests, args.clients
+                )
         finally:
             if process is not None:
                 stop_server(process)

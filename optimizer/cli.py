@@ -232,11 +232,33 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int | None, typer.Option(help="Solver processes (default 2).")] = None,
     db: Annotated[str | None, typer.Option(help="Job store URL (default SQLite file).")] = None,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="No API keys (development; loopback host only).")
+    ] = False,
 ) -> None:
     """Serve the HTTP API (solve jobs, validation, schemas; docs at /docs)."""
     from aftersales.api.cli import run_server
 
-    run_server(host=host, port=port, workers=workers, db=db)
+    run_server(host=host, port=port, workers=workers, db=db, no_auth=no_auth)
+
+
+PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+@app.command(context_settings=PASS_THROUGH, add_help_option=False)
+def keys(ctx: typer.Context) -> None:
+    """API keys of the HTTP service: create --tenant NAME [--expires DAYS], list, revoke ID."""
+    from aftersales.api.cli import keys_app
+
+    typer.main.get_command(keys_app)(args=ctx.args, prog_name="aftersales keys")
+
+
+@app.command(context_settings=PASS_THROUGH, add_help_option=False)
+def jobs(ctx: typer.Context) -> None:
+    """Stored jobs of the HTTP service: purge [--older-than DAYS]."""
+    from aftersales.api.cli import jobs_app
+
+    typer.main.get_command(jobs_app)(args=ctx.args, prog_name="aftersales jobs")
 
 
 def _add_simulation_commands() -> None:

@@ -80,14 +80,26 @@ class Travel:
 
         Linear in n, unlike the full table ``minutes`` would be for one depot per site.
         """
-        if len(origins) != len(destinations):
-            raise ValueError(f"{len(origins)} origins but {len(destinations)} destinations")
         if self._matrix is not None:
-            return self._matrix_minutes[self._matrix_rows(origins), self._matrix_rows(destinations)]
+            return self._paired_lookup(self._matrix_minutes, origins, destinations)
+        return self.paired_km(origins, destinations) / self._speed_kmh * 60.0
+
+    def paired_km(self, origins: Sequence[str], destinations: Sequence[str]) -> FloatArray:
+        """Road km of each (origins[n], destinations[n]) trip, shape (n,); linear in n (a route
+        of n stops needs n + 1 legs, not the n² table ``km`` would build)."""
+        if self._matrix is not None:
+            return self._paired_lookup(self._matrix_km, origins, destinations)
+        _check_pairs(origins, destinations)
         o = self._positions(origins)
         d = self._positions(destinations)
         km = haversine_km(self._lat[o], self._lon[o], self._lat[d], self._lon[d])
-        return km * self._circuity / self._speed_kmh * 60.0
+        return km * self._circuity
+
+    def _paired_lookup(
+        self, table: FloatArray, origins: Sequence[str], destinations: Sequence[str]
+    ) -> FloatArray:
+        _check_pairs(origins, destinations)
+        return table[self._matrix_rows(origins), self._matrix_rows(destinations)]
 
     def pair(self, origin: str, destination: str) -> tuple[float, float]:
         """(minutes, km) of one trip."""
@@ -110,3 +122,8 @@ class Travel:
     def _matrix_rows(self, ids: Sequence[str]) -> list[int]:
         """Row (= column) of each location in the explicit matrix."""
         return [self._matrix_index[i] for i in ids]
+
+
+def _check_pairs(origins: Sequence[str], destinations: Sequence[str]) -> None:
+    if len(origins) != len(destinations):
+        raise ValueError(f"{len(origins)} origins but {len(destinations)} destinations")

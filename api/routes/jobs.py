@@ -8,13 +8,14 @@ import json
 import secrets
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from aftersales.api.deps import CallbacksDep, PoolDep, SettingsDep, StoreDep
+from aftersales.api.callbacks import Destinations, RefusedDestination
+from aftersales.api.deps import CallbacksDep, PoolDep, SettingsDep, StoreDep, TenantDep
 from aftersales.api.errors import InputError
 from aftersales.api.models import (
     ErrorItem,
@@ -29,21 +30,27 @@ from aftersales.api.models import (
 )
 from aftersales.api.notify import job_finished
 from aftersales.api.settings import Settings
-from aftersales.api.store import FINAL_STATUSES, Job, JobStore, NewJob
+from aftersales.api.store import FINAL_STATUSES, Job, JobStore, Limits, NewJob, QueueFull
+from aftersales.api.streams import StreamGate
 from aftersales.optimizer.schema import Plan
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorPublic, "description": "Unknown job."}
+    401: {"model": ErrorPublic, "description": "Missing, invalid, expired or revoked API key."},
+    404: {"model": ErrorPublic, "description": "Unknown job, or another tenant's (same answer)."},
 }
+MAX_SEQ = 2**31 - 1
+"""Largest cursor or event id: the store's sequence columns are 32-bit integers."""
 INVALID: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorPublic, "description": "Invalid input, located by JSON pointer."}
 }
 
 
-def _job_or_404(store: JobStore, job_id: str) -> Job:
-    job = store.get_job(job_id)
+def _job_or_404(store: JobStore, job_id: str, tenant: str) -> Job:
+    """The tenant's job; another tenant's job is answered exactly like an unknown one, so ids
+    reveal nothing across tenants."""
+    job = store.get_job(job_id, tenant)
     if job is None:
         raise HTTPException(404, f"no job {job_id}")
     return job
@@ -66,6 +73,13 @@ def effective_options(payload: JobCreate, settings: Settings) -> JobOptions:
         options = JobOptions.model_validate(payload.scenario.options.model_dump())
         limit = min(options.time_limit_seconds, settings.max_time_limit_seconds)
         options = options.model_copy(update={"time_limit_seconds": limit})
+    if options.callback_url is not None:
+        try:
+            Destinations.from_settings(settings).check_scheme(str(options.callback_url))
+        except RefusedDestination as exc:
+            raise InputError(
+                [ErrorItem(pointer="/options/callback_url", message=str(exc))]
+            ) from exc
     if not options.deterministic:
         options = options.model_copy(update={"seed": secrets.randbelow(2**31)})
     return options
@@ -88,6 +102,7 @@ def create_job(
     store: StoreDep,
     pool: PoolDep,
     settings: SettingsDep,
+    tenant: TenantDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JobAccepted:
     """Submit a scenario to solve; the job is stored before this answers 202."""
@@ -95,25 +110,25 @@ def create_job(
     given = payload.options.model_dump_json() if payload.options else "null"
     request_hash = hashlib.sha256(f"{scenario_json}\n{given}".encode()).hexdigest()
     if idempotency_key:
-        existing = store.find_by_key(idempotency_key)
+        existing = store.find_by_key(tenant, idempotency_key)
         if existing is not None:
             return _accepted(existing, request_hash, response)
     options = effective_options(payload, settings)
-    if store.count("queued") >= settings.max_queue:
-        raise HTTPException(
-            429,
-            f"queue full ({settings.max_queue} jobs waiting); retry later",
-            headers={"Retry-After": str(settings.retry_after_seconds)},
-        )
-    job, _created = store.create_job(
-        NewJob(
-            scenario_json=scenario_json,
-            options_json=options.model_dump_json(),
-            request_hash=request_hash,
-            idempotency_key=idempotency_key or None,
-            callback_url=str(options.callback_url) if options.callback_url else None,
-        )
+    limits = Limits(settings.max_queue, settings.tenant_max_queued, settings.idempotency_hours)
+    new = NewJob(
+        scenario_json=scenario_json,
+        options_json=options.model_dump_json(),
+        request_hash=request_hash,
+        idempotency_key=idempotency_key or None,
+        callback_url=str(options.callback_url) if options.callback_url else None,
+        tenant=tenant,
     )
+    try:
+        job, _created = store.create_job(new, limits)
+    except QueueFull as exc:
+        raise HTTPException(
+            429, str(exc), headers={"Retry-After": str(settings.retry_after_seconds)}
+        ) from exc
     pool.wake()
     return _accepted(job, request_hash, response)
 
@@ -128,19 +143,14 @@ def _accepted(job: Job, request_hash: str, response: Response) -> JobAccepted:
 @router.get("", response_model=JobsPublic, responses=INVALID)
 def read_jobs(
     store: StoreDep,
+    tenant: TenantDep,
     status: JobStatusName | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=32)] = None,
 ) -> JobsPublic:
-    """List jobs, newest first, optionally of one status; follow `next_cursor` for more."""
-    before: int | None = None
-    if cursor:
-        if not cursor.isdigit() or len(cursor) > 18:
-            raise InputError(
-                [ErrorItem(pointer="/cursor", message="not a cursor", location="query")]
-            )
-        before = int(cursor)
-    jobs = store.list_jobs(status, limit + 1, before)
+    """List the tenant's jobs, newest first, optionally of one status; follow `next_cursor`."""
+    before = _sequence(cursor, "/cursor", "query") if cursor else None
+    jobs = store.list_jobs(tenant, status, limit + 1, before)
     page = jobs[:limit]
     next_cursor = str(page[-1].seq) if len(jobs) > limit else None
     return JobsPublic(
@@ -148,10 +158,25 @@ def read_jobs(
     )
 
 
+def _sequence(value: str, pointer: str, location: Literal["query", "header"]) -> int:
+    """A cursor or event id: ASCII digits only, at most ``MAX_SEQ`` (else 422)."""
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_SEQ:
+        raise InputError(
+            [
+                ErrorItem(
+                    pointer=pointer,
+                    message=f"not a sequence number (digits 0-9, at most {MAX_SEQ})",
+                    location=location,
+                )
+            ]
+        )
+    return int(value)
+
+
 @router.get("/{job_id}", response_model=JobPublic, responses=NOT_FOUND)
-def read_job(job_id: str, store: StoreDep) -> JobPublic:
+def read_job(job_id: str, store: StoreDep, tenant: TenantDep) -> JobPublic:
     """Status, progress, timestamps and, once done, the plan or the error of a job."""
-    return JobPublic.from_job(_job_or_404(store, job_id))
+    return JobPublic.from_job(_job_or_404(store, job_id, tenant))
 
 
 @router.get(
@@ -159,9 +184,9 @@ def read_job(job_id: str, store: StoreDep) -> JobPublic:
     response_model=Plan,
     responses={**NOT_FOUND, 409: {"model": ErrorPublic, "description": "No plan (yet)."}},
 )
-def read_job_plan(job_id: str, store: StoreDep) -> Response:
+def read_job_plan(job_id: str, store: StoreDep, tenant: TenantDep) -> Response:
     """The plan of a succeeded job."""
-    job = _job_or_404(store, job_id)
+    job = _job_or_404(store, job_id, tenant)
     if job.plan_json is None:
         raise HTTPException(409, f"job {job_id} is {job.status}: no plan")
     return Response(job.plan_json, media_type="application/json")
@@ -170,19 +195,39 @@ def read_job_plan(job_id: str, store: StoreDep) -> Response:
 @router.delete(
     "/{job_id}",
     response_model=JobSummary,
-    responses={**NOT_FOUND, 409: {"model": ErrorPublic, "description": "Job already ended."}},
+    responses={
+        **NOT_FOUND,
+        409: {
+            "model": ErrorPublic,
+            "description": "Cancel: the job already succeeded or failed. Purge: not ended yet.",
+        },
+    },
 )
-def cancel_job(job_id: str, store: StoreDep, pool: PoolDep, callbacks: CallbacksDep) -> JobSummary:
-    """Cancel a queued or running job (a running solve is stopped within 2 s)."""
-    job = _job_or_404(store, job_id)
-    if job.status in FINAL_STATUSES:
+def cancel_job(
+    job_id: str,
+    store: StoreDep,
+    pool: PoolDep,
+    callbacks: CallbacksDep,
+    tenant: TenantDep,
+    purge: bool = False,
+) -> JobSummary:
+    """Cancel a queued or running job (a running solve is stopped within 2 s); cancelling a
+    cancelled job answers the same again. `purge=true` deletes an ended job and its data."""
+    if purge:
+        job = _job_or_404(store, job_id, tenant)
+        if job.status not in FINAL_STATUSES or not store.purge_job(job_id, tenant):
+            raise HTTPException(409, f"job {job_id} is {job.status}: cancel it before purging")
+        return JobSummary.from_job(job)
+    job, ended = store.request_cancel(job_id, tenant)
+    if job is None:
+        raise HTTPException(404, f"no job {job_id}")
+    if job.status in ("succeeded", "failed"):
         raise HTTPException(409, f"job {job_id} already {job.status}")
-    job = store.request_cancel(job_id) or job
-    if job.status == "running":
-        pool.cancel(job_id, timeout=2.0)
-        job = _job_or_404(store, job_id)
-    elif job.status == "cancelled":
+    if ended:  # this request ended the job: the one callback is its to send
         job_finished(store, callbacks, job_id)
+    elif job.status == "running":
+        pool.cancel(job_id, timeout=2.0)
+        job = _job_or_404(store, job_id, tenant)
     return JobSummary.from_job(job)
 
 
@@ -191,6 +236,8 @@ def cancel_job(job_id: str, store: StoreDep, pool: PoolDep, callbacks: Callbacks
     response_class=StreamingResponse,
     responses={
         **NOT_FOUND,
+        422: {"model": ErrorPublic, "description": "Last-Event-ID is not an event id."},
+        429: {"model": ErrorPublic, "description": "Too many open event streams."},
         200: {
             "description": "Server-sent events: `status` (queued, running, ...), `layer` "
             "(started/finished, percent, objective), then `end`.",
@@ -200,15 +247,24 @@ def cancel_job(job_id: str, store: StoreDep, pool: PoolDep, callbacks: Callbacks
 )
 async def read_job_events(
     job_id: str,
+    request: Request,
     store: StoreDep,
     settings: SettingsDep,
+    tenant: TenantDep,
     last_event_id: Annotated[str | None, Header(max_length=32)] = None,
 ) -> StreamingResponse:
     """Follow a job as server-sent events until it ends."""
-    await run_in_threadpool(_job_or_404, store, job_id)
-    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    after = _sequence(last_event_id, "/last-event-id", "header") if last_event_id else 0
+    await run_in_threadpool(_job_or_404, store, job_id, tenant)
+    gate: StreamGate = request.app.state.streams
+    if not gate.open(tenant):
+        raise HTTPException(
+            429,
+            "too many open event streams; poll GET /v1/jobs/{id} instead or retry later",
+            headers={"Retry-After": str(settings.retry_after_seconds)},
+        )
     return StreamingResponse(
-        _event_stream(store, settings, job_id, after),
+        gate.guard(tenant, _event_stream(store, settings, job_id, after)),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from aftersales.api.deps import get_tenant
 from aftersales.optimizer.schema import Plan, Scenario
 
-router = APIRouter(prefix="/v1/schema", tags=["schema"])
+router = APIRouter(prefix="/v1/schema", tags=["schema"], dependencies=[Depends(get_tenant)])
 
 
 @cache

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from aftersales.optimizer.schema import Plan, Request, Route, Shift, Technician
 from aftersales.optimizer.validate.breaks import check_break
 from aftersales.optimizer.validate.context import Context, day_start
@@ -281,13 +279,13 @@ def _check_assignments(
 
 
 def _legs(ctx: Context, base: str, requests: list[Request | None]) -> _Legs:
-    """Depot → sites → depot travel, one vectorised lookup per route."""
+    """Depot → sites → depot travel, one vectorised lookup per route (linear in its stops)."""
     sites = [r.site for r in requests if r is not None]
     if not sites:
         return _Legs([0.0] * (len(requests) + 1), [0.0], complete=not requests)
     places = [base, *sites, base]
-    minutes = np.diagonal(ctx.travel.minutes(places[:-1], places[1:])).tolist()
-    km = np.diagonal(ctx.travel.km(places[:-1], places[1:])).tolist()
+    minutes = ctx.travel.paired_minutes(places[:-1], places[1:]).tolist()
+    km = ctx.travel.paired_km(places[:-1], places[1:]).tolist()
     return _Legs(minutes, km, complete=len(sites) == len(requests))
 
 

@@ -1,4 +1,10 @@
-"""Helpers of the API tests: `aftersales serve` in a subprocess on a free loopback port."""
+"""Helpers of the API tests: `aftersales serve` in a subprocess on a free loopback port.
+
+Each started server gets a key of tenant ``tests`` (created in its store with the library, as
+`aftersales keys create` does) that its ``client()`` sends; ``new_key`` makes keys of other
+tenants. Leases are short (10 s) so restarts take jobs over quickly, and callbacks may reach the
+tests' receivers on 127.0.0.1 over http (the operator allowlist).
+"""
 
 from __future__ import annotations
 
@@ -15,12 +21,31 @@ from typing import Any
 
 import httpx
 
+from aftersales.api.keys import create_key
+from aftersales.api.store import JobStore
+
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get(
     "AFTERSALES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 CALLBACK_SECRET = "test-secret"
 FINAL = ("succeeded", "failed", "cancelled")
+TEST_ENV = {
+    "AFTERSALES_CALLBACK_SECRET": CALLBACK_SECRET,
+    "AFTERSALES_CALLBACK_BACKOFF_SECONDS": "0.2",
+    "AFTERSALES_LEASE_SECONDS": "10",
+    "AFTERSALES_CALLBACK_ALLOW": "127.0.0.1",
+    "AFTERSALES_CALLBACK_ALLOW_HTTP": "true",
+}
+
+
+def new_key(db_url: str, tenant: str, expires_days: float | None = None) -> str:
+    """A new API key of ``tenant`` in the store at ``db_url``."""
+    store = JobStore.from_url(db_url)
+    try:
+        return create_key(store, tenant, expires_days).secret
+    finally:
+        store.close()
 
 
 def free_port() -> int:
@@ -40,6 +65,8 @@ class Server:
     env: dict[str, str] = field(default_factory=dict)
     port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    key: str = ""
+    extra_args: tuple[str, ...] = ()
 
     @property
     def base_url(self) -> str:
@@ -51,8 +78,8 @@ class Server:
         self.port = free_port()
         env = {
             **os.environ,
-            "AFTERSALES_CALLBACK_SECRET": CALLBACK_SECRET,
-            "AFTERSALES_CALLBACK_BACKOFF_SECONDS": "0.2",
+            **TEST_ENV,
+            "AFTERSALES_ADMIN_KEY_FILE": str(self.log_path.with_suffix(".admin.key")),
             **self.env,
         }
         command = [
@@ -68,6 +95,7 @@ class Server:
             str(self.workers),
             "--db",
             self.db_url,
+            *self.extra_args,
         ]
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
@@ -80,6 +108,8 @@ class Server:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
             try:
                 if httpx.get(f"{self.base_url}/health", timeout=2).status_code == 200:
+                    if not self.key and "--no-auth" not in self.extra_args:
+                        self.key = new_key(self.db_url, "tests")
                     return self
             except httpx.HTTPError:
                 pass
@@ -114,9 +144,10 @@ class Server:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process = None
 
-    def client(self) -> httpx.Client:
-        """An HTTP client for this server."""
-        return httpx.Client(base_url=self.base_url, timeout=30)
+    def client(self, key: str | None = None) -> httpx.Client:
+        """An HTTP client for this server sending ``key`` (default: the ``tests`` key)."""
+        headers = {"Authorization": f"Bearer {key or self.key}"} if (key or self.key) else {}
+        return httpx.Client(base_url=self.base_url, timeout=30, headers=headers)
 
 
 def wait_for(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +36,14 @@ def server_factory(tmp_path: Path) -> Iterator[Any]:
     started: list[Server] = []
 
     def start(
-        db_url: str | None = None, workers: int = 2, env: dict[str, str] | None = None
+        db_url: str | None = None,
+        workers: int = 2,
+        env: dict[str, str] | None = None,
+        extra_args: tuple[str, ...] = (),
     ) -> Server:
         url = db_url or f"sqlite:///{tmp_path / 'jobs.db'}"
         server = Server(url, tmp_path / f"server{len(started)}.log", workers, env or {})
+        server.extra_args = extra_args
         started.append(server)
         return server.start()
 
@@ -77,3 +83,40 @@ def postgres_url() -> Iterator[str]:
     with admin.begin() as connection:
         connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     admin.dispose()
+
+
+class _Listener(BaseHTTPRequestHandler):
+    received: list[tuple[bytes, str, str]]
+    fail_first: int
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append(
+            (
+                body,
+                self.headers["X-Aftersales-Signature"],
+                self.headers["X-Aftersales-Delivery-Attempt"],
+            )
+        )
+        status = 503 if len(type(self).received) <= type(self).fail_first else 200
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        return
+
+
+@pytest.fixture
+def listener() -> Any:
+    """A callback receiver on 127.0.0.1 that fails its first delivery."""
+    handler = type("Handler", (_Listener,), {"received": [], "fail_first": 1})
+    httpd = HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+    )
+    thread.start()
+    yield httpd, handler
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=5)

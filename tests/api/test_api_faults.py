@@ -6,12 +6,21 @@ import contextlib
 import os
 import signal
 import time
+from pathlib import Path
 from typing import Any
 
 from api_server import wait_for
 from sqlalchemy import create_engine, text
 
 LONG = {"time_limit_seconds": 10}
+
+
+def _state(pid: int) -> str:
+    """The state letter of a process (Z: a zombie waiting for its parent)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "gone"
 
 
 def solver_pid(db_url: str, job_id: str, timeout: float = 30) -> int:
@@ -50,15 +59,21 @@ def test_full_queue_is_429_with_retry_after(server_factory: Any, m_scenario: dic
 
 
 def test_sigkill_server_then_restart_finishes_job(server_factory: Any, m_scenario: dict) -> None:
-    """SIGKILL of the server mid-solve; after a restart the job succeeds, none lost or doubled."""
+    """SIGKILL of the server mid-solve: its solver kills itself; after a restart the job
+    succeeds, none lost or doubled."""
     server = server_factory(workers=1)
     with server.client() as client:
         body = {"scenario": m_scenario, "options": {"time_limit_seconds": 6}}
         running = client.post("/v1/jobs", json=body).json()["id"]
         queued = client.post("/v1/jobs", json=body).json()["id"]
         wait_for(client, running, ("running",), timeout=30)
+    orphan = solver_pid(server.db_url, running)
     old_group = server.process.pid
     server.kill_server_only()
+    deadline = time.monotonic() + 10  # the solver notices its fork server is gone
+    while Path(f"/proc/{orphan}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{orphan}").exists() or "Z" in _state(orphan)
     restarted = server_factory(db_url=server.db_url, workers=1)
     with contextlib.suppress(ProcessLookupError):  # orphaned solver of the killed server
         os.killpg(old_group, signal.SIGKILL)

@@ -16,7 +16,11 @@ from schemathesis.checks import not_a_server_error
 def fuzz_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server whose accepted jobs stay short: one solver, 2 s time limit at most."""
     folder = tmp_path_factory.mktemp("fuzz")
-    env = {"AFTERSALES_MAX_TIME_LIMIT_SECONDS": "2", "AFTERSALES_MAX_QUEUE": "1000"}
+    env = {
+        "AFTERSALES_MAX_TIME_LIMIT_SECONDS": "2",
+        "AFTERSALES_MAX_QUEUE": "1000",
+        "AFTERSALES_TENANT_MAX_QUEUED": "1000",
+    }
     running = Server(f"sqlite:///{folder / 'jobs.db'}", folder / "server.log", 1, env).start()
     yield running
     running.stop()
@@ -30,8 +34,10 @@ def api_schema(fuzz_server: Server) -> Any:
     return schema
 
 
-def test_no_server_error(api_schema: Any) -> None:
-    """Generated requests to every operation never get a 5xx answer (15 examples each)."""
+def test_no_server_error(api_schema: Any, fuzz_server: Server) -> None:
+    """Generated requests with a valid key to every operation never get a 5xx answer (15
+    examples each)."""
+    auth = {"Authorization": f"Bearer {fuzz_server.key}"}
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 9
     statuses: list[int] = []
@@ -46,7 +52,7 @@ def test_no_server_error(api_schema: Any) -> None:
             database=None,
         )
         def check(case: Any) -> None:
-            response = case.call_and_validate(checks=[not_a_server_error], timeout=30)
+            response = case.call_and_validate(checks=[not_a_server_error], timeout=30, headers=auth)
             statuses.append(response.status_code)
 
         check()

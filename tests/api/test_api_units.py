@@ -5,8 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from typing import Any
 
-from aftersales.api.callbacks import sign
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aftersales.api.callbacks import Destinations, RefusedDestination, internal, sign
 from aftersales.api.errors import request_errors
 from aftersales.api.models import JobOptions
 from aftersales.api.solver import progress_message
@@ -54,3 +59,56 @@ def test_progress_percent_counts_finished_layers() -> None:
     done = progress_message(Progress("network", "finished", 1.0, objective=5.0), layers, finished)
     assert done["percent"] == 50.0
     assert done["objective"] == 5.0
+
+
+def public(_host: str, _port: int) -> list[str]:
+    """A resolver answering one public address (documentation range is reserved, so not it)."""
+    return ["93.184.215.14"]
+
+
+def test_callback_scheme_rules() -> None:
+    """https passes; http only where the operator allows it; other schemes never."""
+    strict, lenient = Destinations(), Destinations(allow_http=True)
+    strict.check("https://hooks.example.com/x", resolver=public)
+    with pytest.raises(RefusedDestination, match="must use https"):
+        strict.check("http://hooks.example.com/x", resolver=public)
+    lenient.check("http://hooks.example.com/x", resolver=public)
+    with pytest.raises(RefusedDestination, match="must use https or http"):
+        lenient.check("ftp://hooks.example.com/x", resolver=public)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["127.0.0.1", "10.1.2.3", "172.16.0.9", "192.168.1.1", "169.254.169.254", "224.0.0.1",
+     "240.0.0.1", "0.0.0.0", "::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1"],
+)  # fmt: skip
+def test_internal_addresses_are_refused(address: str) -> None:
+    """A host resolving to a loopback, private, link-local, multicast or reserved address is
+    refused unless the allowlist names that host or address."""
+    rules = Destinations(allow_http=True)
+    with pytest.raises(RefusedDestination, match="internal address"):
+        rules.check("https://hooks.example.com/x", resolver=lambda _h, _p: [address])
+    allowed = Destinations(allow_http=True, allow=frozenset({address}))
+    allowed.check("https://hooks.example.com/x", resolver=lambda _h, _p: [address])
+    by_name = Destinations(allow_http=True, allow=frozenset({"hooks.example.com"}))
+    by_name.check("https://hooks.example.com/x", resolver=lambda _h, _p: [address])
+
+
+def test_one_internal_address_among_public_ones_is_refused() -> None:
+    """Any internal address of a host refuses it (a connection could reach that one)."""
+    with pytest.raises(RefusedDestination, match=r"10\.0\.0\.1"):
+        Destinations().check(
+            "https://h.example.com/", resolver=lambda _h, _p: ["93.184.215.14", "10.0.0.1"]
+        )
+
+
+def test_decimal_ip_resolves_to_loopback_and_is_refused() -> None:
+    """`http://2130706433/` is 127.0.0.1 once resolved, and refused as loopback."""
+    with pytest.raises(RefusedDestination, match=r"127\.0\.0\.1"):
+        Destinations(allow_http=True).check("http://2130706433:8080/hook")
+
+
+@given(st.ip_addresses(network="10.0.0.0/8") | st.ip_addresses(network="fe80::/10"))
+def test_every_private_or_link_local_address_is_internal(address: Any) -> None:
+    """Hypothesis: every address of 10/8 and fe80::/10 counts as internal."""
+    assert internal(str(address))
