@@ -21,8 +21,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aftersales.optimizer.routing.data import Job, RoutingData
-from aftersales.optimizer.routing.greedy import greedy_dispatch, no_skilled_technician, qualified
+from aftersales.optimizer.routing.data import Job, RoutingData, missing_equipment
+from aftersales.optimizer.routing.greedy import greedy_dispatch, qualified, why_unserved
 from aftersales.optimizer.routing.ortools_model import (
     LATENESS_REFERENCE_MINUTES,
     MUST_SERVE_PENALTY,
@@ -31,8 +31,8 @@ from aftersales.optimizer.routing.ortools_model import (
     can_reach,
 )
 from aftersales.optimizer.routing.repair import insert_unserved
-from aftersales.optimizer.routing.result import RoutingResult, routing_costs
-from aftersales.optimizer.routing.timing import time_or_repair
+from aftersales.optimizer.routing.result import RoutingResult, routing_costs, unserved_cost
+from aftersales.optimizer.routing.timing import RESTOCK_INDEX, order_items, time_or_repair
 from aftersales.optimizer.routing.warm_start import (
     moved_assignments,
     previous_orders,
@@ -91,7 +91,7 @@ def solve_routing(
         start_orders = _orders_of(data, candidates[0].routes)
     spec = ModelInput(
         allowed={j: vs for j, vs in allowed.items() if vs},
-        penalty={j: _penalty(scenario, job) for j, job in enumerate(data.jobs)},
+        penalty={j: _penalty(scenario, job, credit[job.id]) for j, job in enumerate(data.jobs)},
         lateness_per_minute={
             j: credit[job.id] * _priority_weight(job) / LATENESS_REFERENCE_MINUTES
             for j, job in enumerate(data.jobs)
@@ -146,12 +146,15 @@ def solve_routing(
 
 
 def allowed_vehicles(data: RoutingData) -> dict[int, list[int]]:
-    """Job index → vehicles qualified for it (skills, pin) that could reach it alone in time."""
+    """Job index → vehicles qualified (skills, pin) and equipped (tools, parts, by restocking if
+    need be) for it that could reach it alone in time."""
     return {
         j: [
             v
             for v, vehicle in enumerate(data.vehicles)
-            if qualified(job, vehicle) and can_reach(data, job, vehicle)
+            if qualified(job, vehicle)
+            and missing_equipment(job, vehicle) is None
+            and can_reach(data, job, vehicle)
         ]
         for j, job in enumerate(data.jobs)
     }
@@ -169,11 +172,13 @@ def _priority_weight(job: Job) -> float:
     return 1.0 + (job.priority - 1) / 4
 
 
-def _penalty(scenario: Scenario, job: Job) -> float:
-    """Cost of leaving the job unserved in the model."""
-    if job.deferrable:
-        return scenario.costs.deferral_penalty
-    return max(scenario.costs.unserved_penalty, MUST_SERVE_PENALTY)
+def _penalty(scenario: Scenario, job: Job, credit: float) -> float:
+    """Cost of leaving the job unserved in the model: the true cost, at least MUST_SERVE_PENALTY
+    for work that must be served (so the search never trades it for travel)."""
+    cost = unserved_cost(scenario, job, credit)
+    if job.deferrable or job.beyond_horizon:
+        return cost
+    return max(cost, MUST_SERVE_PENALTY + credit)
 
 
 def _polish(
@@ -211,7 +216,7 @@ def _orders_of(data: RoutingData, routes: Sequence[Route]) -> list[list[int]]:
     orders: list[list[int]] = [[] for _ in data.vehicles]
     for route in routes:
         orders[vehicle_index[route.technician, route.day]] = [
-            job_index[s.request] for s in route.stops
+            RESTOCK_INDEX if s.request is None else job_index[s.request] for s in route.stops
         ]
     return orders
 
@@ -231,10 +236,10 @@ def _from_orders(
     for v, order in enumerate(orders):
         if not order:
             continue
-        timed, _ = time_or_repair(data, data.vehicles[v], [data.jobs[j] for j in order], credit)
-        if timed is not None and timed.route.stops:
+        timed, _ = time_or_repair(data, data.vehicles[v], order_items(data, order), credit)
+        if timed is not None and timed.route.visits:
             routes.append(timed.route)
-            served.update(job_index[s.request] for s in timed.route.stops)
+            served.update(job_index[s.request] for s in timed.route.visits if s.request)
     unserved = [_why_unserved(data, j, allowed) for j in range(len(data.jobs)) if j not in served]
     costs = routing_costs(scenario, data, routes, unserved)
     return _Candidate(name, routes, unserved, costs.horizon_total)
@@ -255,20 +260,5 @@ def _from_result(
 
 
 def _why_unserved(data: RoutingData, j: int, allowed: dict[int, list[int]]) -> Unserved:
-    """Reason of an unserved job: skills (or pin), reach, deferral or capacity."""
-    job = data.jobs[j]
-    if not any(qualified(job, v) for v in data.vehicles):
-        return no_skilled_technician(job)
-    if job.deferrable:
-        return Unserved(request=job.id, reason="deferred", detail="left for a later plan")
-    if not allowed[j]:
-        return Unserved(
-            request=job.id,
-            reason="no_reachable_window",
-            detail="no qualified technician-day can reach it inside a time window and its shift",
-        )
-    return Unserved(
-        request=job.id,
-        reason="no_capacity",
-        detail="qualified technicians could reach it, but not with the rest of their work",
-    )
+    """Reason of an unserved job (docs/semantics.md, "Unserved requests")."""
+    return why_unserved(data, data.jobs[j], bool(allowed[j]))
