@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from aftersales.optimizer.routing.data import Job, RoutingData, missing_equipment
 from aftersales.optimizer.routing.greedy import greedy_dispatch, qualified, why_unserved
@@ -30,6 +31,7 @@ from aftersales.optimizer.routing.ortools_model import (
     TechnicianModel,
     can_reach,
 )
+from aftersales.optimizer.routing.pyvrp_model import PyvrpSolution, solve_pyvrp
 from aftersales.optimizer.routing.repair import insert_unserved
 from aftersales.optimizer.routing.result import RoutingResult, routing_costs, unserved_cost
 from aftersales.optimizer.routing.timing import RESTOCK_INDEX, order_items, time_or_repair
@@ -42,6 +44,16 @@ from aftersales.optimizer.schema import LayerResult, Plan, Route, Scenario, Unse
 
 logger = logging.getLogger("aftersales.optimizer")
 
+Engine = Literal["pyvrp", "ortools", "both"]
+ENGINES: tuple[str, ...] = ("pyvrp", "ortools", "both")
+DEFAULT_ENGINE: Engine = "both"
+"""Chosen by measurement (benchmarks/README.md, "Routing engines")."""
+PYVRP_SHARE = 0.5
+"""Share of the search time PyVRP gets when both engines run (OR-Tools gets the rest)."""
+DETERMINISTIC_PYVRP_ITERATIONS = 20_000
+"""PyVRP iterations of a deterministic run."""
+DETERMINISTIC_ORTOOLS_SOLUTIONS = 2_000
+"""OR-Tools solutions (first + improving) of a deterministic run."""
 DEFAULT_MOVE_PENALTY = 10.0
 """Model cost of moving a request away from its previous technician-day, currency."""
 RESERVE_SECONDS = 0.5
@@ -69,14 +81,20 @@ def solve_routing(
     previous: Plan | None = None,
     *,
     move_penalty: float = DEFAULT_MOVE_PENALTY,
+    engine: Engine = DEFAULT_ENGINE,
+    deterministic: bool = False,
 ) -> RoutingResult:
     """Route technician-days over the horizon within ``time_limit_seconds`` (wall clock).
 
     ``previous`` warm-starts the search from an earlier plan; moving one of its assignments costs
     ``move_penalty`` in the model, and the result is never worse than the previous plan re-timed.
-    ``seed`` is accepted for a uniform solver interface; OR-Tools' routing search is deterministic.
+    ``engine`` chooses the search: ``"pyvrp"``, ``"ortools"`` or ``"both"`` (the search time
+    split, the cheaper exact plan kept). ``seed`` seeds PyVRP. ``deterministic`` replaces the
+    wall-clock stop by work limits (PyVRP iterations, OR-Tools solutions): the same plan under
+    any machine load, at the price of not using spare time (docs/semantics.md, "Routes").
     """
-    del seed
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     started = time.perf_counter()
     deadline = started + time_limit_seconds
     credit = _credit_per_job(scenario, data)
@@ -101,11 +119,30 @@ def solve_routing(
         move_penalty=move_penalty if previous is not None else 0.0,
     )
     search = None
-    if spec.allowed:
+    vrp: PyvrpSolution | None = None
+    reserve = max(RESERVE_SECONDS, RESERVE_SHARE * time_limit_seconds)
+    if spec.allowed and engine in ("pyvrp", "both"):
+        share = 1.0 if engine == "pyvrp" else PYVRP_SHARE
+        budget = max(MIN_SEARCH_SECONDS, share * (deadline - time.perf_counter() - reserve))
+        vrp = solve_pyvrp(
+            data,
+            spec.allowed,
+            spec.penalty,
+            scenario.costs.travel_cost_per_km,
+            budget,
+            seed=seed,
+            max_iterations=DETERMINISTIC_PYVRP_ITERATIONS if deterministic else None,
+        )
+        if vrp is not None and vrp.found:
+            candidates.append(_from_orders(scenario, data, "pyvrp", vrp.orders, credit, allowed))
+    if spec.allowed and (engine in ("ortools", "both") or vrp is None):
         model = TechnicianModel(data, spec)
-        reserve = max(RESERVE_SECONDS, RESERVE_SHARE * time_limit_seconds)
         budget = max(MIN_SEARCH_SECONDS, deadline - time.perf_counter() - reserve)
-        search = model.solve(budget, start_orders)
+        search = model.solve(
+            budget,
+            start_orders,
+            solution_limit=DETERMINISTIC_ORTOOLS_SOLUTIONS if deterministic else None,
+        )
         if search.found:
             candidates.append(
                 _from_orders(scenario, data, "ortools", search.orders, credit, allowed)
@@ -124,6 +161,8 @@ def solve_routing(
         f"chose {best.name} of " + ", ".join(f"{c.name} {c.cost:.2f}" for c in candidates),
         f"{len(best.unserved)} of {len(data.jobs)} requests unserved",
     ]
+    if vrp is not None:
+        message.append(f"PyVRP {vrp.status}, {vrp.iterations} iterations in {vrp.seconds:.1f} s")
     if search is not None:
         message.append(f"OR-Tools {search.status} in {search.seconds:.1f} s")
         if search.used_initial:
@@ -131,11 +170,15 @@ def solve_routing(
     if previous is not None:
         moved = moved_assignments(previous, best.routes, [j.id for j in data.jobs])
         message.append(f"{moved} assignments moved")
-    status = "feasible" if search is None or search.found else "time_limit"
+    found = (search is not None and search.found) or (vrp is not None and vrp.found)
+    status = "feasible" if found or not spec.allowed else "time_limit"
+    engines = [n for n, ran in (("pyvrp", vrp), ("ortools-routing-gls", search)) if ran]
     report = LayerResult(
         layer="routing",
         status=status,
-        method="ortools-routing-gls" + ("+warm-start" if previous is not None else ""),
+        method="+".join(engines or ["greedy"])
+        + ("+warm-start" if previous is not None else "")
+        + ("+deterministic" if deterministic else ""),
         objective=costs.horizon_total,
         bound=None,
         gap=None,
