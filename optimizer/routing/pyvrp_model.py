@@ -3,7 +3,8 @@
 PyVRP minimises route *duration* natively — its schedule starts each route as late as the time
 windows allow, so waiting that a later departure removes is never paid — and supports reloading
 at a depot mid-route, which is exactly a restock stop. What each rule of docs/semantics.md
-becomes (integers: ``TICKS_PER_MINUTE`` per minute, metres, ``COST_UNITS_PER_CURRENCY``):
+becomes (integers: ``TICKS_PER_MINUTE`` per minute, ``STEPS_PER_KM`` per km, money in units
+chosen by ``_cost_unit``):
 
 * vehicles: one vehicle type per technician-day, starting and ending at its home (or depot),
   inside ``[shift start, shift end + overtime - break]`` (the break's length is reserved; the
@@ -32,12 +33,14 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from pyvrp import Client, Depot, Location, ProblemData, VehicleType
+from pyvrp import Client, Depot, Location, PenaltyParams, ProblemData, SolveParams, VehicleType
 from pyvrp import solve as pyvrp_solve
+from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime
 
 from aftersales.optimizer.routing.data import RoutingData, Vehicle, can_restock
@@ -45,13 +48,20 @@ from aftersales.optimizer.routing.timing import RESTOCK_INDEX
 
 logger = logging.getLogger("aftersales.optimizer")
 
-TICKS_PER_MINUTE = 1000
-"""Integer time resolution: thousandths of a minute (TRSP distances are full precision)."""
-METRES_PER_KM = 1000
-COST_UNITS_PER_CURRENCY = 1_000_000
-"""Integer money resolution: millionths of a currency unit (0.5 currency/km = 500 per metre)."""
-FORBIDDEN_ARC = 10**9
-"""Ticks and metres of an arc into a job the vehicle may not serve (about 11 days, 1,000 km)."""
+TICKS_PER_MINUTE = 100
+"""Integer time resolution: hundredths of a minute."""
+STEPS_PER_KM = 100
+"""Integer distance resolution: hundredths of a km."""
+COST_RESOLUTION = 100
+"""The cheapest positive unit cost (per tick or per step) becomes this many integer cost units:
+money rounds to 1 % of a tick's cost at worst. Keeping unit costs small matters: PyVRP caps its
+penalty per unit of time warp or excess load (``PenaltyParams.max_penalty``), so costs in tiny
+money units would make violations cheap."""
+FORBIDDEN_ARC = 10**7
+"""Ticks and steps of an arc into a job the vehicle may not serve (about 70 days, 100,000 km)."""
+PENALTY_PARAMS = PenaltyParams(solutions_between_updates=50, max_penalty=1e8)
+"""Penalties adapt every 50 solutions (not 500: iterations with many profiles and reloads are
+slow) and may grow to 1e8 units per unit of violation."""
 MAX_PROFILE_ENTRIES = 60_000_000
 """Most matrix entries over all profiles; larger models are left to the other engine."""
 ROUNDING_SLACK = 1e-6
@@ -87,10 +97,14 @@ def solve_pyvrp(
     time_limit_seconds: float,
     seed: int = 0,
     max_iterations: int | None = None,
+    required: Collection[int] = (),
 ) -> PyvrpSolution | None:
     """Search for ``time_limit_seconds`` (or ``max_iterations``: deterministic under any load).
 
-    Returns None when the model would be too large for PyVRP's dense per-profile matrices.
+    Jobs in ``required`` must be served in the model (the others carry their penalty as a
+    prize): a model that cannot serve them all still returns its best orders, which the exact
+    timing repairs by dropping what does not fit. Returns None when the model would be too large for PyVRP's dense per-profile
+    matrices.
     """
     started = time.perf_counter()
     jobs = sorted(j for j, vs in allowed.items() if vs)
@@ -117,7 +131,9 @@ def solve_pyvrp(
     loc = np.asarray(places, dtype=np.intp)
     minutes = data.minutes[np.ix_(loc, loc)]
     duration = np.ceil(minutes * TICKS_PER_MINUTE - ROUNDING_SLACK).astype(np.int64)
-    distance = np.rint(data.km[np.ix_(loc, loc)] * METRES_PER_KM).astype(np.int64)
+    distance = np.rint(data.km[np.ix_(loc, loc)] * STEPS_PER_KM).astype(np.int64)
+    cost_unit = _cost_unit(data, travel_cost_per_km)
+    prize_cap = _prize_cap(data, travel_cost_per_km, float(data.km.max(initial=0.0))) / cost_unit
     distances, durations = [], []
     for key in sorted(profile_of, key=profile_of.__getitem__):
         forbidden = [len(depot_locations) + k for k in range(len(jobs)) if k not in key]
@@ -128,23 +144,35 @@ def solve_pyvrp(
         np.fill_diagonal(dur, 0)
         distances.append(dist)
         durations.append(dur)
-    tools = sorted({t for j in jobs for t in data.jobs[j].tools})
-    parts = sorted(
-        {p for j in jobs for p, _ in data.jobs[j].part_units}
-        if any(v.van is not None for v in data.vehicles)
-        else set()
-    )
+    vans = any(v.van is not None for v in data.vehicles)
+    tools = sorted({t for j in jobs for t in data.jobs[j].tools}) if vans else []
+    parts = sorted({p for j in jobs for p, _ in data.jobs[j].part_units}) if vans else []
     capacity = [len(jobs) + 1] * len(tools) + [
         1 + sum(n for j in jobs for q, n in data.jobs[j].part_units if q == p) for p in parts
     ]
     clients = [
-        _client(data, j, allowed[j], penalty[j], tools, parts, len(depot_locations) + k)
+        _client(
+            data,
+            j,
+            allowed[j],
+            min(penalty[j] / cost_unit, prize_cap),
+            j in required,
+            tools,
+            parts,
+            len(depot_locations) + k,
+        )
         for k, j in enumerate(jobs)
     ]
     depots = [Depot(location=i) for i in range(len(depot_locations))]
     vehicle_types = [
         _vehicle_type(
-            vehicle, depot_index, vehicle_profile[v], tools, parts, capacity, travel_cost_per_km
+            vehicle,
+            depot_index,
+            vehicle_profile[v],
+            tools,
+            parts,
+            capacity,
+            (travel_cost_per_km / STEPS_PER_KM / cost_unit, _tick_cost(vehicle) / cost_unit),
         )
         for v, vehicle in enumerate(data.vehicles)
     ]
@@ -161,35 +189,69 @@ def solve_pyvrp(
         if max_iterations is not None
         else MaxRuntime(max(0.05, time_limit_seconds - (time.perf_counter() - started)))
     )
-    result = pyvrp_solve(problem, stop=stop, seed=seed, collect_stats=False, display=False)
+    with warnings.catch_warnings():
+        # PyVRP warns when a penalty reaches its cap: expected when required jobs cannot all
+        # fit; the exact timing then drops what does not fit and reports it unserved.
+        warnings.simplefilter("ignore", PenaltyBoundWarning)
+        result = pyvrp_solve(
+            problem,
+            stop=stop,
+            seed=seed,
+            collect_stats=False,
+            display=False,
+            params=SolveParams(penalty=PENALTY_PARAMS),
+        )
     best = result.best
     orders: list[list[int]] = [[] for _ in data.vehicles]
-    if best.is_feasible():
-        for route in best.routes():
-            order: list[int] = []
-            trip = 0
-            for activity in route:
-                if not activity.is_client():
-                    continue
-                if activity.trip != trip:
-                    order.append(RESTOCK_INDEX)
-                    trip = activity.trip
-                order.append(jobs[activity.idx])
-            orders[route.vehicle_type()] = order
+    for route in best.routes():
+        order: list[int] = []
+        trip = 0
+        for activity in route:
+            if not activity.is_client():
+                continue
+            if activity.trip != trip:
+                order.append(RESTOCK_INDEX)
+                trip = activity.trip
+            order.append(jobs[activity.idx])
+        orders[route.vehicle_type()] = order
     return PyvrpSolution(
         orders,
-        best.is_feasible(),
-        "feasible" if best.is_feasible() else "no feasible solution",
+        bool(best.num_clients()),
+        "feasible" if best.is_feasible() else "infeasible, repaired by the exact timing",
         time.perf_counter() - started,
         result.num_iterations,
     )
+
+
+def _prize_cap(data: RoutingData, travel_cost_per_km: float, longest_km: float) -> float:
+    """Largest prize worth offering, currency: twice the dearest whole technician-day plus a
+    return trip at the longest arc — more than any job's insertion can cost.
+
+    Larger prizes only make infeasible solutions attractive: PyVRP's penalties per unit of
+    excess load or time warp are capped, and a prize above the cap buys any violation.
+    """
+    day = max((v.latest_end - v.shift_start) * v.hourly_cost / 60 for v in data.vehicles)
+    return 2 * (day + 2 * longest_km * travel_cost_per_km) + 1.0
+
+
+def _tick_cost(vehicle: Vehicle) -> float:
+    """Labour per tick of route duration, currency."""
+    return vehicle.hourly_cost / 60 / TICKS_PER_MINUTE
+
+
+def _cost_unit(data: RoutingData, travel_cost_per_km: float) -> float:
+    """Currency per integer cost unit: the cheapest positive unit cost / ``COST_RESOLUTION``."""
+    rates = [travel_cost_per_km / STEPS_PER_KM] + [_tick_cost(v) for v in data.vehicles]
+    positive = [r for r in rates if r > 0]
+    return min(positive) / COST_RESOLUTION if positive else 1.0
 
 
 def _client(
     data: RoutingData,
     j: int,
     vehicles: Sequence[int],
-    penalty: float,
+    prize: float,
+    required: bool,
     tools: list[str],
     parts: list[str],
     location: int,
@@ -210,8 +272,8 @@ def _client(
         service_duration=ticks_up(job.duration),
         tw_early=ticks_up(early),
         tw_late=ticks_down(late) if late != float("inf") else np.iinfo(np.int64).max,
-        prize=round(penalty * COST_UNITS_PER_CURRENCY),
-        required=False,
+        prize=round(prize),
+        required=required,
         name=job.id,
     )
 
@@ -223,7 +285,7 @@ def _vehicle_type(
     tools: list[str],
     parts: list[str],
     capacity: list[int],
-    travel_cost_per_km: float,
+    unit_costs: tuple[float, float],
 ) -> VehicleType:
     """One technician-day: home, shift, costs, tools and van as initial load, restock depot."""
     restock = can_restock(vehicle)
@@ -242,10 +304,8 @@ def _vehicle_type(
         end_depot=home,
         tw_early=ticks_up(vehicle.shift_start),
         tw_late=ticks_down(vehicle.latest_end - vehicle.break_minutes),
-        unit_distance_cost=round(travel_cost_per_km * COST_UNITS_PER_CURRENCY / METRES_PER_KM),
-        unit_duration_cost=round(
-            vehicle.hourly_cost / 60 * COST_UNITS_PER_CURRENCY / TICKS_PER_MINUTE
-        ),
+        unit_distance_cost=round(unit_costs[0]),
+        unit_duration_cost=round(unit_costs[1]),
         profile=profile,
         initial_load=initial,
         reload_depots=[depot_index[vehicle.restock_location]] if restock else [],

@@ -132,6 +132,11 @@ def solve_routing(
             budget,
             seed=seed,
             max_iterations=DETERMINISTIC_PYVRP_ITERATIONS if deterministic else None,
+            required={
+                j
+                for j in spec.allowed
+                if not (data.jobs[j].deferrable or data.jobs[j].beyond_horizon)
+            },
         )
         if vrp is not None and vrp.found:
             candidates.append(_from_orders(scenario, data, "pyvrp", vrp.orders, credit, allowed))
