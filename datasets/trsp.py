@@ -28,14 +28,18 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from aftersales.optimizer.schema import MINUTES_PER_DAY, Scenario
+from aftersales.datasets.routing_scenario import (
+    DEPOT_ID,
+    PRODUCT_ID,
+    routing_scenario,
+    time_scale_for,
+)
+from aftersales.optimizer.schema import Scenario
 
 FIELDS_BEFORE_LISTS = 6
 """ID, X, Y, TWS, TWE, Serv."""
 LISTS_PER_ROW = 3
 """SKILLS, TOOLS, SPARE PARTS."""
-HOURLY_COST = 60.0
-"""Labour cost per hour in the Scenario: one currency unit per minute of route duration."""
 MUST_SERVE_PENALTY = 100_000.0
 """Unserved penalty of the Scenario: every request must be served."""
 
@@ -137,19 +141,14 @@ def read_trsp(path: str | Path) -> TrspInstance:
 
 
 def time_scale(instance: TrspInstance) -> float:
-    """Scenario minutes per instance time unit: 1, or ½ when the horizon exceeds a shift's limit.
-
-    A shift may end at most 2 × 1440 minutes after midnight; the C2/R2/RC2 horizons (up to 3390)
-    are halved. Every time (travel, service, windows) scales alike, so feasibility and the
-    optimal routes are unchanged and durations convert back exactly.
-    """
-    return 1.0 if instance.depot.due <= 2 * MINUTES_PER_DAY else 0.5
+    """Scenario minutes per instance time unit (see ``routing_scenario.time_scale_for``)."""
+    return time_scale_for(instance.depot.due)
 
 
 def node_id(instance: TrspInstance, node: int) -> str:
     """Location id of a node in the Scenario: ``depot``, ``home<k>`` or ``site<k>``."""
     if node == 0:
-        return "depot"
+        return DEPOT_ID
     return f"home{node}" if node <= instance.crew else f"site{node}"
 
 
@@ -175,14 +174,14 @@ def trsp_scenario(instance: TrspInstance) -> Scenario:
     technicians = [
         {
             "id": f"t{t.id}",
-            "depot": "depot",
+            "depot": DEPOT_ID,
             "home": {"id": node_id(instance, t.id), "lat": 0.0, "lon": 0.0},
             "skills": [f"skill{s}" for s in t.skills],
             "tools": [f"tool{k}" for k in t.tools],
             "van_stock": dict(zip(part_ids, t.parts, strict=True)),
             "shifts": [shift],
-            "hourly_cost": HOURLY_COST,
-            "overtime_cost_per_hour": HOURLY_COST,
+            "hourly_cost": 60.0,  # one currency unit per minute of route duration
+            "overtime_cost_per_hour": 60.0,
         }
         for t in instance.technicians
     ]
@@ -190,7 +189,7 @@ def trsp_scenario(instance: TrspInstance) -> Scenario:
         {
             "id": f"r{r.id}",
             "site": node_id(instance, r.id),
-            "product": "job",
+            "product": PRODUCT_ID,
             "opened_minute": 0,
             "duration_minutes": r.service * scale,
             "required_skills": [f"skill{s}" for s in r.skills],
@@ -201,46 +200,15 @@ def trsp_scenario(instance: TrspInstance) -> Scenario:
         }
         for r in instance.requests
     ]
-    return Scenario.model_validate(
-        {
-            "name": instance.name,
-            "skills": [f"skill{s}" for s in range(instance.skills)],
-            "tiers": [
-                {"id": "trsp", "response_minutes": depot.due * scale, "attainment_target": 1}
-            ],
-            "products": [
-                {
-                    "id": "job",
-                    "failure_rate_per_unit_year": 1,
-                    "repair_minutes": 1,
-                    "skill": "skill0",
-                }
-            ],
-            "parts": [{"id": p, "unit_cost": 1, "lead_time_days": 1} for p in part_ids],
-            "sites": [
-                {
-                    "id": node_id(instance, r.id),
-                    "lat": 0.0,
-                    "lon": 0.0,
-                    "tier": "trsp",
-                    "installed_base": {"job": 1},
-                }
-                for r in instance.requests
-            ],
-            "depots": [
-                {"id": "depot", "lat": 0.0, "lon": 0.0, "existing": True, "fixed_cost_per_year": 0}
-            ],
-            "technicians": technicians,
-            "requests": requests,
-            "travel": {
-                "mode": "matrix",
-                "matrix": {
-                    "locations": ids,
-                    "km": km,
-                    "minutes": [[d * scale for d in row] for row in km],
-                },
-            },
-            "costs": {"travel_cost_per_km": 0, "unserved_penalty": MUST_SERVE_PENALTY},
-            "policy": {"horizon_days": 2},
-        }
+    return routing_scenario(
+        instance.name,
+        ids,
+        km,
+        scale,
+        technicians,
+        requests,
+        skills=[f"skill{s}" for s in range(instance.skills)],
+        parts=part_ids,
+        unserved_penalty=MUST_SERVE_PENALTY,
+        travel_cost_per_km=0.0,
     )

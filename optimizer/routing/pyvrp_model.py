@@ -103,8 +103,8 @@ def solve_pyvrp(
 
     Jobs in ``required`` must be served in the model (the others carry their penalty as a
     prize): a model that cannot serve them all still returns its best orders, which the exact
-    timing repairs by dropping what does not fit. Returns None when the model would be too large for PyVRP's dense per-profile
-    matrices.
+    timing repairs by dropping what does not fit. Returns None when the model would be too
+    large for PyVRP's dense per-profile matrices.
     """
     started = time.perf_counter()
     jobs = sorted(j for j, vs in allowed.items() if vs)
@@ -288,7 +288,10 @@ def _vehicle_type(
     unit_costs: tuple[float, float],
 ) -> VehicleType:
     """One technician-day: home, shift, costs, tools and van as initial load, restock depot."""
-    restock = can_restock(vehicle)
+    # a restock is worth offering when it brings tools or parts (not at a depot stocking none)
+    useful = can_restock(vehicle) and (
+        bool(tools) or vehicle.restock_parts is None or bool(vehicle.restock_parts)
+    )
     van = dict(vehicle.van or ())
     tool_caps, part_caps = capacity[: len(tools)], capacity[len(tools) :]
     initial = [0 if t in vehicle.tools else cap for t, cap in zip(tools, tool_caps, strict=True)]
@@ -308,6 +311,6 @@ def _vehicle_type(
         unit_duration_cost=round(unit_costs[1]),
         profile=profile,
         initial_load=initial,
-        reload_depots=[depot_index[vehicle.restock_location]] if restock else [],
+        reload_depots=[depot_index[vehicle.restock_location]] if useful else [],
         name=f"{vehicle.technician}/{vehicle.day}",
     )
