@@ -4,12 +4,14 @@ For each size (default M and L) the scenario ``generate_scenario(size, seed)`` i
 ``solve_routing`` (within the time limit) and by ``greedy_dispatch`` in the same run, on the same
 compiled data (today's depots, no stock layer). Both plans are checked by
 ``aftersales.optimizer.validate``; each row reports cost, SLA-met share per tier (requests reached
-by their due time / requests of the tier), travel km, overtime minutes and unserved counts.
+by their due time / requests of the tier), travel km, paid route minutes (waiting included),
+overtime minutes and unserved counts, in total and by reason.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Any
 
 from aftersales.benchmarks.registry import SuiteRequest, suite
@@ -45,6 +47,11 @@ def _figures(scenario: Scenario, data: RoutingData, result: RoutingResult) -> di
         ),
         "unserved": len(result.unserved),
         "unserved must": sum(1 for u in result.unserved if u.request not in deferrable),
+        **{
+            f"unserved {reason}": count
+            for reason, count in sorted(Counter(u.reason for u in result.unserved).items())
+        },
+        "paid route min": round(sum(r.end - r.start for r in result.routes), 1),
         "seconds": round(result.report.seconds, 2),
     }
     for kpi in verdict.kpis:

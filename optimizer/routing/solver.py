@@ -46,7 +46,7 @@ logger = logging.getLogger("aftersales.optimizer")
 
 Engine = Literal["pyvrp", "ortools", "both"]
 ENGINES: tuple[str, ...] = ("pyvrp", "ortools", "both")
-DEFAULT_ENGINE: Engine = "both"
+DEFAULT_ENGINE: Engine = "pyvrp"
 """Chosen by measurement (benchmarks/README.md, "Routing engines")."""
 PYVRP_SHARE = 0.5
 """Share of the search time PyVRP gets when both engines run (OR-Tools gets the rest)."""
