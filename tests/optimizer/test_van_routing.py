@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from aftersales.optimizer.routing import compile_routing, solve_routing
 from aftersales.optimizer.routing.timing import time_route
 from aftersales.optimizer.schema import Plan, Scenario, Stop, Unserved
+from aftersales.optimizer.simulate.report import gantt_figure
 from aftersales.optimizer.validate import validate
 from tests.conftest import MINIMAL_SCENARIO
 
@@ -199,3 +200,22 @@ def test_unserved_gold_costs_more_than_bronze(van_data: dict[str, Any]) -> None:
     plan = _solve(van_data)
     assert {u.request for u in plan.unserved} == {"r1", "r2"}
     assert plan.costs.unserved_penalty == pytest.approx(5000 + 500 + 5000)
+
+
+def test_gantt_shows_restock_waiting_and_unserved(van_data: dict[str, Any]) -> None:
+    """The restock plan's Gantt: one row for t1, the restock marker at 620 min (10.33 h), and
+    r3, which needs a skill nobody holds, listed under its reason."""
+    tech = van_data["technicians"][0]
+    tech.update(van_stock={"board": 1}, home={"id": "h1", "lat": 50.0, "lon": 8.0})
+    van_data["requests"][1].update(parts={"board": 1}, time_windows=[{"start": 600, "end": 960}])
+    van_data["requests"].append(
+        {"id": "r3", "site": "s2", "product": "press", "opened_minute": 0,
+         "duration_minutes": 60, "required_skills": ["welding"]}
+    )  # fmt: skip
+    van_data["skills"].append("welding")
+    plan = _solve(van_data)
+    figure = gantt_figure(Scenario.model_validate(van_data), plan)
+    traces = {t.name: t for t in figure.data}
+    assert set(traces["service"].y) == {"t1"}
+    assert list(traces["restock"].x) == [pytest.approx(620 / 60)]
+    assert "no_skill (1): r3" in figure.layout.annotations[0].text
