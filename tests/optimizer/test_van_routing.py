@@ -219,3 +219,41 @@ def test_gantt_shows_restock_waiting_and_unserved(van_data: dict[str, Any]) -> N
     assert set(traces["service"].y) == {"t1"}
     assert list(traces["restock"].x) == [pytest.approx(620 / 60)]
     assert "no_skill (1): r3" in figure.layout.annotations[0].text
+
+
+@pytest.mark.parametrize(("engine", "expected"), [("ortools", 875), ("both", 375)])
+def test_every_engine_restocks_when_the_van_runs_out(
+    van_data: dict[str, Any], engine: str, expected: float
+) -> None:
+    """OR-Tools does not model restocks; the exact timing inserts one where the van runs short.
+
+    Alone it picks r2 first (blind to the detour): h1 → s2 r2 → d1 restock → s1 r1, which
+    reaches gold r1 after its due time 740: 375-plan cost + one credit 500 = 875. With both
+    engines the cheaper PyVRP plan (375, see the restock test) wins."""
+    tech = van_data["technicians"][0]
+    tech.update(van_stock={"board": 1}, home={"id": "h1", "lat": 50.0, "lon": 8.0})
+    van_data["requests"][1].update(parts={"board": 1}, time_windows=[{"start": 600, "end": 960}])
+    scenario = Scenario.model_validate(van_data)
+    result = solve_routing(scenario, compile_routing(scenario), LIMIT_SECONDS, engine=engine)  # type: ignore[arg-type]
+    assert validate(scenario, result.to_plan()).ok
+    assert not result.unserved
+    assert result.costs.horizon_total == pytest.approx(expected)
+
+
+def test_deterministic_runs_return_the_same_plan(van_data: dict[str, Any]) -> None:
+    """Work limits instead of the clock: two runs give identical routes, whatever the load."""
+    van_data["requests"][1]["time_windows"] = [{"start": 700, "end": 960}]
+    scenario = Scenario.model_validate(van_data)
+    data = compile_routing(scenario)
+    first, second = (
+        solve_routing(scenario, data, 60, deterministic=True).to_plan() for _ in range(2)
+    )
+    assert first.routes == second.routes
+    assert validate(scenario, first).ok
+
+
+def test_unknown_engine_is_rejected(van_data: dict[str, Any]) -> None:
+    """A misspelt engine is a precise error, not a silent default."""
+    scenario = Scenario.model_validate(van_data)
+    with pytest.raises(ValueError, match="engine must be one of"):
+        solve_routing(scenario, compile_routing(scenario), 1, engine="cplex")  # type: ignore[arg-type]
