@@ -53,15 +53,15 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
             check=True, capture_output=True, text=True,
         ).stdout.strip()
     )  # fmt: skip
-    before_site = set(p.name for p in site.iterdir())
-    before_bin = set(p.name for p in (home / "bin").iterdir())
+    before_site = {p.name for p in site.iterdir()}
+    before_bin = {p.name for p in (home / "bin").iterdir()}
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
          "--no-index", str(wheel)],
         check=True,
     )  # fmt: skip
-    added_site = set(p.name for p in site.iterdir()) - before_site
-    added_bin = set(p.name for p in (home / "bin").iterdir()) - before_bin
+    added_site = {p.name for p in site.iterdir()} - before_site
+    added_bin = {p.name for p in (home / "bin").iterdir()} - before_bin
     dependencies = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (site / "zz_test_dependencies.pth").write_text("\n".join(sorted(dependencies)) + "\n")
     return {"home": home, "site": site, "added_site": added_site, "added_bin": added_bin}
@@ -121,7 +121,8 @@ def test_console_script_generates_solves_and_imports_from_another_directory(
 ) -> None:
     """`aftersales generate`, `solve`, `validate` and `import` of the shipped workbook all work."""
     home, site = installed["home"], installed["site"]
-    assert isinstance(home, Path) and isinstance(site, Path)
+    assert isinstance(home, Path)
+    assert isinstance(site, Path)
     steps = [
         ("aftersales", "generate", "--size", "S", "--seed", "0", "-o", "s.json"),
         ("aftersales", "solve", "s.json", "-o", "plan.json", "--time-limit", "10",
