@@ -257,3 +257,17 @@ def test_unknown_engine_is_rejected(van_data: dict[str, Any]) -> None:
     scenario = Scenario.model_validate(van_data)
     with pytest.raises(ValueError, match="engine must be one of"):
         solve_routing(scenario, compile_routing(scenario), 1, engine="cplex")  # type: ignore[arg-type]
+
+
+def test_deferrable_visit_gives_way_to_a_repair(van_data: dict[str, Any]) -> None:
+    """t1 works 480-660: r1 (gold repair) or r2 (preventive, deferrable) fit, not both.
+
+    r1 alone: leave 480, s1 at 510, r1 510-600, back 630; r2 alone: s2 540-600, back 660; both
+    in either order end at 760. Leaving r1 costs 5000 + credit 500, deferring r2 costs 200, so
+    r2 gives way: labour 150 min = 150, travel 60 km × 0.5 = 30, deferral 200 → 380.
+    """
+    van_data["technicians"][0]["shifts"] = [{"day": 0, "start_minute": 480, "end_minute": 660}]
+    van_data["requests"][1].update(deferrable=True, kind="preventive")
+    plan = _solve(van_data)
+    assert [(u.request, u.reason) for u in plan.unserved] == [("r2", "deferred")]
+    assert plan.costs.horizon_total == pytest.approx(380)
