@@ -59,9 +59,10 @@ penalty per unit of time warp or excess load (``PenaltyParams.max_penalty``), so
 money units would make violations cheap."""
 FORBIDDEN_ARC = 10**7
 """Ticks and steps of an arc into a job the vehicle may not serve (about 70 days, 100,000 km)."""
-PENALTY_PARAMS = PenaltyParams(solutions_between_updates=50, max_penalty=1e8)
-"""Penalties adapt every 50 solutions (not 500: iterations with many profiles and reloads are
-slow) and may grow to 1e8 units per unit of violation."""
+MULTI_TRIP_PENALTIES = PenaltyParams(solutions_between_updates=50, max_penalty=1e8)
+"""For models with restocks (reloads): penalties adapt every 50 solutions (not 500: such
+iterations are slow) and may grow to 1e8 units per unit of violation. Other models keep PyVRP's
+defaults, tuned on VRPTW."""
 MAX_PROFILE_ENTRIES = 60_000_000
 """Most matrix entries over all profiles; larger models are left to the other engine."""
 ROUNDING_SLACK = 1e-6
@@ -202,7 +203,9 @@ def solve_pyvrp(
             seed=seed,
             collect_stats=False,
             display=False,
-            params=SolveParams(penalty=PENALTY_PARAMS),
+            params=SolveParams(penalty=MULTI_TRIP_PENALTIES)
+            if any(t.reload_depots for t in vehicle_types)
+            else SolveParams(),
         )
     best = result.best
     orders: list[list[int]] = [[] for _ in data.vehicles]
