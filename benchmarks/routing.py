@@ -87,5 +87,13 @@ def run_suite(request: SuiteRequest) -> dict[str, Any]:
         "summary": {
             "time_limit_seconds": request.time_limit_seconds,
             "all plans valid": all(r["valid"] for r in rows),
+            **{
+                f"unserved by reason ({r['size']} {r['method']})": {
+                    k.removeprefix("unserved "): v
+                    for k, v in r.items()
+                    if k.startswith("unserved ") and k != "unserved must"
+                }
+                for r in rows
+            },
         },
     }
