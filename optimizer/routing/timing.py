@@ -13,8 +13,12 @@ wins:
 * not at all, when the route ends by ``window_end - break`` or starts at or after
   ``window_start + break`` (then the route may leave the depot later).
 
-Finally the route leaves the depot as late as it can without changing any service start or making
-an on-time arrival late, which trims labour cost.
+Restock stops: an order may carry explicit restocks (``RESTOCK``, e.g. between PyVRP trips);
+when the van lacks a job's tools or parts and a restock would supply them, one is inserted just
+before the job (``Van`` tracks the contents).
+
+Finally the route leaves as late as removes waiting (:func:`departure_delay`): paid time
+includes waiting, and no window is missed and no on-time arrival made late by the later start.
 """
 
 from __future__ import annotations
