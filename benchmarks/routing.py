@@ -4,7 +4,8 @@ For each size (default M and L) the scenario ``generate_scenario(size, seed)`` i
 ``solve_routing`` (within the time limit) and by ``greedy_dispatch`` in the same run, on the same
 compiled data (today's depots, no stock layer). Both plans are checked by
 ``aftersales.optimizer.validate``; each row reports cost, SLA-met share per tier (requests reached
-by their due time / requests of the tier), travel km, overtime minutes and unserved counts.
+by their due time / requests of the tier), travel km, paid route minutes (waiting included),
+overtime minutes and unserved counts, in total and by reason.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ def _figures(scenario: Scenario, data: RoutingData, result: RoutingResult) -> di
         "unserved": len(result.unserved),
         "unserved must": sum(1 for u in result.unserved if u.request not in deferrable),
         **unserved_by_reason(result.unserved),
+        "paid route min": round(sum(r.end - r.start for r in result.routes), 1),
         "seconds": round(result.report.seconds, 2),
     }
     for kpi in verdict.kpis:
@@ -93,5 +95,13 @@ def run_suite(request: SuiteRequest) -> dict[str, Any]:
         "summary": {
             "time_limit_seconds": request.time_limit_seconds,
             "all plans valid": all(r["valid"] for r in rows),
+            **{
+                f"unserved by reason ({r['size']} {r['method']})": {
+                    k.removeprefix("unserved "): v
+                    for k, v in r.items()
+                    if k.startswith("unserved ") and k != "unserved must"
+                }
+                for r in rows
+            },
         },
     }

@@ -2,11 +2,12 @@
 
 Objective: total distance only, fleet as given in the file (at most K routes, not minimised),
 under the DIMACS convention of the published optima (every arc truncated to one decimal, travel
-time equal to it). Ours is PyVRP's iterated local search on the integer data scaled by 10 (the
-measured winner, see PROTOCOL-routing.md); the baseline is plain OR-Tools routing
-(PATH_CHEAPEST_ARC, then GUIDED_LOCAL_SEARCH) on the same integers and the same time limit.
-Every solution is re-checked by :func:`check_solution`, which recomputes distances and times in
-pure integer arithmetic without the solvers' data.
+time equal to it). Every solve goes through the product's own path
+(:func:`aftersales.datasets.solomon.solomon_scenario` → ``compile_routing`` → ``solve_routing``
+→ Plan → ``validate``, see :mod:`aftersales.benchmarks.product_routing`); the suite runs each
+routing engine (PyVRP, OR-Tools) side by side with the same time limit. Every solution is
+re-checked by :func:`check_solution`, which recomputes distances and times in pure integer
+arithmetic from the file alone.
 """
 
 from __future__ import annotations
@@ -15,19 +16,21 @@ import csv
 import logging
 import math
 import statistics
-import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
-from pyvrp import Client, Depot, Location, ProblemData, VehicleType
-from pyvrp import solve as pyvrp_solve
-from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
-
+from aftersales.benchmarks.product_routing import ENGINES_SIDE_BY_SIDE, route_scenario
 from aftersales.benchmarks.registry import SolveRequest, SuiteRequest, solver, suite
-from aftersales.datasets.solomon import TENTHS, SolomonInstance, dimacs_distance, read_solomon
+from aftersales.datasets.solomon import (
+    TENTHS,
+    SolomonInstance,
+    dimacs_distance,
+    read_solomon,
+    solomon_scenario,
+)
+from aftersales.optimizer.routing.solver import DEFAULT_ENGINE, Engine
 
 logger = logging.getLogger("aftersales.benchmarks")
 
@@ -46,6 +49,8 @@ class VrptwSolution:
     seconds: float
     method: str
     message: str = ""
+    valid: bool = True
+    """The product's validator accepted the plan."""
 
 
 @dataclass(frozen=True)
@@ -62,115 +67,26 @@ class Check:
         return not self.problems
 
 
-def _scaled(values: np.ndarray) -> list[int]:
-    """Times and durations of the file (integers) in tenths, the unit of the arcs."""
-    return [int(v) for v in np.rint(np.asarray(values) * TENTHS)]
-
-
-def solve_pyvrp(
+def solve_product(
     instance: SolomonInstance,
     time_limit_seconds: float,
     seed: int = 0,
-    iterations: int | None = None,
+    engine: Engine = DEFAULT_ENGINE,
+    deterministic: bool = False,
 ) -> VrptwSolution:
-    """PyVRP iterated local search on the DIMACS-scaled instance.
-
-    With ``iterations`` the search stops after that many iterations — the same answer for the
-    same seed whatever the machine's load — and the time limit only caps an overrun.
-    """
-    started = time.perf_counter()
-    ready, due, service = (_scaled(a) for a in (instance.ready, instance.due, instance.service))
-    locations = [
-        Location(x=float(x), y=float(y)) for x, y in zip(instance.x, instance.y, strict=True)
-    ]
-    clients = [
-        Client(
-            location=i,
-            delivery=[int(instance.demand[i])],
-            service_duration=service[i],
-            tw_early=ready[i],
-            tw_late=due[i],
-        )
-        for i in range(1, len(locations))
-    ]
-    depot = Depot(location=0, tw_early=ready[0], tw_late=due[0])
-    fleet = VehicleType(
-        num_available=instance.num_vehicles,
-        capacity=[instance.capacity],
-        tw_early=ready[0],
-        tw_late=due[0],
+    """The product's routing path on the instance (:func:`solomon_scenario`, no restocks)."""
+    run = route_scenario(
+        solomon_scenario(instance), time_limit_seconds, seed, engine, {}, deterministic
     )
-    arcs = instance.distance_tenths()
-    # pyvrp's stub spells the matrix type np.ndarray[int], which numpy's typing never matches
-    data = ProblemData(locations, clients, [depot], [fleet], [arcs], [arcs])  # type: ignore[list-item]
-    budget = max(0.1, time_limit_seconds - SETUP_SECONDS - (time.perf_counter() - started))
-    stop: StoppingCriterion = MaxRuntime(budget)
-    if iterations is not None:
-        stop = MultipleCriteria([MaxIterations(iterations), stop])
-    result = pyvrp_solve(data, stop=stop, seed=seed, collect_stats=False, display=False)
-    routes = [
-        [activity.idx + 1 for activity in route if activity.is_client()]
-        for route in result.best.routes()
-    ]
-    feasible = result.best.is_feasible()
+    routes = [[int(s.request[1:]) for s in r.visits if s.request] for r in run.result.routes]
+    unserved = len(run.result.unserved)
     return VrptwSolution(
-        routes=[r for r in routes if r] if feasible else [],
-        seconds=time.perf_counter() - started,
-        method="pyvrp-ils",
-        message=f"{result.num_iterations} iterations"
-        + ("" if feasible else ", no feasible solution"),
-    )
-
-
-def solve_ortools(
-    instance: SolomonInstance, time_limit_seconds: float, seed: int = 0
-) -> VrptwSolution:
-    """Plain OR-Tools routing: PATH_CHEAPEST_ARC first solution, then GUIDED_LOCAL_SEARCH."""
-    del seed  # the routing library's search is deterministic
-    started = time.perf_counter()
-    n = instance.num_customers + 1
-    arcs = instance.distance_tenths()
-    ready, due, service = (_scaled(a) for a in (instance.ready, instance.due, instance.service))
-    manager = pywrapcp.RoutingIndexManager(n, instance.num_vehicles, 0)
-    routing = pywrapcp.RoutingModel(manager)
-    distance = routing.RegisterTransitMatrix(arcs.tolist())
-    routing.SetArcCostEvaluatorOfAllVehicles(distance)
-    transit = (arcs + np.asarray(service, dtype=np.int64)[:, None]).tolist()
-    horizon = due[0]
-    routing.AddDimension(routing.RegisterTransitMatrix(transit), horizon, horizon, False, "time")
-    times = routing.GetDimensionOrDie("time")
-    for node in range(1, n):
-        times.CumulVar(manager.NodeToIndex(node)).SetRange(ready[node], due[node])
-    for vehicle in range(instance.num_vehicles):
-        times.CumulVar(routing.Start(vehicle)).SetRange(ready[0], due[0])
-        times.CumulVar(routing.End(vehicle)).SetRange(ready[0], due[0])
-    demand = routing.RegisterUnaryTransitVector([int(d) for d in instance.demand])
-    routing.AddDimensionWithVehicleCapacity(
-        demand, 0, [instance.capacity] * instance.num_vehicles, True, "load"
-    )
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-    params.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    )
-    budget = max(0.1, time_limit_seconds - SETUP_SECONDS - (time.perf_counter() - started))
-    params.time_limit.FromMilliseconds(int(budget * 1000))
-    assignment = routing.SolveWithParameters(params)
-    routes: list[list[int]] = []
-    if assignment is not None:
-        for vehicle in range(instance.num_vehicles):
-            index = assignment.Value(routing.NextVar(routing.Start(vehicle)))
-            route = []
-            while not routing.IsEnd(index):
-                route.append(manager.IndexToNode(index))
-                index = assignment.Value(routing.NextVar(index))
-            if route:
-                routes.append(route)
-    return VrptwSolution(
-        routes=routes,
-        seconds=time.perf_counter() - started,
-        method="ortools-pca-gls",
-        message="" if assignment is not None else "no solution found",
+        routes=routes if not unserved else [],
+        seconds=run.seconds,
+        method=run.result.report.method,
+        message=f"{unserved} unserved; " * bool(unserved)
+        + ("plan valid" if run.valid else "; ".join(run.violations[:3])),
+        valid=run.valid,
     )
 
 
@@ -247,7 +163,7 @@ def solution_document(solution: VrptwSolution, check: Check) -> dict[str, Any]:
 def solve_file(request: SolveRequest) -> dict[str, Any]:
     """Solve one Solomon / Gehring–Homberger file with the distance-only objective."""
     instance = read_solomon(request.path)
-    solution = solve_pyvrp(instance, request.time_limit_seconds, request.seed)
+    solution = solve_product(instance, request.time_limit_seconds, request.seed)
     return solution_document(solution, check_solution(instance, solution.routes))
 
 
@@ -263,7 +179,7 @@ def _gap(distance: float | None, optimum: float) -> float | None:
 
 @suite("solomon")
 def run_suite(request: SuiteRequest) -> dict[str, Any]:
-    """All 56 instances (or the chosen ones): ours (PyVRP) and plain OR-Tools, same limit."""
+    """All 56 instances (or the chosen ones) through the product, each engine, same limit."""
     optima = published_optima()
     names = list(request.instances) or sorted(optima)
     unknown = [n for n in names if n not in optima]
@@ -272,52 +188,39 @@ def run_suite(request: SuiteRequest) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     for name in names:
         instance = read_solomon(INSTANCES_DIR / f"{name}.txt")
-        ours = solve_pyvrp(
-            instance, request.time_limit_seconds, request.seed, iterations=request.work_limit
-        )
-        base = solve_ortools(instance, request.time_limit_seconds, request.seed)
-        ours_check, base_check = (
-            check_solution(instance, ours.routes),
-            check_solution(instance, base.routes),
-        )
-        ours_ok = bool(ours.routes) and ours_check.feasible
-        base_ok = bool(base.routes) and base_check.feasible
-        row = {
-            "instance": name,
-            "optimum": optima[name],
-            "ours": ours_check.distance if ours_ok else None,
-            "gap %": _gap(ours_check.distance if ours_ok else None, optima[name]),
-            "ours s": round(ours.seconds, 2),
-            "ours search": ours.message,
-            "vehicles": ours_check.vehicles if ours_ok else None,
-            "baseline": base_check.distance if base_ok else None,
-            "baseline gap %": _gap(base_check.distance if base_ok else None, optima[name]),
-            "baseline s": round(base.seconds, 2),
-            "feasible": ours_ok,
-            "baseline feasible": base_ok,
-        }
-        for label, check in (("ours", ours_check), ("baseline", base_check)):
-            if check.problems and (label == "ours" or base.routes):
-                logger.warning("%s %s: %s", name, label, "; ".join(check.problems[:3]))
+        row: dict[str, Any] = {"instance": name, "optimum": optima[name]}
+        for engine in ENGINES_SIDE_BY_SIDE:
+            solution = solve_product(
+                instance,
+                request.time_limit_seconds,
+                request.seed,
+                engine,
+                deterministic=request.work_limit is not None,
+            )
+            check = check_solution(instance, solution.routes)
+            ok = bool(solution.routes) and check.feasible and solution.valid
+            if not ok:
+                logger.warning("%s %s: %s %s", name, engine, solution.message, check.problems[:3])
+            row[f"{engine}"] = check.distance if ok else None
+            row[f"{engine} gap %"] = _gap(check.distance if ok else None, optima[name])
+            row[f"{engine} s"] = round(solution.seconds, 2)
+            row[f"{engine} routes"] = check.vehicles if ok else None
         rows.append(row)
-        logger.info("%s: ours %s, baseline %s", name, row["gap %"], row["baseline gap %"])
+        logger.info("%s: %s", name, {e: row[f"{e} gap %"] for e in ENGINES_SIDE_BY_SIDE})
     return {
         "rows": rows,
-        "summary": _summary(rows),
+        "summary": gap_summary(rows, ENGINES_SIDE_BY_SIDE),
         "time_limit_seconds": request.time_limit_seconds,
+        "engine of the product": DEFAULT_ENGINE,
     }
 
 
-def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    ours = [r["gap %"] for r in rows if r["gap %"] is not None]
-    base = [r["baseline gap %"] for r in rows if r["baseline gap %"] is not None]
-    return {
-        "instances": len(rows),
-        "feasible (ours)": sum(r["feasible"] for r in rows),
-        "mean gap % (ours)": round(statistics.fmean(ours), 3) if ours else None,
-        "max gap % (ours)": round(max(ours), 3) if ours else None,
-        "above 2 % (ours)": sum(g > 2 for g in ours),
-        "feasible (baseline)": sum(r["baseline feasible"] for r in rows),
-        "mean gap % (baseline, solved ones)": round(statistics.fmean(base), 3) if base else None,
-        "max gap % (baseline)": round(max(base), 3) if base else None,
-    }
+def gap_summary(rows: list[dict[str, Any]], engines: Sequence[str]) -> dict[str, Any]:
+    """Per engine: instances solved (valid, everything served), mean and max gap %."""
+    summary: dict[str, Any] = {"instances": len(rows)}
+    for engine in engines:
+        gaps = [r[f"{engine} gap %"] for r in rows if r[f"{engine} gap %"] is not None]
+        summary[f"feasible ({engine})"] = len(gaps)
+        summary[f"mean gap % ({engine})"] = round(statistics.fmean(gaps), 3) if gaps else None
+        summary[f"max gap % ({engine})"] = round(max(gaps), 3) if gaps else None
+    return summary

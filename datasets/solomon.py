@@ -28,6 +28,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from aftersales.datasets.routing_scenario import (
+    DEPOT_ID,
+    PRODUCT_ID,
+    routing_scenario,
+    time_scale_for,
+)
+from aftersales.optimizer.schema import Scenario
+
 FIELDS_PER_ROW = 7
 """CUST NO., XCOORD., YCOORD., DEMAND, READY TIME, DUE DATE, SERVICE TIME."""
 TENTHS = 10
@@ -170,3 +178,65 @@ def read_solomon(path: str | Path) -> SolomonInstance:
     """Read a Solomon / Gehring–Homberger file; the name is the file stem in lower case."""
     path = Path(path)
     return parse_solomon(path.read_text(), name=path.stem.lower())
+
+
+LOAD_PART = "load"
+"""The part that carries Solomon demand: the van holds the capacity and never restocks."""
+
+
+def solomon_scenario(instance: SolomonInstance) -> Scenario:
+    """The instance as a Scenario of the routing layer, for the product's own path.
+
+    ``K`` technicians ``v1..vK`` at the depot, each with a van of ``capacity`` units of part
+    ``load`` (demand becomes parts consumed; the routing call gets an empty stock so that a
+    restock supplies nothing: routes are single trips), one shift spanning the depot's hours;
+    one site and request ``c<i>`` per customer. Travel: the DIMACS arcs (km, one decimal) and
+    the same minutes × ``time_scale_for``. Costs: 1 per km and no labour, so the routing cost is
+    the Solomon distance.
+    """
+    scale = time_scale_for(float(instance.due[0]))
+    tenths = instance.distance_tenths()
+    km = (tenths / TENTHS).tolist()
+    ids = [DEPOT_ID] + [f"c{i}" for i in range(1, len(instance.x))]
+    shift = {
+        "day": 0,
+        "start_minute": float(instance.ready[0]) * scale,
+        "end_minute": float(instance.due[0]) * scale,
+    }
+    technicians = [
+        {
+            "id": f"v{k}",
+            "depot": DEPOT_ID,
+            "van_stock": {LOAD_PART: instance.capacity},
+            "shifts": [shift],
+            "hourly_cost": 0.0,
+            "overtime_cost_per_hour": 0.0,
+        }
+        for k in range(1, instance.num_vehicles + 1)
+    ]
+    requests = [
+        {
+            "id": f"c{i}",
+            "site": f"c{i}",
+            "product": PRODUCT_ID,
+            "opened_minute": 0,
+            "duration_minutes": float(instance.service[i]) * scale,
+            "parts": {LOAD_PART: int(instance.demand[i])} if instance.demand[i] > 0 else {},
+            "time_windows": [
+                {"start": float(instance.ready[i]) * scale, "end": float(instance.due[i]) * scale}
+            ],
+            "due_minute": float(instance.due[i]) * scale,
+        }
+        for i in range(1, len(instance.x))
+    ]
+    return routing_scenario(
+        instance.name,
+        ids,
+        km,
+        scale,
+        technicians,
+        requests,
+        parts=[LOAD_PART],
+        unserved_penalty=100_000.0,
+        travel_cost_per_km=1.0,
+    )

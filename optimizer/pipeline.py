@@ -66,11 +66,6 @@ def _ignore(_: Progress) -> None:
     """Default progress callback."""
 
 
-ROUTING_SECONDS_PER_REQUEST = 0.1
-"""Guided local search never stops by itself: its search is capped at this many seconds per
-request (at least MIN_ROUTING_SECONDS), so small days are not searched for the whole limit."""
-MIN_ROUTING_SECONDS = 2.0
-
 LAYER_SHARE: dict[str, float] = {"network": 0.4, "inventory": 0.1, "routing": 0.5}
 """Share of the time limit each layer may use; time a layer leaves unused passes on."""
 
@@ -201,10 +196,8 @@ def solve(
             travel=travel,
             bases={b.technician: b.depot for b in bases} if bases else None,
         )
-        routing_seconds = min(
-            budget.for_layer("routing"),
-            max(MIN_ROUTING_SECONDS, ROUTING_SECONDS_PER_REQUEST * len(scenario.requests)),
-        )
+        # the routing layer is anytime: it uses all the time it is given (no per-request cap)
+        routing_seconds = budget.for_layer("routing")
         routing = solve_routing(scenario, routing_data, routing_seconds, options.seed, previous)
         routes, unserved = routing.routes, routing.unserved
         layers.append(_strict_check(routing.report, unserved, options))

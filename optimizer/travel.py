@@ -6,7 +6,7 @@ Two models, chosen by ``scenario.travel.mode``:
   that a 10,000-site × 300-depot table is one array operation.
 * ``matrix``: explicit minutes and km given in the scenario, looked up by location id.
 
-Site and depot ids share one namespace of *locations* (the schema enforces it).
+Site, depot and technician home ids share one namespace of *locations* (the schema enforces it).
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ class Travel:
         self._matrix = model.matrix if model.mode == "matrix" else None
         coordinates = [(s.id, s.lat, s.lon) for s in scenario.sites]
         coordinates += [(d.id, d.lat, d.lon) for d in scenario.depots]
+        homes = {t.home.id: t.home for t in scenario.technicians if t.home is not None}
+        coordinates += [(h.id, h.lat, h.lon) for h in homes.values()]
         self._index = {loc: i for i, (loc, _, _) in enumerate(coordinates)}
         self._lat = np.array([lat for _, lat, _ in coordinates], dtype=float)
         self._lon = np.array([lon for _, _, lon in coordinates], dtype=float)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from aftersales.optimizer.schema import MINUTES_PER_DAY, Scenario
+from aftersales.optimizer.schema import MINUTES_PER_DAY, Request, Scenario, Technician
 from aftersales.optimizer.travel import Travel
 
 StockLevels = dict[tuple[str, str], int]
@@ -34,6 +34,11 @@ class Job:
     pinned: str | None
     deferrable: bool
     priority: int
+    tools: frozenset[str] = frozenset()
+    part_units: tuple[tuple[str, int], ...] = ()
+    """(part id, units) consumed from the van, sorted by part id."""
+    beyond_horizon: bool = False
+    """Due after the horizon ends: may be carried over (deferral penalty), never late here."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,18 @@ class Vehicle:
     break_window: tuple[float, float]
     hourly_cost: float
     overtime_cost_per_hour: float
+    depot_location: int = -1
+    """Location index of ``depot`` (where restock stops go); -1 = same as ``location``."""
+    tools: frozenset[str] = frozenset()
+    van: tuple[tuple[str, int], ...] | None = None
+    """(part id, units) in the van at the start; None = no van model (parts from the depot)."""
+    restock_parts: frozenset[str] | None = None
+    """Parts a restock at ``depot`` refills; None = every part (no stock layer ran)."""
+
+    @property
+    def restock_location(self) -> int:
+        """Location index of the depot where this technician-day restocks."""
+        return self.location if self.depot_location < 0 else self.depot_location
 
 
 @dataclass(frozen=True)
@@ -70,10 +87,45 @@ class RoutingData:
     """Pooled levels when the stock layer ran; ``None`` means parts are assumed on hand."""
 
     def release_minute(self, job: Job, vehicle: Vehicle) -> float:
-        """Earliest service start given the parts the vehicle's depot lacks."""
-        if self.stock is None or all(self.stock.get((vehicle.depot, p), 0) > 0 for p in job.parts):
+        """Earliest service start given the parts the vehicle's depot lacks.
+
+        A technician with a van model carries the parts (checked along the route instead), so
+        only technicians without one wait for an emergency shipment.
+        """
+        if (
+            vehicle.van is not None
+            or self.stock is None
+            or all(self.stock.get((vehicle.depot, p), 0) > 0 for p in job.parts)
+        ):
             return job.opened
         return job.opened + self.emergency_delay_minutes
+
+
+def can_restock(vehicle: Vehicle) -> bool:
+    """Only technicians with a van model restock; the others carry their tools and no parts."""
+    return vehicle.van is not None
+
+
+def missing_equipment(job: Job, vehicle: Vehicle) -> str | None:
+    """``"tool"`` or ``"part"`` when the technician cannot get what the job needs, else None.
+
+    Tools: on board from the start, or from a restock. Parts (van model only): enough units in
+    the van at the start, or stocked at the depot for a restock.
+    """
+    restock = can_restock(vehicle)
+    if not restock and not job.tools <= vehicle.tools:
+        return "tool"
+    if vehicle.van is None:
+        return None
+    van = dict(vehicle.van)
+    stocked = vehicle.restock_parts
+    for part, units in job.part_units:
+        if van.get(part, 0) >= units:
+            continue
+        if stocked is None or part in stocked:
+            continue
+        return "part"
+    return None
 
 
 def working_depots(
@@ -112,6 +164,25 @@ def working_depots(
     return {t.id: nearest.get(t.depot, t.depot) for t in scenario.technicians}
 
 
+def _due(request: Request, response_minutes: float) -> float:
+    """SLA due minute: given, else opened + the tier's response time."""
+    if request.due_minute is not None:
+        return request.due_minute
+    return request.opened_minute + response_minutes
+
+
+def _start_of(technician: Technician, depot: str) -> str:
+    """Location where the technician's routes start and end: the home if given, else the depot."""
+    return technician.home.id if technician.home is not None else depot
+
+
+def _stocked(stock: StockLevels | None, depot: str) -> frozenset[str] | None:
+    """Parts with a positive pooled level at ``depot``; None when no stock layer ran."""
+    if stock is None:
+        return None
+    return frozenset(p for (d, p), level in stock.items() if d == depot and level > 0)
+
+
 def compile_routing(
     scenario: Scenario,
     open_depots: set[str] | None = None,
@@ -130,9 +201,14 @@ def compile_routing(
     base = working_depots(scenario, travel, open_depots, bases)
     technicians = [t for t in scenario.technicians if t.id in base]
     locations = list(
-        dict.fromkeys([base[t.id] for t in technicians] + [r.site for r in scenario.requests])
+        dict.fromkeys(
+            [base[t.id] for t in technicians]
+            + [_start_of(t, base[t.id]) for t in technicians]
+            + [r.site for r in scenario.requests]
+        )
     )
     index = {loc: i for i, loc in enumerate(locations)}
+    horizon_end = scenario.policy.horizon_days * MINUTES_PER_DAY
     jobs = tuple(
         Job(
             id=r.id,
@@ -140,17 +216,16 @@ def compile_routing(
             location=index[r.site],
             duration=r.duration_minutes,
             opened=r.opened_minute,
-            due=(
-                r.due_minute
-                if r.due_minute is not None
-                else r.opened_minute + tiers[sites[r.site].tier].response_minutes
-            ),
+            due=_due(r, tiers[sites[r.site].tier].response_minutes),
             windows=tuple(sorted((w.start, w.end) for w in r.time_windows)),
             skills=frozenset(r.required_skills or [products[r.product].skill]),
             parts=tuple(sorted(r.parts)),
             pinned=r.pinned_technician,
             deferrable=r.deferrable,
             priority=r.priority,
+            tools=frozenset(r.tools),
+            part_units=tuple(sorted(r.parts.items())),
+            beyond_horizon=_due(r, tiers[sites[r.site].tier].response_minutes) > horizon_end,
         )
         for r in scenario.requests
     )
@@ -160,7 +235,11 @@ def compile_routing(
             day=shift.day,
             depot=base[t.id],
             relocated=base[t.id] != t.depot,
-            location=index[base[t.id]],
+            location=index[_start_of(t, base[t.id])],
+            depot_location=index[base[t.id]],
+            tools=frozenset(t.tools),
+            van=None if t.van_stock is None else tuple(sorted(t.van_stock.items())),
+            restock_parts=_stocked(stock, base[t.id]),
             skills=frozenset(t.skills),
             shift_start=shift.day * MINUTES_PER_DAY + shift.start_minute,
             shift_end=shift.day * MINUTES_PER_DAY + shift.end_minute,

@@ -264,9 +264,17 @@ class TechnicianModel:
     # -- solve -------------------------------------------------------------------------------
 
     def solve(
-        self, time_limit_seconds: float, initial: Sequence[Sequence[int]] | None = None
+        self,
+        time_limit_seconds: float,
+        initial: Sequence[Sequence[int]] | None = None,
+        solution_limit: int | None = None,
     ) -> ModelSolution:
-        """Search for ``time_limit_seconds``, from ``initial`` orders (job indices) if given."""
+        """Search for ``time_limit_seconds``, from ``initial`` orders (job indices) if given.
+
+        ``solution_limit`` stops after that many improving solutions instead — a work limit, so
+        the same model gives the same answer under any machine load (the time limit stays as a
+        safety net).
+        """
         started = time.perf_counter()
         params = pywrapcp.DefaultRoutingSearchParameters()
         params.first_solution_strategy = (
@@ -276,6 +284,8 @@ class TechnicianModel:
             routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         )
         params.time_limit.FromMilliseconds(max(1, int(time_limit_seconds * 1000)))
+        if solution_limit is not None:
+            params.solution_limit = solution_limit
         self.routing.CloseModelWithParameters(params)
         start_assignment = None
         breaks = self.spec.break_intervals and any(v.break_minutes > 0 for v in self.data.vehicles)
@@ -290,7 +300,7 @@ class TechnicianModel:
                 [
                     self.manager.NodeToIndex(self.node_of_job[j])
                     for j in order
-                    if j in self.node_of_job
+                    if j in self.node_of_job  # restock markers (-1) are never nodes
                 ]
                 for order in initial
             ]

@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 from aftersales.optimizer.routing.data import RoutingData
-from aftersales.optimizer.routing.timing import time_route
+from aftersales.optimizer.routing.timing import order_items, time_route
 
 
 def insert_unserved(
@@ -32,7 +32,7 @@ def insert_unserved(
     def cost(v: int, order: Sequence[int]) -> float | None:
         if not order:
             return 0.0
-        result = time_route(data, data.vehicles[v], [data.jobs[j] for j in order], lateness_weight)
+        result = time_route(data, data.vehicles[v], order_items(data, order), lateness_weight)
         if result is None:
             return None
         return result.cost + result.route.travel_km * travel_cost_per_km

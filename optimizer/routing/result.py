@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from aftersales.optimizer.routing.data import RoutingData
+from aftersales.optimizer.routing.data import Job, RoutingData
 from aftersales.optimizer.schema import CostBreakdown, LayerResult, Plan, Route, Scenario, Unserved
 
 
@@ -28,6 +28,19 @@ class RoutingResult:
         )
 
 
+def unserved_cost(scenario: Scenario, job: Job, credit_per_breach: float) -> float:
+    """Cost of leaving ``job`` unserved (docs/semantics.md, "Unserved requests").
+
+    Deferrable and beyond-horizon work costs the deferral penalty (it is carried over, not
+    late). Other work costs the unserved penalty plus its tier's credit per breach, since an
+    unserved call certainly breaches its promise: gold work is therefore left last.
+    """
+    costs = scenario.costs
+    if job.deferrable or job.beyond_horizon:
+        return costs.deferral_penalty
+    return costs.unserved_penalty + credit_per_breach
+
+
 def routing_costs(
     scenario: Scenario, data: RoutingData, routes: list[Route], unserved: list[Unserved]
 ) -> CostBreakdown:
@@ -41,8 +54,8 @@ def routing_costs(
         v = vehicles[route.technician, route.day]
         labour += (min(route.end, v.shift_end) - route.start) / 60 * v.hourly_cost
         overtime += max(0.0, route.end - v.shift_end) / 60 * v.overtime_cost_per_hour
-        for stop in route.stops:
-            job = jobs[stop.request]
+        for stop in route.visits:
+            job = jobs[stop.request or ""]
             if stop.arrival > job.due:
                 late_by_site[job.site] += 1
     tiers = {t.id: t for t in scenario.tiers}
@@ -52,7 +65,9 @@ def routing_costs(
         for site, count in late_by_site.items()
     )
     penalty = sum(
-        costs.deferral_penalty if jobs[u.request].deferrable else costs.unserved_penalty
+        unserved_cost(
+            scenario, jobs[u.request], tier_of_site[jobs[u.request].site].credit_per_breach
+        )
         for u in unserved
     )
     return CostBreakdown(

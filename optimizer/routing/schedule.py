@@ -46,6 +46,8 @@ class DayRoute:
     free_at: float
     visits: list[Visit] = field(default_factory=list)
     break_taken: bool = False
+    used: dict[str, int] = field(default_factory=dict)
+    """Part units taken from the van so far (van technicians; no restock in this builder)."""
 
     @classmethod
     def empty(cls, vehicle: Vehicle) -> DayRoute:
@@ -53,8 +55,11 @@ class DayRoute:
         return cls(vehicle, vehicle.location, vehicle.shift_start)
 
     def try_append(self, data: RoutingData, job: Job) -> Visit | None:
-        """Timing of ``job`` appended to this day, or None if it cannot fit."""
+        """Timing of ``job`` appended to this day, or None if it cannot fit (time, or the van
+        lacks the job's tools or parts)."""
         v = self.vehicle
+        if not self._van_holds(job):
+            return None
         travel = float(data.minutes[self.location, job.location])
         release = data.release_minute(job, v)
         depart = max(self.free_at, job.opened)
@@ -86,6 +91,18 @@ class DayRoute:
         self.location = visit.job.location
         self.free_at = visit.end
         self.break_taken = self.break_taken or visit.break_before is not None
+        for part, units in visit.job.part_units:
+            self.used[part] = self.used.get(part, 0) + units
+
+    def _van_holds(self, job: Job) -> bool:
+        """Tools on board; for a van technician, enough parts left in the van."""
+        v = self.vehicle
+        if not job.tools <= v.tools:
+            return False
+        if v.van is None:
+            return True
+        van = dict(v.van)
+        return all(van.get(p, 0) - self.used.get(p, 0) >= n for p, n in job.part_units)
 
     def to_route(self, data: RoutingData) -> Route:
         """The finished day: return home, with the break on the way if still required."""

@@ -4,14 +4,17 @@ The solve keeps a small set of complete, exactly timed candidate plans and retur
 by the true horizon cost of docs/semantics.md (travel, labour, overtime, capped credits,
 penalties):
 
-1. the greedy dispatch baseline (always available, and the fallback if the search finds nothing);
+1. the greedy dispatch baseline (always available, and the fallback if the search finds nothing),
+   as built and with its orders re-timed to minimise paid time;
 2. the previous plan, re-timed and repaired, when warm-starting — so a warm-started solve never
    returns a plan worse than the feasible start it was given;
-3. the OR-Tools routing model (:mod:`aftersales.optimizer.routing.ortools_model`), started from (2)
-or else (1), searched with guided local search until the time limit, its orders re-timed exactly.
+3. the engine's orders, re-timed exactly: PyVRP (:mod:`aftersales.optimizer.routing.pyvrp_model`,
+   the default), OR-Tools (:mod:`aftersales.optimizer.routing.ortools_model`, started from (2) or
+   else (1), guided local search), or both with the search time split.
 
-OR-Tools' routing search proves no bound, so ``bound`` and ``gap`` stay None. Every request the
-chosen plan does not serve is listed with its reason.
+The best candidate is then completed by cheapest insertion. Neither search proves a bound, so
+``bound`` and ``gap`` stay None. Every request the chosen plan does not serve is listed with its
+reason.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
-from aftersales.optimizer.routing.data import Job, RoutingData
-from aftersales.optimizer.routing.greedy import greedy_dispatch, no_skilled_technician, qualified
+from aftersales.optimizer.routing.data import Job, RoutingData, missing_equipment
+from aftersales.optimizer.routing.greedy import greedy_dispatch, qualified, why_unserved
 from aftersales.optimizer.routing.ortools_model import (
     LATENESS_REFERENCE_MINUTES,
     MUST_SERVE_PENALTY,
@@ -30,9 +34,10 @@ from aftersales.optimizer.routing.ortools_model import (
     TechnicianModel,
     can_reach,
 )
+from aftersales.optimizer.routing.pyvrp_model import PyvrpSolution, solve_pyvrp
 from aftersales.optimizer.routing.repair import insert_unserved
-from aftersales.optimizer.routing.result import RoutingResult, routing_costs
-from aftersales.optimizer.routing.timing import time_or_repair
+from aftersales.optimizer.routing.result import RoutingResult, routing_costs, unserved_cost
+from aftersales.optimizer.routing.timing import RESTOCK_INDEX, order_items, time_or_repair
 from aftersales.optimizer.routing.warm_start import (
     moved_assignments,
     previous_orders,
@@ -42,12 +47,26 @@ from aftersales.optimizer.schema import LayerResult, Plan, Route, Scenario, Unse
 
 logger = logging.getLogger("aftersales.optimizer")
 
+Engine = Literal["pyvrp", "ortools", "both"]
+ENGINES: tuple[str, ...] = ("pyvrp", "ortools", "both")
+DEFAULT_ENGINE: Engine = "pyvrp"
+"""Chosen by measurement (benchmarks/README.md, "Routing engines")."""
+PYVRP_SHARE = 0.5
+"""Share of the search time PyVRP gets when both engines run (OR-Tools gets the rest)."""
+DETERMINISTIC_PYVRP_ITERATIONS = 20_000
+"""PyVRP iterations of a deterministic run."""
+DETERMINISTIC_ORTOOLS_SOLUTIONS = 2_000
+"""OR-Tools solutions (first + improving) of a deterministic run."""
 DEFAULT_MOVE_PENALTY = 10.0
 """Model cost of moving a request away from its previous technician-day, currency."""
-RESERVE_SECONDS = 0.5
-"""Wall-clock kept back from the search for re-timing, polishing and costing the answer."""
-RESERVE_SHARE = 0.1
-"""... or this share of the limit, whichever is more."""
+RESERVE_SECONDS = 0.3
+"""Least wall-clock kept back from the search for re-timing, polishing and costing the answer."""
+RESERVE_SECONDS_PER_JOB = 0.004
+"""... plus this much per job: L (1,000 jobs) overran a 30 s limit by about 1 s with a 3 s
+reserve (the search's engine stops between iterations); a flat 10 % of the limit left a second
+of a 10 s Solomon solve unused."""
+RESERVE_SHARE_MAX = 0.5
+"""The reserve never exceeds this share of the limit."""
 MIN_SEARCH_SECONDS = 0.05
 FINAL_SECONDS = 0.15
 """Wall-clock kept back from polishing for costing and reporting."""
@@ -69,14 +88,20 @@ def solve_routing(
     previous: Plan | None = None,
     *,
     move_penalty: float = DEFAULT_MOVE_PENALTY,
+    engine: Engine = DEFAULT_ENGINE,
+    deterministic: bool = False,
 ) -> RoutingResult:
     """Route technician-days over the horizon within ``time_limit_seconds`` (wall clock).
 
     ``previous`` warm-starts the search from an earlier plan; moving one of its assignments costs
     ``move_penalty`` in the model, and the result is never worse than the previous plan re-timed.
-    ``seed`` is accepted for a uniform solver interface; OR-Tools' routing search is deterministic.
+    ``engine`` chooses the search: ``"pyvrp"``, ``"ortools"`` or ``"both"`` (the search time
+    split, the cheaper exact plan kept). ``seed`` seeds PyVRP. ``deterministic`` replaces the
+    wall-clock stop by work limits (PyVRP iterations, OR-Tools solutions): the same plan under
+    any machine load, at the price of not using spare time (docs/semantics.md, "Routes").
     """
-    del seed
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     started = time.perf_counter()
     deadline = started + time_limit_seconds
     credit = _credit_per_job(scenario, data)
@@ -89,9 +114,13 @@ def solve_routing(
         candidates.append(_from_orders(scenario, data, "previous", start_orders, credit, allowed))
     else:
         start_orders = _orders_of(data, candidates[0].routes)
+        # the dispatcher's orders, timed to minimise paid time (it leaves at the call's opening)
+        candidates.append(
+            _from_orders(scenario, data, "greedy+retimed", start_orders, credit, allowed)
+        )
     spec = ModelInput(
         allowed={j: vs for j, vs in allowed.items() if vs},
-        penalty={j: _penalty(scenario, job) for j, job in enumerate(data.jobs)},
+        penalty={j: _penalty(scenario, job, credit[job.id]) for j, job in enumerate(data.jobs)},
         lateness_per_minute={
             j: credit[job.id] * _priority_weight(job) / LATENESS_REFERENCE_MINUTES
             for j, job in enumerate(data.jobs)
@@ -101,11 +130,38 @@ def solve_routing(
         move_penalty=move_penalty if previous is not None else 0.0,
     )
     search = None
-    if spec.allowed:
+    vrp: PyvrpSolution | None = None
+    reserve = min(
+        RESERVE_SHARE_MAX * time_limit_seconds,
+        RESERVE_SECONDS + RESERVE_SECONDS_PER_JOB * len(data.jobs),
+    )
+    if spec.allowed and engine in ("pyvrp", "both"):
+        share = 1.0 if engine == "pyvrp" else PYVRP_SHARE
+        budget = max(MIN_SEARCH_SECONDS, share * (deadline - time.perf_counter() - reserve))
+        vrp = solve_pyvrp(
+            data,
+            spec.allowed,
+            spec.penalty,
+            scenario.costs.travel_cost_per_km,
+            budget,
+            seed=seed,
+            max_iterations=DETERMINISTIC_PYVRP_ITERATIONS if deterministic else None,
+            required={
+                j
+                for j in spec.allowed
+                if not (data.jobs[j].deferrable or data.jobs[j].beyond_horizon)
+            },
+        )
+        if vrp is not None and vrp.found:
+            candidates.append(_from_orders(scenario, data, "pyvrp", vrp.orders, credit, allowed))
+    if spec.allowed and (engine in ("ortools", "both") or vrp is None):
         model = TechnicianModel(data, spec)
-        reserve = max(RESERVE_SECONDS, RESERVE_SHARE * time_limit_seconds)
         budget = max(MIN_SEARCH_SECONDS, deadline - time.perf_counter() - reserve)
-        search = model.solve(budget, start_orders)
+        search = model.solve(
+            budget,
+            start_orders,
+            solution_limit=DETERMINISTIC_ORTOOLS_SOLUTIONS if deterministic else None,
+        )
         if search.found:
             candidates.append(
                 _from_orders(scenario, data, "ortools", search.orders, credit, allowed)
@@ -124,6 +180,8 @@ def solve_routing(
         f"chose {best.name} of " + ", ".join(f"{c.name} {c.cost:.2f}" for c in candidates),
         f"{len(best.unserved)} of {len(data.jobs)} requests unserved",
     ]
+    if vrp is not None:
+        message.append(f"PyVRP {vrp.status}, {vrp.iterations} iterations in {vrp.seconds:.1f} s")
     if search is not None:
         message.append(f"OR-Tools {search.status} in {search.seconds:.1f} s")
         if search.used_initial:
@@ -131,11 +189,15 @@ def solve_routing(
     if previous is not None:
         moved = moved_assignments(previous, best.routes, [j.id for j in data.jobs])
         message.append(f"{moved} assignments moved")
-    status = "feasible" if search is None or search.found else "time_limit"
+    found = (search is not None and search.found) or (vrp is not None and vrp.found)
+    status = "feasible" if found or not spec.allowed else "time_limit"
+    engines = [n for n, ran in (("pyvrp", vrp), ("ortools-routing-gls", search)) if ran]
     report = LayerResult(
         layer="routing",
         status=status,
-        method="ortools-routing-gls" + ("+warm-start" if previous is not None else ""),
+        method="+".join(engines or ["greedy"])
+        + ("+warm-start" if previous is not None else "")
+        + ("+deterministic" if deterministic else ""),
         objective=costs.horizon_total,
         bound=None,
         gap=None,
@@ -146,12 +208,15 @@ def solve_routing(
 
 
 def allowed_vehicles(data: RoutingData) -> dict[int, list[int]]:
-    """Job index → vehicles qualified for it (skills, pin) that could reach it alone in time."""
+    """Job index → vehicles qualified (skills, pin) and equipped (tools, parts, by restocking if
+    need be) for it that could reach it alone in time."""
     return {
         j: [
             v
             for v, vehicle in enumerate(data.vehicles)
-            if qualified(job, vehicle) and can_reach(data, job, vehicle)
+            if qualified(job, vehicle)
+            and missing_equipment(job, vehicle) is None
+            and can_reach(data, job, vehicle)
         ]
         for j, job in enumerate(data.jobs)
     }
@@ -169,11 +234,13 @@ def _priority_weight(job: Job) -> float:
     return 1.0 + (job.priority - 1) / 4
 
 
-def _penalty(scenario: Scenario, job: Job) -> float:
-    """Cost of leaving the job unserved in the model."""
-    if job.deferrable:
-        return scenario.costs.deferral_penalty
-    return max(scenario.costs.unserved_penalty, MUST_SERVE_PENALTY)
+def _penalty(scenario: Scenario, job: Job, credit: float) -> float:
+    """Cost of leaving the job unserved in the model: the true cost, at least MUST_SERVE_PENALTY
+    for work that must be served (so the search never trades it for travel)."""
+    cost = unserved_cost(scenario, job, credit)
+    if job.deferrable or job.beyond_horizon:
+        return cost
+    return max(cost, MUST_SERVE_PENALTY + credit)
 
 
 def _polish(
@@ -211,7 +278,7 @@ def _orders_of(data: RoutingData, routes: Sequence[Route]) -> list[list[int]]:
     orders: list[list[int]] = [[] for _ in data.vehicles]
     for route in routes:
         orders[vehicle_index[route.technician, route.day]] = [
-            job_index[s.request] for s in route.stops
+            RESTOCK_INDEX if s.request is None else job_index[s.request] for s in route.stops
         ]
     return orders
 
@@ -231,10 +298,10 @@ def _from_orders(
     for v, order in enumerate(orders):
         if not order:
             continue
-        timed, _ = time_or_repair(data, data.vehicles[v], [data.jobs[j] for j in order], credit)
-        if timed is not None and timed.route.stops:
+        timed, _ = time_or_repair(data, data.vehicles[v], order_items(data, order), credit)
+        if timed is not None and timed.route.visits:
             routes.append(timed.route)
-            served.update(job_index[s.request] for s in timed.route.stops)
+            served.update(job_index[s.request] for s in timed.route.visits if s.request)
     unserved = [_why_unserved(data, j, allowed) for j in range(len(data.jobs)) if j not in served]
     costs = routing_costs(scenario, data, routes, unserved)
     return _Candidate(name, routes, unserved, costs.horizon_total)
@@ -255,20 +322,5 @@ def _from_result(
 
 
 def _why_unserved(data: RoutingData, j: int, allowed: dict[int, list[int]]) -> Unserved:
-    """Reason of an unserved job: skills (or pin), reach, deferral or capacity."""
-    job = data.jobs[j]
-    if not any(qualified(job, v) for v in data.vehicles):
-        return no_skilled_technician(job)
-    if job.deferrable:
-        return Unserved(request=job.id, reason="deferred", detail="left for a later plan")
-    if not allowed[j]:
-        return Unserved(
-            request=job.id,
-            reason="no_reachable_window",
-            detail="no qualified technician-day can reach it inside a time window and its shift",
-        )
-    return Unserved(
-        request=job.id,
-        reason="no_capacity",
-        detail="qualified technicians could reach it, but not with the rest of their work",
-    )
+    """Reason of an unserved job (docs/semantics.md, "Unserved requests")."""
+    return why_unserved(data, data.jobs[j], bool(allowed[j]))

@@ -13,8 +13,12 @@ wins:
 * not at all, when the route ends by ``window_end - break`` or starts at or after
   ``window_start + break`` (then the route may leave the depot later).
 
-Finally the route leaves the depot as late as it can without changing any service start or making
-an on-time arrival late, which trims labour cost.
+Restock stops: an order may carry explicit restocks (``RESTOCK``, e.g. between PyVRP trips);
+when the van lacks a job's tools or parts and a restock would supply them, one is inserted just
+before the job (``Van`` tracks the contents).
+
+Finally the route leaves as late as removes waiting (:func:`departure_delay`): paid time
+includes waiting, and no window is missed and no on-time arrival made late by the later start.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from aftersales.optimizer.routing.data import Job, RoutingData, Vehicle
+from aftersales.optimizer.routing.data import Job, RoutingData, Vehicle, can_restock
 from aftersales.optimizer.routing.schedule import earliest_start
 from aftersales.optimizer.schema import Break, Route, Stop
 
@@ -52,22 +56,119 @@ class _Draft:
     brk: tuple[float, float] | None
     start: float
     end: float
+    places: list[int]
+    """Location index of every stop, in order (restocks at the depot)."""
+
+
+class Restock:
+    """An explicit restock stop at the technician's depot inside an order of jobs."""
+
+    def __repr__(self) -> str:
+        return "RESTOCK"
+
+
+RESTOCK = Restock()
+"""The one restock marker; orders are sequences of ``Job`` or ``RESTOCK``."""
+RESTOCK_INDEX = -1
+"""A restock in an order of job indices."""
+Item = Job | Restock
+
+
+def order_items(data: RoutingData, order: Sequence[int]) -> list[Item]:
+    """Job indices (``RESTOCK_INDEX`` for a restock) as the items ``time_route`` takes."""
+    return [RESTOCK if j == RESTOCK_INDEX else data.jobs[j] for j in order]
+
+
+class Van:
+    """Tools and parts on board along one route (docs/semantics.md, "Van stock").
+
+    A technician without a van model (``vehicle.van is None``) needs no parts from the van; tools
+    are always checked. A restock adds every tool and an unlimited quantity of every part the
+    depot stocks.
+    """
+
+    def __init__(self, vehicle: Vehicle) -> None:
+        self.vehicle = vehicle
+        self.restocked = False
+        self.tools = set(vehicle.tools)
+        self.parts: dict[str, int] | None = None if vehicle.van is None else dict(vehicle.van)
+
+    def has(self, job: Job) -> bool:
+        """The van holds the job's tools and parts now."""
+        if not self.restocked and not job.tools <= self.tools:
+            return False
+        if self.parts is None:
+            return True
+        stocked = self.vehicle.restock_parts
+        for part, units in job.part_units:
+            if self.restocked and (stocked is None or part in stocked):
+                continue
+            if self.parts.get(part, 0) < units:
+                return False
+        return True
+
+    def would_have(self, job: Job) -> bool:
+        """A restock now would give the job everything it needs (van technicians only)."""
+        if not can_restock(self.vehicle):
+            return False
+        after = Van(self.vehicle)
+        after.restock()
+        return after.has(job)
+
+    def consume(self, job: Job) -> None:
+        """Take the job's parts out of the van (restocked parts are unlimited)."""
+        if self.parts is None:
+            return
+        stocked = self.vehicle.restock_parts
+        for part, units in job.part_units:
+            if not (self.restocked and (stocked is None or part in stocked)):
+                self.parts[part] = self.parts.get(part, 0) - units
+
+    def restock(self) -> None:
+        """Refill at the depot."""
+        self.restocked = True
 
 
 def _simulate(
     data: RoutingData,
     vehicle: Vehicle,
-    jobs: Sequence[Job],
+    jobs: Sequence[Item],
     start: float,
     break_at: int | None,
 ) -> _Draft | None:
-    """Earliest timing with the break before job ``break_at`` (or AFTER_LAST, or None)."""
+    """Earliest timing with the break before item ``break_at`` (or AFTER_LAST, or None).
+
+    When the van lacks a job's tools or parts, a restock at the depot is inserted just before
+    the job (if a restock would supply them; else the order is infeasible).
+    """
     length = vehicle.break_minutes
     window_start, window_end = vehicle.break_window
     clock, here = start, vehicle.location
     stops: list[Stop] = []
+    places: list[int] = []
     brk: tuple[float, float] | None = None
-    for k, job in enumerate(jobs):
+    van = Van(vehicle)
+
+    def restock() -> None:
+        nonlocal clock, here
+        depot = vehicle.restock_location
+        clock += float(data.minutes[here, depot])
+        here = depot
+        van.restock()
+        stops.append(
+            Stop(kind="restock", depot=vehicle.depot, arrival=clock, start=clock, end=clock)
+        )
+        places.append(depot)
+
+    for k, item in enumerate(jobs):
+        if isinstance(item, Restock):
+            restock()
+            continue
+        job = item
+        if not van.has(job):
+            if not van.would_have(job):
+                return None
+            restock()
         travel = float(data.minutes[here, job.location])
         ready = data.release_minute(job, vehicle)
         arrival = clock + travel
@@ -85,9 +186,11 @@ def _simulate(
         service = earliest_start(job, max(arrival, ready))
         if service is None:
             return None
+        van.consume(job)
         stops.append(
             Stop(request=job.id, arrival=arrival, start=service, end=service + job.duration)
         )
+        places.append(job.location)
         clock, here = service + job.duration, job.location
     travel = float(data.minutes[here, vehicle.location])
     end = clock + travel
@@ -104,7 +207,7 @@ def _simulate(
             end = brk[1] + travel
     if end > vehicle.latest_end + EPSILON_MINUTES:
         return None
-    return _Draft(stops, brk, start, end)
+    return _Draft(stops, brk, start, end, places)
 
 
 def _break_free(vehicle: Vehicle, draft: _Draft) -> bool:
@@ -119,45 +222,83 @@ def _break_free(vehicle: Vehicle, draft: _Draft) -> bool:
     )
 
 
-def _leave_later(
-    data: RoutingData, vehicle: Vehicle, jobs: Sequence[Job], draft: _Draft, break_at: int | None
-) -> _Draft:
-    """Leave the depot as late as the first stop allows, keeping every start and on-time arrival."""
-    if not draft.stops:
-        return draft
-    first, job = draft.stops[0], jobs[0]
-    slack = first.start - first.arrival
-    if break_at == 0 and draft.brk is not None:
-        if draft.brk[0] >= first.arrival - EPSILON_MINUTES:  # break on site before the service
-            slack -= vehicle.break_minutes
-        else:  # break at the depot before driving
-            slack = first.start - first.arrival + max(0.0, vehicle.break_window[0] - draft.start)
-    if first.arrival <= job.due + EPSILON_MINUTES:
-        slack = min(slack, job.due - first.arrival)
-    if slack <= EPSILON_MINUTES:
-        return draft
-    later = _simulate(data, vehicle, jobs, draft.start + slack, break_at)
-    if (
-        later is None
-        or abs(later.end - draft.end) > EPSILON_MINUTES
-        or any(
-            abs(a.start - b.start) > EPSILON_MINUTES
-            for a, b in zip(later.stops, draft.stops, strict=True)
+def departure_delay(
+    stops: Sequence[Stop],
+    jobs_by_id: Mapping[str, Job],
+    brk: tuple[float, float] | None = None,
+) -> float:
+    """Minutes the departure can move later to remove waiting without moving the route's end.
+
+    With earliest service starts from departure *t*, delaying by *d* moves stop *k*'s start by
+    ``max(0, d - W_k)`` where ``W_k`` is the waiting up to and including *k*; the route end
+    moves by ``max(0, d - W_n)``. The best delay is therefore ``min(W_n, min_k(W_k + slack_k))``
+    with ``slack_k`` the room between *k*'s start and the end of its window — and, for a stop
+    reached on time, ``W_{k-1} + due_k - arrival_k`` so that no on-time arrival becomes late.
+    Duration falls by exactly this delay (docs/semantics.md, "Routes": paid time includes
+    waiting). A break taken on site while waiting (``brk``) is not waiting.
+    """
+    waited = 0.0
+    best = float("inf")
+    for stop in stops:
+        if stop.kind != "visit" or stop.request is None:
+            continue
+        job = jobs_by_id[stop.request]
+        if stop.arrival <= job.due + EPSILON_MINUTES:
+            best = min(best, waited + job.due - stop.arrival)
+        idle = stop.start - stop.arrival
+        if brk is not None:
+            idle -= max(0.0, min(brk[1], stop.start) - max(brk[0], stop.arrival))
+        waited += idle
+        window_end = next(
+            (b for a, b in job.windows if a - EPSILON_MINUTES <= stop.start <= b + EPSILON_MINUTES),
+            float("inf"),
         )
-        or (break_at is None and not _break_free(vehicle, later))
-    ):
-        return draft
-    return later
+        best = min(best, waited + window_end - stop.start)
+    return max(0.0, min(waited, best))
+
+
+def _leave_later(
+    data: RoutingData, vehicle: Vehicle, jobs: Sequence[Item], draft: _Draft, break_at: int | None
+) -> _Draft:
+    """Leave as late as removes waiting (``departure_delay``), keeping the end and on-time stops.
+
+    The delay is exact without a break; with one the re-simulation checks it, halving the delay
+    until the end does not move (three tries).
+    """
+    visits = [j for j in jobs if isinstance(j, Job)]
+    delay = departure_delay(draft.stops, {j.id: j for j in visits}, draft.brk)
+    late_before = {s.request for s, j in zip(_visits(draft), visits, strict=True) if _late(s, j)}
+    for _ in range(3):
+        if delay <= EPSILON_MINUTES:
+            return draft
+        later = _simulate(data, vehicle, jobs, draft.start + delay, break_at)
+        if (
+            later is not None
+            and later.end <= draft.end + EPSILON_MINUTES
+            and (break_at is not None or _break_free(vehicle, later))
+            and {s.request for s, j in zip(_visits(later), visits, strict=True) if _late(s, j)}
+            <= late_before
+        ):
+            return later
+        delay /= 2
+    return draft
+
+
+def _visits(draft: _Draft) -> list[Stop]:
+    return [s for s in draft.stops if s.kind == "visit"]
+
+
+def _late(stop: Stop, job: Job) -> bool:
+    return stop.arrival > job.due + EPSILON_MINUTES
 
 
 def _cost(
-    vehicle: Vehicle, draft: _Draft, jobs: Sequence[Job], weights: Mapping[str, float]
+    vehicle: Vehicle, draft: _Draft, jobs: Sequence[Item], weights: Mapping[str, float]
 ) -> tuple[float, tuple[str, ...]]:
     regular = min(draft.end, vehicle.shift_end) - draft.start
     extra = max(0.0, draft.end - vehicle.shift_end)
-    late = tuple(
-        j.id for j, s in zip(jobs, draft.stops, strict=True) if s.arrival > j.due + EPSILON_MINUTES
-    )
+    visits = [j for j in jobs if isinstance(j, Job)]
+    late = tuple(j.id for j, s in zip(visits, _visits(draft), strict=True) if _late(s, j))
     cost = (
         regular / MINUTES_PER_HOUR * vehicle.hourly_cost
         + extra / MINUTES_PER_HOUR * vehicle.overtime_cost_per_hour
@@ -169,7 +310,7 @@ def _cost(
 def time_route(
     data: RoutingData,
     vehicle: Vehicle,
-    jobs: Sequence[Job],
+    jobs: Sequence[Item],
     lateness_weight: Mapping[str, float] | None = None,
 ) -> Timed | None:
     """The cheapest exact timing of ``jobs`` in this order, or None if no timing is feasible.
@@ -196,8 +337,8 @@ def time_route(
     if best is None:
         return None
     cost, draft, late = best
-    legs = [vehicle.location, *(j.location for j in jobs), vehicle.location]
-    pairs = list(itertools.pairwise(legs)) if jobs else []
+    legs = [vehicle.location, *draft.places, vehicle.location]
+    pairs = list(itertools.pairwise(legs)) if draft.places else []
     route = Route(
         technician=vehicle.technician,
         day=vehicle.day,
@@ -215,9 +356,9 @@ def time_route(
 def time_or_repair(
     data: RoutingData,
     vehicle: Vehicle,
-    jobs: Sequence[Job],
+    jobs: Sequence[Item],
     lateness_weight: Mapping[str, float] | None = None,
-) -> tuple[Timed | None, list[Job]]:
+) -> tuple[Timed | None, list[Item]]:
     """Time the order; if infeasible, keep the longest feasible subsequence built in order.
 
     Returns the timed route (None when no job fits) and the jobs that had to be dropped.
@@ -225,8 +366,8 @@ def time_or_repair(
     timed = time_route(data, vehicle, jobs, lateness_weight)
     if timed is not None:
         return timed, []
-    kept: list[Job] = []
-    dropped: list[Job] = []
+    kept: list[Item] = []
+    dropped: list[Item] = []
     for job in jobs:
         if time_route(data, vehicle, [*kept, job], lateness_weight) is not None:
             kept.append(job)

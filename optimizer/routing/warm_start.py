@@ -25,8 +25,8 @@ def previous_orders(previous: Plan, data: RoutingData) -> list[list[int]]:
         v = vehicle_index.get((route.technician, route.day))
         if v is None:
             continue
-        for stop in route.stops:
-            j = job_index.get(stop.request)
+        for stop in route.visits:
+            j = job_index.get(stop.request or "")
             if j is None or j in seen or not qualified(data.jobs[j], data.vehicles[v]):
                 continue
             seen.add(j)
@@ -41,7 +41,7 @@ def previous_vehicles(previous: Plan, data: RoutingData) -> dict[int, int]:
 
 def assignments(routes: Iterable[Route]) -> dict[str, tuple[str, int]]:
     """Request id → (technician, day) serving it."""
-    return {s.request: (r.technician, r.day) for r in routes for s in r.stops}
+    return {s.request: (r.technician, r.day) for r in routes for s in r.visits if s.request}
 
 
 def moved_assignments(previous: Plan, routes: Iterable[Route], requests: Iterable[str]) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
 from aftersales.optimizer.schema.common import Identifier, NonNegative, Strict
 from aftersales.optimizer.schema.scenario import Layer
@@ -174,13 +174,32 @@ class Break(Strict):
     end: float
 
 
-class Stop(Strict):
-    """One visit of a route, absolute minutes from horizon start."""
+StopKind = Literal["visit", "restock"]
+"""A stop serves a request (``visit``) or refills the van at a depot (``restock``)."""
 
-    request: Identifier
-    arrival: float = Field(description="Arrival at the site.")
+
+class Stop(Strict):
+    """One stop of a route, absolute minutes from horizon start.
+
+    A ``visit`` serves ``request`` at its site. A ``restock`` stops at ``depot`` (the
+    technician's depot) and refills the van: every tool, and every part the depot stocks; it
+    takes no service time (start = end).
+    """
+
+    kind: StopKind = "visit"
+    request: Identifier | None = Field(default=None, description="Served request (visits).")
+    depot: Identifier | None = Field(default=None, description="Restocking depot (restocks).")
+    arrival: float = Field(description="Arrival at the site or depot.")
     start: float = Field(description="Service start (≥ arrival; waits for the time window).")
     end: float = Field(description="Service end.")
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> Stop:
+        if self.kind == "visit" and (self.request is None or self.depot is not None):
+            raise ValueError("a visit stop names its request and no depot")
+        if self.kind == "restock" and (self.depot is None or self.request is not None):
+            raise ValueError("a restock stop names its depot and no request")
+        return self
 
 
 class Route(Strict):
@@ -202,18 +221,34 @@ class Route(Strict):
 
     model_config = ConfigDict(populate_by_name=True, extra="forbid", serialize_by_alias=True)
 
+    @property
+    def visits(self) -> list[Stop]:
+        """The stops that serve a request (restock stops left out)."""
+        return [s for s in self.stops if s.kind == "visit"]
+
+
+UnservedReason = Literal[
+    "beyond_horizon",
+    "no_skill",
+    "no_tool",
+    "no_part",
+    "no_time",
+    "deferred",
+    "not_solved",
+    "no_skilled_technician",
+    "no_reachable_window",
+    "no_capacity",
+]
+"""Why a request is unserved (docs/semantics.md, "Unserved requests"). The last three are the
+reasons of plan files written before ``no_skill``/``no_time`` existed: still loadable, never
+written now."""
+
 
 class Unserved(Strict):
     """A request the plan does not serve, and why."""
 
     request: Identifier
-    reason: Literal[
-        "no_skilled_technician",
-        "no_reachable_window",
-        "no_capacity",
-        "deferred",
-        "not_solved",
-    ]
+    reason: UnservedReason
     detail: str = ""
 
 

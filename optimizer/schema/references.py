@@ -87,7 +87,7 @@ def check_references(scenario: Scenario) -> None:
             out.unknown(loc, "product", product_id, products)
             if units < 1:
                 out.add("not_positive", loc, f"installed units must be ≥ 1, got {units}", units)
-    _check_technicians(out, scenario, depots, skills)
+    homes = _check_technicians(out, scenario, depots, skills, sites | depots, parts)
     for i, request in enumerate(scenario.requests):
         out.unknown(("requests", i, "site"), "site", request.site, sites)
         out.unknown(("requests", i, "product"), "product", request.product, products)
@@ -105,19 +105,42 @@ def check_references(scenario: Scenario) -> None:
                 request.pinned_technician,
                 technicians,
             )
-    _check_travel_matrix(out, scenario, sites | depots)
+    _check_travel_matrix(out, scenario, sites | depots | homes)
     _check_policy(out, scenario)
     out.raise_if_any()
 
 
 def _check_technicians(
-    out: _Collector, scenario: Scenario, depots: set[str], skills: set[str]
-) -> None:
+    out: _Collector,
+    scenario: Scenario,
+    depots: set[str],
+    skills: set[str],
+    places: set[str],
+    parts: set[str],
+) -> set[str]:
+    """Depots, skills, van parts, shifts; returns the home location ids."""
     horizon = scenario.policy.horizon_days
+    homes: dict[str, tuple[float, float]] = {}
     for i, tech in enumerate(scenario.technicians):
         out.unknown(("technicians", i, "depot"), "depot", tech.depot, depots)
         for k, skill in enumerate(tech.skills):
             out.unknown(("technicians", i, "skills", k), "skill", skill, skills)
+        if tech.home is not None:
+            where = (tech.home.lat, tech.home.lon)
+            if tech.home.id in places or homes.get(tech.home.id, where) != where:
+                out.add(
+                    "duplicate_id",
+                    ("technicians", i, "home", "id"),
+                    f"home id '{tech.home.id}' names another location; locations share one "
+                    "namespace (technicians may share a home only at the same coordinates)",
+                    tech.home.id,
+                )
+            homes[tech.home.id] = where
+        for part_id, units in (tech.van_stock or {}).items():
+            loc: Loc = ("technicians", i, "van_stock", part_id)
+            out.unknown(loc, "part", part_id, parts)
+            if units < 0:
+                out.add("negative", loc, f"van units must be ≥ 0, got {units}", units)
         days: set[int] = set()
         for k, shift in enumerate(tech.shifts):
             loc: Loc = ("technicians", i, "shifts", k, "day")
@@ -131,6 +154,7 @@ def _check_technicians(
                     f"shift day {shift.day} is outside the {horizon}-day horizon",
                     shift.day,
                 )
+    return set(homes)
 
 
 def _check_travel_matrix(out: _Collector, scenario: Scenario, locations: set[str]) -> None:

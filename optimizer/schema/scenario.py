@@ -232,13 +232,43 @@ class Shift(Strict):
         return self
 
 
+class Home(Strict):
+    """Where a technician's routes start and end when that is not the depot (e.g. their home).
+
+    Its ``id`` joins the one namespace of locations (sites, depots, homes): a travel matrix must
+    list it; the haversine model uses ``lat``/``lon``.
+    """
+
+    id: Identifier
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
 class Technician(Strict):
     """A field engineer: where they start, what they can do, when they work, what they cost."""
 
     id: Identifier
     name: str = ""
-    depot: Identifier = Field(description="Home depot: routes start and end there.")
+    depot: Identifier = Field(
+        description="Home depot: routes start and end there unless ``home`` is given; restock "
+        "stops refill the van there."
+    )
+    home: Home | None = Field(
+        default=None,
+        description="Start and end of every route when the technician does not start at the depot.",
+    )
     skills: list[Identifier] = Field(default_factory=list)
+    tools: list[Identifier] = Field(
+        default_factory=list,
+        description="Tools in the van at the start of each route; a restock adds every tool.",
+    )
+    van_stock: dict[Identifier, int] | None = Field(
+        default=None,
+        description="Units per part id in the van at the start of each route. Given (even empty): "
+        "a request's parts come from the van, and a restock stop at the depot refills every part "
+        "the depot stocks. None: no van model; parts come from the depot (emergency delay when "
+        "it lacks them).",
+    )
     shifts: list[Shift] = Field(default_factory=list)
     hourly_cost: NonNegative = Field(default=60, description="Regular labour cost, currency/hour.")
     overtime_cost_per_hour: NonNegative = Field(
@@ -292,6 +322,9 @@ class Request(Strict):
     opened_minute: float = Field(description="When the call came in, minutes from horizon start.")
     duration_minutes: Positive = Field(description="On-site service time, minutes.")
     required_skills: list[Identifier] = Field(default_factory=list)
+    tools: list[Identifier] = Field(
+        default_factory=list, description="Tools the technician must carry (not consumed)."
+    )
     parts: dict[Identifier, int] = Field(
         default_factory=dict, description="Units needed per part id (each ≥ 1)."
     )

@@ -21,7 +21,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from aftersales.optimizer.schema import CostBreakdown, Plan, Scenario, TierKpi
+from aftersales.optimizer.schema import CostBreakdown, Plan, Route, Scenario, TierKpi
 from aftersales.optimizer.simulate.economics import tier_economics
 from aftersales.optimizer.simulate.forecast import plan_forecast
 from aftersales.optimizer.simulate.results import SimulationResult
@@ -146,59 +146,67 @@ def map_figure(scenario: Scenario, plan: Plan) -> go.Figure:
 
 
 def gantt_figure(scenario: Scenario, plan: Plan) -> go.Figure:
-    """Technician days: route spans, services (one bar per stop), breaks; hours from day 0."""
+    """One row per technician over the horizon (hours from day 0): route spans, services,
+    waiting, restock stops and breaks; the unserved requests with their reasons underneath."""
     fig = go.Figure()
     routes = sorted(plan.routes, key=lambda r: (r.technician, r.day))
-    names = [f"{r.technician} day {r.day}" for r in routes]
-    spans = [(r.end - r.start) / 60 for r in routes]
+    names = [r.technician for r in routes]
     fig.add_trace(
         go.Bar(
             y=names,
-            x=spans,
+            x=[(r.end - r.start) / 60 for r in routes],
             base=[r.start / 60 for r in routes],
             orientation="h",
-            name="route (travel, waiting)",
+            name="route (travel)",
             marker={"color": "rgba(68,114,196,0.25)"},
             hovertext=[
-                f"{r.technician} day {r.day}: {len(r.stops)} stops, {r.travel_km:.0f} km"
+                f"{r.technician} day {r.day}: {len(r.visits)} visits, {r.travel_km:.0f} km, "
+                f"{(r.end - r.start) / 60:.1f} h paid"
                 for r in routes
             ],
         )
     )
-    stop_y, stop_x, stop_base, stop_text = [], [], [], []
-    for route, name in zip(routes, names, strict=True):
-        for stop in route.stops:
-            stop_y.append(name)
-            stop_x.append((stop.end - stop.start) / 60)
-            stop_base.append(stop.start / 60)
-            stop_text.append(f"{stop.request}: arrive {stop.arrival:.0f}, start {stop.start:.0f}")
-    fig.add_trace(
-        go.Bar(
-            y=stop_y,
-            x=stop_x,
-            base=stop_base,
-            orientation="h",
-            name="service",
-            marker={"color": "#4472c4"},
-            hovertext=stop_text,
-        )
-    )
-    breaks = [(r, n) for r, n in zip(routes, names, strict=True) if r.break_ is not None]
-    if breaks:
+    _gantt_bars(fig, "service", "#4472c4", _gantt_services(routes))
+    _gantt_bars(fig, "waiting", "#c00000", _gantt_waits(routes))
+    restocks = [(r.technician, s) for r in routes for s in r.stops if s.kind == "restock"]
+    if restocks:
         fig.add_trace(
-            go.Bar(
-                y=[n for _, n in breaks],
-                x=[(r.break_.end - r.break_.start) / 60 for r, _ in breaks],  # type: ignore[union-attr]
-                base=[r.break_.start / 60 for r, _ in breaks],  # type: ignore[union-attr]
-                orientation="h",
-                name="break",
-                marker={"color": "#f4b183"},
+            go.Scatter(
+                y=[t for t, _ in restocks],
+                x=[s.arrival / 60 for _, s in restocks],
+                mode="markers",
+                name="restock",
+                marker={"symbol": "diamond", "size": 11, "color": "#70ad47"},
+                hovertext=[f"restock at {s.depot}, {s.arrival:.0f}" for _, s in restocks],
             )
         )
-    title = (
-        f"Technician days: {len(routes)} routes, {sum(len(r.stops) for r in routes)} visits, "
-        f"{len(plan.unserved)} unserved"
+    breaks = [r for r in routes if r.break_ is not None]
+    _gantt_bars(
+        fig,
+        "break",
+        "#f4b183",
+        [
+            (r.technician, r.break_.start, r.break_.end, "break")  # type: ignore[union-attr]
+            for r in breaks
+        ],
     )
+    waiting = sum(b - a for _, a, b, _ in _gantt_waits(routes))
+    title = (
+        f"Technicians: {len({r.technician for r in routes})} working, {len(routes)} days, "
+        f"{sum(len(r.visits) for r in routes)} visits, "
+        f"{sum(len(r.stops) - len(r.visits) for r in routes)} restocks, "
+        f"{waiting / 60:.1f} h waiting, {len(plan.unserved)} unserved"
+    )
+    if plan.unserved:
+        fig.add_annotation(
+            text=_unserved_text(plan),
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=-0.2,
+            showarrow=False,
+            align="left",
+        )
     if not routes:
         title = "Technician days: the routing layer did not run (no routes in the plan)"
     fig.update_layout(
@@ -206,9 +214,62 @@ def gantt_figure(scenario: Scenario, plan: Plan) -> go.Figure:
         barmode="overlay",
         xaxis={"title": "hours from horizon start (day d = 24·d … 24·d + 24)"},
         yaxis={"autorange": "reversed"},
-        height=max(300, 22 * len(routes) + 140),
+        height=max(300, 22 * len(set(names)) + 160 + 16 * len({u.reason for u in plan.unserved})),
+        margin={"b": 80 + 16 * len({u.reason for u in plan.unserved})},
     )
     return fig
+
+
+Segment = tuple[str, float, float, str]
+"""(row, start minute, end minute, hover text) of one Gantt bar."""
+
+
+def _gantt_services(routes: list[Route]) -> list[Segment]:
+    return [
+        (r.technician, s.start, s.end, f"{s.request}: arrive {s.arrival:.0f}, start {s.start:.0f}")
+        for r in routes
+        for s in r.visits
+    ]
+
+
+def _gantt_waits(routes: list[Route]) -> list[Segment]:
+    """Waiting before each service: arrival to start, minus a break taken there."""
+    waits = []
+    for r in routes:
+        for s in r.visits:
+            idle = s.start - s.arrival
+            if r.break_ is not None:
+                idle -= max(0.0, min(r.break_.end, s.start) - max(r.break_.start, s.arrival))
+            if idle > 1e-6:
+                waits.append((r.technician, s.start - idle, s.start, f"waits {idle:.0f} min"))
+    return waits
+
+
+def _gantt_bars(fig: go.Figure, name: str, color: str, segments: list[Segment]) -> None:
+    if segments:
+        fig.add_trace(
+            go.Bar(
+                y=[row for row, _, _, _ in segments],
+                x=[(b - a) / 60 for _, a, b, _ in segments],
+                base=[a / 60 for _, a, _, _ in segments],
+                orientation="h",
+                name=name,
+                marker={"color": color},
+                hovertext=[text for _, _, _, text in segments],
+            )
+        )
+
+
+def _unserved_text(plan: Plan, shown: int = 12) -> str:
+    """Unserved requests by reason: counts and the first ids of each."""
+    by_reason: dict[str, list[str]] = {}
+    for u in plan.unserved:
+        by_reason.setdefault(u.reason, []).append(u.request)
+    lines = [
+        f"{reason} ({len(ids)}): " + ", ".join(ids[:shown]) + (" …" if len(ids) > shown else "")
+        for reason, ids in sorted(by_reason.items())
+    ]
+    return "Unserved — " + "<br>".join(lines)
 
 
 def frontier_figure(plan: Plan) -> go.Figure:

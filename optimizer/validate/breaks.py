@@ -46,7 +46,7 @@ def check_break(i: int, route: Route, tech: Technician, out: Collector) -> None:
         problems.append(f"lies outside the route [{route.start}, {route.end}]")
     problems += [
         f"overlaps the service of request '{s.request}' [{s.start}, {s.end}]"
-        for s in route.stops
+        for s in route.visits
         if brk.start < s.end - TOL and s.start < brk.end - TOL
     ]
     for problem in problems:

@@ -1,14 +1,15 @@
 """Request bookkeeping of the routing section: served once, or listed as unserved, and its costs.
 
 Lateness counts a served request as late when its first stop arrives after the due time (+ the
-time tolerance); the penalty of an unserved request depends on whether it is deferrable.
+time tolerance); the penalty of an unserved request depends on whether it is deferrable, due
+after the horizon, and on its tier.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from aftersales.optimizer.schema import Plan, Request
+from aftersales.optimizer.schema import MINUTES_PER_DAY, Plan, Request
 from aftersales.optimizer.validate.context import Context
 from aftersales.optimizer.validate.report import (
     DUPLICATE_ENTRY,
@@ -75,6 +76,14 @@ def lateness_credits(ctx: Context, arrival: dict[str, float]) -> float:
 
 
 def unserved_penalty(ctx: Context, unserved: list[Request]) -> float:
-    """Σ unserved: deferral_penalty if deferrable, else unserved_penalty."""
+    """Σ unserved: deferral_penalty if deferrable or due after the horizon (carried over, not
+    late), else unserved_penalty + the tier's credit_per_breach (an unserved call breaches)."""
     costs = ctx.scenario.costs
-    return sum(costs.deferral_penalty if r.deferrable else costs.unserved_penalty for r in unserved)
+    horizon_end = ctx.scenario.policy.horizon_days * MINUTES_PER_DAY
+    total = 0.0
+    for r in unserved:
+        if r.deferrable or ctx.due_minute(r) > horizon_end:
+            total += costs.deferral_penalty
+        else:
+            total += costs.unserved_penalty + ctx.tier_of(r.site).credit_per_breach
+    return total

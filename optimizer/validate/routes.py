@@ -21,9 +21,11 @@ from aftersales.optimizer.validate.report import (
     DOUBLE_VISIT,
     DUPLICATE_ROUTE,
     MISSING_SKILL,
+    MISSING_TOOL,
     NO_SHIFT,
     PARTS_NOT_AVAILABLE,
     PINNED_ELSEWHERE,
+    RESTOCK_INVALID,
     ROUTE_TOTALS,
     SERVICE_DURATION,
     SHIFT_END,
@@ -32,6 +34,7 @@ from aftersales.optimizer.validate.report import (
     TIME_WINDOW,
     TRAVEL_TIME,
     UNKNOWN_REFERENCE,
+    VAN_SHORT,
     Collector,
     pointer,
     same_time,
@@ -95,7 +98,13 @@ def check_routes(
         shift = ctx.shifts.get((tech.id, route.day))
         _check_route_frame(i, route, tech, base, shift, open_depots, route_days, out)
         _check_assignments(ctx, i, route, tech, base, requests, stock, out)
-        legs = _legs(ctx, base, requests)
+        check_van(ctx, i, route, tech, base, requests, stock, out)
+        home = tech.home.id if tech.home is not None else base
+        places = [
+            r.site if r is not None else (s.depot if s.kind == "restock" else None)
+            for s, r in zip(route.stops, requests, strict=True)
+        ]
+        legs = _legs(ctx, home, places)
         if legs.complete:
             _check_travel_gaps(i, route, legs, out)
             _check_totals(i, route, legs, out)
@@ -127,12 +136,25 @@ def _check_stops(
     first_stop: dict[str, tuple[int, int]],
     out: Collector,
 ) -> list[Request | None]:
-    """Per stop: known request, visited once, and the time rules of the stop itself."""
+    """Per stop: known request, visited once, and the time rules of the stop itself.
+
+    Returns the request of each stop (None for restock stops and unknown requests).
+    """
     requests: list[Request | None] = []
     for j, stop in enumerate(route.stops):
+        path = pointer("routes", i, "stops", j)
+        if stop.kind == "restock" or stop.request is None:
+            requests.append(None)
+            if stop.arrival > stop.start + TOL or not same_time(stop.start, stop.end):
+                out.add(
+                    RESTOCK_INVALID,
+                    path + "/end",
+                    f"a restock takes no time: arrival {stop.arrival}, start {stop.start}, "
+                    f"end {stop.end}",
+                )
+            continue
         request = ctx.requests.get(stop.request)
         requests.append(request)
-        path = pointer("routes", i, "stops", j)
         if request is None:
             out.add(UNKNOWN_REFERENCE, path + "/request", f"unknown request '{stop.request}'")
             continue
@@ -265,8 +287,8 @@ def _check_assignments(
                 path + "/request",
                 f"request '{request.id}' is pinned to '{pinned}', served by '{tech.id}'",
             )
-        if not stock.decided:
-            continue
+        if not stock.decided or tech.van_stock is not None:
+            continue  # a van technician's parts are checked along the route (check_van)
         absent = [p for p in request.parts if stock.pooled_level(base, p) <= 0]
         ready = request.opened_minute + delay
         if absent and stop.start < ready - TOL:
@@ -278,15 +300,82 @@ def _check_assignments(
             )
 
 
-def _legs(ctx: Context, base: str, requests: list[Request | None]) -> _Legs:
-    """Depot → sites → depot travel, one vectorised lookup per route (linear in its stops)."""
-    sites = [r.site for r in requests if r is not None]
-    if not sites:
-        return _Legs([0.0] * (len(requests) + 1), [0.0], complete=not requests)
-    places = [base, *sites, base]
-    minutes = ctx.travel.paired_minutes(places[:-1], places[1:]).tolist()
-    km = ctx.travel.paired_km(places[:-1], places[1:]).tolist()
-    return _Legs(minutes, km, complete=len(sites) == len(requests))
+def _legs(ctx: Context, home: str, places: list[str | None]) -> _Legs:
+    """Home → stop places (sites, restock depots) → home travel, one vectorised lookup per route
+    (linear in its stops: paired lookups, never the full matrix of the route's places)."""
+    known = [p for p in places if p is not None]
+    if not known:
+        return _Legs([0.0] * (len(places) + 1), [0.0], complete=not places)
+    route = [home, *known, home]
+    minutes = ctx.travel.paired_minutes(route[:-1], route[1:]).tolist()
+    km = ctx.travel.paired_km(route[:-1], route[1:]).tolist()
+    return _Legs(minutes, km, complete=len(known) == len(places))
+
+
+def check_van(
+    ctx: Context,
+    i: int,
+    route: Route,
+    tech: Technician,
+    base: str,
+    requests: list[Request | None],
+    stock: StockOutcome,
+    out: Collector,
+) -> None:
+    """Van contents along the route (docs/semantics.md, "Van stock and restocking").
+
+    The van starts with the technician's tools and ``van_stock``; each visit needs its tools on
+    board and takes its parts out. A restock stop — only at the technician's working depot and
+    only for technicians with a van model — adds every tool and makes every part the depot
+    stocks (any part when the stock layer did not run) available without limit. Technicians
+    without a van model carry only their tools; their parts follow the depot-release rule.
+    """
+    tools = set(tech.tools)
+    van = None if tech.van_stock is None else dict(tech.van_stock)
+    unlimited: set[str] | None = set()
+    """Parts refilled by a restock; None = every part."""
+    restocked = False
+    for j, (stop, request) in enumerate(zip(route.stops, requests, strict=True)):
+        path = pointer("routes", i, "stops", j)
+        if stop.kind == "restock":
+            problem = None
+            if van is None:
+                problem = f"technician '{tech.id}' has no van model (van_stock) to restock"
+            elif stop.depot != base:
+                problem = f"restock at '{stop.depot}', technician '{tech.id}' works from '{base}'"
+            if problem is not None:
+                out.add(RESTOCK_INVALID, path + "/depot", problem)
+                continue
+            restocked = True
+            if not stock.decided:
+                unlimited = None
+            elif unlimited is not None:
+                unlimited |= {p for p in ctx.parts if stock.pooled_level(base, p) > 0}
+            continue
+        if request is None:
+            continue
+        absent_tools = sorted(set(request.tools) - tools) if not restocked else []
+        if absent_tools:
+            out.add(
+                MISSING_TOOL,
+                path + "/request",
+                f"technician '{tech.id}' lacks tools {absent_tools} for request '{request.id}' "
+                "(not carried, no restock before)",
+            )
+        if van is None:
+            continue
+        for part, units in sorted(request.parts.items()):
+            if unlimited is None or part in unlimited:
+                continue
+            van[part] = van.get(part, 0) - units
+            if van[part] < 0:
+                out.add(
+                    VAN_SHORT,
+                    path + "/request",
+                    f"van of '{tech.id}' is {-van[part]} unit(s) of part '{part}' short for "
+                    f"request '{request.id}'",
+                )
+                van[part] = 0
 
 
 def _check_travel_gaps(i: int, route: Route, legs: _Legs, out: Collector) -> None:

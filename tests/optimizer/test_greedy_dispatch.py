@@ -73,7 +73,7 @@ def test_job_without_a_skilled_technician_is_unserved_with_reason(
     """Nobody holds 'mechanical' any more: r2 is unserved for lack of skill."""
     routed_data["technicians"][0]["skills"] = ["electrical"]
     plan = _dispatch(routed_data)
-    assert [(u.request, u.reason) for u in plan.unserved] == [("r2", "no_skilled_technician")]
+    assert [(u.request, u.reason) for u in plan.unserved] == [("r2", "no_skill")]
 
 
 def test_window_out_of_reach_is_deferred(routed_data: dict[str, Any]) -> None:
@@ -87,7 +87,7 @@ def test_window_out_of_reach_is_deferred(routed_data: dict[str, Any]) -> None:
 def test_missing_part_waits_for_the_emergency_shipment(routed_data: dict[str, Any]) -> None:
     """d1 stocks no board: r1 cannot start before 500 + 720 = 1220, past every shift: unserved."""
     plan = _dispatch(routed_data, stock={("d1", "valve"): 1})
-    assert [(u.request, u.reason) for u in plan.unserved] == [("r1", "no_reachable_window")]
+    assert [(u.request, u.reason) for u in plan.unserved] == [("r1", "no_time")]
 
 
 def test_late_arrival_costs_the_tier_credit(routed_data: dict[str, Any]) -> None:

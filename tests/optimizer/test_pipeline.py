@@ -46,7 +46,7 @@ def test_strict_option_fails_on_unserved_required_request(scenario_data: dict[st
     scenario = Scenario.model_validate(scenario_data)
     plan = solve(scenario, SolveOptions(strict=True))
     assert plan.status == "infeasible"
-    assert "r1 (no_skilled_technician)" in plan.layers[-1].message
+    assert "r1 (no_skill)" in plan.layers[-1].message
 
 
 @pytest.mark.parametrize(

@@ -55,10 +55,14 @@ def test_report_has_map_gantt_frontier_with_plan_numbers(solved: tuple[Scenario,
     assert f"gold sites ({gold.sites_within_promise}/{gold.sites} within promise)" in names
 
     gantt = _figure(page, "gantt")
-    visits = sum(len(r.stops) for r in plan.routes)
-    assert f"{len(plan.routes)} routes, {visits} visits" in gantt["layout"]["title"]["text"]
+    visits = sum(len(r.visits) for r in plan.routes)
+    assert f"{len(plan.routes)} days, {visits} visits" in gantt["layout"]["title"]["text"]
     service = next(t for t in gantt["data"] if t["name"] == "service")
     assert len(service["y"]) == visits
+    assert set(service["y"]) == {r.technician for r in plan.routes}  # one row per technician
+    if plan.unserved:
+        notes = " ".join(a["text"] for a in gantt["layout"]["annotations"])
+        assert all(u.request in notes or "…" in notes for u in plan.unserved[:3])
 
     frontier = _figure(page, "frontier")
     chosen = next(p for p in plan.stock_frontier if p.chosen)

@@ -68,18 +68,20 @@ def _stops(plan: Plan) -> dict[str, tuple[str, float, float, float]]:
 
 
 def test_break_taken_while_waiting_at_the_next_site(routed_data: dict[str, Any]) -> None:
-    """r2 of 200 min: r1 510-600, at s2 by 640, break 690-720 there, r2 720-920, home 980.
+    """r2 of 200 min: break 690-720 at s2 while waiting for r2 (720-920), home 980.
 
-    r2 is made non-deferrable: serving it costs 385 more than deferring it (penalty 200).
+    Leaving at 480 would reach s2 at 640 and wait 50 min besides the break; the route leaves
+    50 min later instead: r1 560-650, at s2 by 690, break 690-720, r2 720-920, home 980.
+    r2 is made non-deferrable: serving it costs more than deferring it (penalty 200).
     """
     routed_data["requests"][1].update(duration_minutes=200, deferrable=False)
     plan, _ = _solve(routed_data)
-    assert _stops(plan) == {"r1": ("t1", 510, 510, 600), "r2": ("t1", 640, 720, 920)}
+    assert _stops(plan) == {"r1": ("t1", 560, 560, 650), "r2": ("t1", 690, 720, 920)}
     route = plan.routes[0]
     assert route.break_ is not None
-    assert (route.start, route.break_.start, route.break_.end, route.end) == (480, 690, 720, 980)
-    # labour (980 - 480) / 60 × 60 = 500; travel (30 + 40 + 60) × 0.5 = 65; no credit
-    assert plan.costs.horizon_total == pytest.approx(565)
+    assert (route.start, route.break_.start, route.break_.end, route.end) == (530, 690, 720, 980)
+    # labour (980 - 530) / 60 × 60 = 450; travel (30 + 40 + 60) × 0.5 = 65; no credit
+    assert plan.costs.horizon_total == pytest.approx(515)
 
 
 def test_sla_due_time_decides_the_order(routed_data: dict[str, Any]) -> None:
@@ -104,7 +106,7 @@ def test_job_nobody_can_do_is_unserved_with_reason(routed_data: dict[str, Any]) 
     """Nobody holds 'mechanical': r2 is listed unserved for lack of skill, never silently."""
     routed_data["technicians"][0]["skills"] = ["electrical"]
     plan, _ = _solve(routed_data)
-    assert [(u.request, u.reason) for u in plan.unserved] == [("r2", "no_skilled_technician")]
+    assert [(u.request, u.reason) for u in plan.unserved] == [("r2", "no_skill")]
 
 
 def test_window_after_the_shift_is_unreachable(routed_data: dict[str, Any]) -> None:
@@ -112,8 +114,9 @@ def test_window_after_the_shift_is_unreachable(routed_data: dict[str, Any]) -> N
     routed_data["requests"][0]["time_windows"] = [{"start": 1100, "end": 1200}]
     routed_data["requests"][1]["deferrable"] = False
     plan, _ = _solve(routed_data)
-    assert [(u.request, u.reason) for u in plan.unserved] == [("r1", "no_reachable_window")]
-    assert plan.costs.unserved_penalty == pytest.approx(5000)  # default unserved_penalty
+    assert [(u.request, u.reason) for u in plan.unserved] == [("r1", "no_time")]
+    # default unserved_penalty 5000 + the tier's credit_per_breach 500 (unserved = a breach)
+    assert plan.costs.unserved_penalty == pytest.approx(5500)
 
 
 def test_second_window_is_used_when_the_first_is_out_of_reach(
