@@ -191,8 +191,10 @@ def solve_pyvrp(
         durations,  # type: ignore[arg-type]
     )
     runtime = MaxRuntime(max(0.05, time_limit_seconds - (time.perf_counter() - started)))
-    work = MaxIterations(max_iterations) if max_iterations is not None else runtime
-    stop = MultipleCriteria([work, NoImprovement(NO_IMPROVEMENT_ITERATIONS)])
+    # A deterministic run stops on its iteration count; the wall clock stays a hard cap (the
+    # layer honours its limit), so only a run that hits the cap can differ under load.
+    work = [MaxIterations(max_iterations), runtime] if max_iterations is not None else [runtime]
+    stop = MultipleCriteria([*work, NoImprovement(NO_IMPROVEMENT_ITERATIONS)])
     with warnings.catch_warnings():
         # PyVRP warns when a penalty reaches its cap: expected when required jobs cannot all
         # fit; the exact timing then drops what does not fit and reports it unserved.

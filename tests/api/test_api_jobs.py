@@ -45,9 +45,16 @@ def test_submit_poll_plan_passes_validator(client: httpx.Client, s_scenario: dic
     assert checked.json()["ok"] is True
 
 
-def test_deterministic_reruns_give_same_plan(client: httpx.Client, s_scenario: dict) -> None:
-    """Two jobs with the same seed give the same plan; deterministic=false records a seed."""
-    ids = [submit(client, s_scenario, seed=3).json()["id"] for _ in range(2)]
+def test_deterministic_reruns_give_same_plan(
+    client: httpx.Client, s_scenario: dict, scenario_data: dict
+) -> None:
+    """Two jobs with the same seed give the same plan; deterministic=false records a seed.
+
+    The rerun uses the minimal scenario, which every layer solves to the end well inside the
+    limit: S's contract MILP and routing search stop on the wall clock at 5 s, and a search
+    stopped by the clock is not repeatable under load (issue #12).
+    """
+    ids = [submit(client, scenario_data, seed=3).json()["id"] for _ in range(2)]
     plans = [client.get(f"/v1/jobs/{wait_for(client, i)['id']}/plan").json() for i in ids]
     assert plans[0]["costs"] == plans[1]["costs"]
     assert plans[0]["routes"] == plans[1]["routes"]
