@@ -106,7 +106,9 @@ def test_too_little_stock_at_one_depot_shows_the_breach(small: tuple[Scenario, P
     bad_result = simulate(scenario, starved, settings)
     bad = bad_result.tier("gold")
     # Same seed, same calls (common random numbers): only the stock differs.
-    assert good.breaches_per_year["parts"] == 0
+    # the good plan keeps about 99 % of gold calls' parts on hand (binding targets): rare
+    # stock-outs remain (0.25 a year over 4 replications when measured)
+    assert good.breaches_per_year["parts"] < 1
     assert bad.breaches_per_year["parts"] >= 2  # ≈ 8.75 gold calls/year wait for a shipment
     assert bad.attainment < good.attainment
     assert bad.stockout_calls_per_year > good.stockout_calls_per_year
