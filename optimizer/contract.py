@@ -3,9 +3,7 @@ per-call fill targets, and the diagnosis of tiers whose target no plan can meet.
 
 ``prepare_contract`` splits each tier's attainment target into allowances
 (``staffing.allowances``), caps each tier's reach allowance at the best reach any network has
-(sites no candidate depot reaches within the promise can never count), picks the slack floor σ
-of the queue rule (the network model then counts a call as reached only with σ of slack, so its
-pools may queue up to σ), and raises each tier's
+(sites no candidate depot reaches within the promise can never count), and raises each tier's
 parts-on-hand target to the per-unit fill that guarantees the parts allowance per call.
 """
 
@@ -23,7 +21,6 @@ from aftersales.optimizer.staffing import (
     StaffingData,
     TierAllowance,
     compile_staffing,
-    slack_floor_minutes,
     technician_allowance,
     tier_allowances,
     unit_fill_target,
@@ -70,20 +67,13 @@ def prepare_contract(scenario: Scenario, data: NetworkData) -> ContractSetup:
     required = np.array(
         [min(allowances[t].reach, best_reach[t]) if binding else 0.0 for t in tier_ids]
     )
-    response = np.array([t.response_minutes for t in scenario.tiers])[data.site_tier]
-    slack = response[:, None] - scenario.costs.dispatch_minutes - data.minutes
-    floor = (
-        slack_floor_minutes(slack, data.within_promise, data.site_tier, calls, required)
-        if binding
-        else 0.0
-    )
     contract = Contract(
         minutes=data.minutes,
-        within=data.within_promise & (slack >= floor),
+        within=data.within_promise,
         calls=calls,
         site_tier=data.site_tier,
         reach_required=required,
-        staffing=compile_staffing(scenario, free, floor),
+        staffing=compile_staffing(scenario, free),
     )
     return ContractSetup(
         binding=binding,

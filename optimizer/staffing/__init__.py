@@ -2,7 +2,6 @@
 
 from aftersales.optimizer.staffing.allowances import (
     TierAllowance,
-    slack_floor_minutes,
     technician_allowance,
     tier_allowances,
     unit_fill_target,
@@ -17,7 +16,6 @@ __all__ = [
     "erlang_c",
     "max_load",
     "pool_skill",
-    "slack_floor_minutes",
     "technician_allowance",
     "tier_allowances",
     "unit_fill_target",

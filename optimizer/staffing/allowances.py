@@ -3,9 +3,8 @@
 Attainment of a tier is ``Σ λ_s r_s p_s t_s / Σ λ_s``. When every reached site's technician
 factor is at least ``τ`` and the tier's call-weighted parts factor at least ``π``, the attainment
 is at least ``τ × (π + ρ − 1)`` where ``ρ`` is the call-weighted reach (the calls not reached lose
-at most their share of the parts factor). The network model requires ``ρ ≥ ρ_T`` counting only
-calls with at least the slack floor σ of slack, every pool ``P(W > σ) ≤ 1 − τ``, and the stock
-layer ``π_T``, with ``τ (π_T + ρ_T − 1) = target``.
+at most their share of the parts factor). The network model requires ``ρ ≥ ρ_T``, every pool
+``1 − C(c, a) ≥ τ``, and the stock layer ``π_T``, with ``τ (π_T + ρ_T − 1) = target``.
 
 The split is fixed, not optimised: ``τ`` is the cube root of the highest target (one free
 probability for all pools, since a pool serves every tier); a tier whose emergency delay fits
@@ -17,18 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from aftersales.optimizer.arrays import BoolArray, FloatArray, IntArray
 from aftersales.optimizer.schema import Scenario, Tier
-
-SLACK_RULE = True
-"""Queue rule at the slack floor: ``P(W > σ) ≤ 1 − τ`` with σ from ``slack_floor_minutes``.
-False restores the no-wait rule ``1 − C(c, a) ≥ τ`` (σ = 0), kept to measure the two side by
-side in one run."""
-
-SLACK_FLOORS_MINUTES = (60.0, 45.0, 30.0, 15.0, 0.0)
-"""Slack floors tried, largest first: the largest that costs no tier its reach allowance wins."""
 
 
 @dataclass(frozen=True)
@@ -83,31 +71,3 @@ def unit_fill_target(allowance: TierAllowance, calls_per_unit_min: float) -> flo
     if not allowance.parts_matter:
         return 0.0
     return min(1.0, max(0.0, 1.0 - (1.0 - allowance.parts) * calls_per_unit_min))
-
-
-def slack_floor_minutes(
-    slack_minutes: FloatArray,
-    candidate: BoolArray,
-    site_tier: IntArray,
-    calls: FloatArray,
-    required: FloatArray,
-) -> float:
-    """The slack floor σ: the largest of ``SLACK_FLOORS_MINUTES`` at which every tier can still
-    reach its required share of calls through pairs with at least σ minutes of slack.
-
-    ``slack_minutes`` is response − dispatch − travel per (site, depot), ``candidate`` the pairs
-    the model may use, ``required`` ρ_T per tier (0 where nothing is required). The network
-    model then counts a call as reached only with σ of slack, so every reached call waits at
-    most its slack with probability ≥ τ once its pool keeps ``P(W > σ) ≤ 1 − τ``. 0 when
-    ``SLACK_RULE`` is off.
-    """
-    if not SLACK_RULE:
-        return 0.0
-    tiers = len(required)
-    totals = np.bincount(site_tier, weights=calls, minlength=tiers)
-    for floor in SLACK_FLOORS_MINUTES:
-        reachable = (candidate & (slack_minutes >= floor)).any(axis=1)
-        best = np.bincount(site_tier, weights=calls * reachable, minlength=tiers)
-        if np.all(best >= required * totals * (1.0 - 1e-9)):
-            return floor
-    return 0.0

@@ -15,7 +15,7 @@ import numpy as np
 
 from aftersales.optimizer.arrays import FloatArray, IntArray
 from aftersales.optimizer.schema import Scenario, Technician
-from aftersales.optimizer.staffing.queueing import max_load_at_slack
+from aftersales.optimizer.staffing.queueing import max_load
 
 MINUTES_PER_HOUR = 60.0
 MAX_HEADCOUNT_PER_POOL = 60
@@ -52,10 +52,7 @@ class StaffingData:
     relocation_cost: float
     release_cost: float
     free_probability: float
-    """τ: each pool keeps P(W > slack) ≤ 1 − τ (the technician allowance)."""
-    slack_hours: float = 0.0
-    """Slack floor σ: every call the network model counts as reached has at least this much
-    time between dispatch + travel and its promise (0: the no-wait rule 1 − C(c, a) ≥ τ)."""
+    """τ: each pool keeps 1 − C(c, a) ≥ τ (the technician allowance)."""
 
     def work_hours(self, minutes: FloatArray, k: int) -> FloatArray:
         """Hours/year of skill ``k`` work of site i served from depot j, shape like minutes."""
@@ -67,25 +64,9 @@ class StaffingData:
         """Offered load of skill ``k`` work of site i from depot j during its service hours."""
         return self.work_hours(minutes, k) / self.service_hours_per_year[:, None]
 
-    def job_hours(self, minutes: FloatArray, k: int) -> FloatArray:
-        """Mean hours per skill ``k`` job of site i served from depot j (0 without jobs)."""
-        jobs = self.jobs[:, k, None]
-        work = self.work_hours(minutes, k)
-        return np.divide(work, jobs, out=np.zeros(work.shape), where=jobs > 0)
-
-    def load_tables(self, count: int, mean_service_hours: FloatArray) -> FloatArray:
-        """Most load (Erlangs) headcounts 0..count carry per pool, shape (pools, count + 1).
-
-        A pool keeps ``P(W > σ) ≤ 1 − τ`` at the slack floor σ when its mean service time is at
-        most its ``mean_service_hours`` entry (the longest job it may get: the pool's mean is a
-        call-weighted mean of its jobs' hours, so never longer).
-        """
-        hours = np.asarray(mean_service_hours, dtype=float).ravel()
-        columns = [
-            max_load_at_slack(c, self.free_probability, hours, self.slack_hours)
-            for c in range(count + 1)
-        ]
-        return np.stack(columns, axis=1)
+    def load_table(self, count: int) -> FloatArray:
+        """Most load (Erlangs) headcounts 0..count carry at the free probability τ."""
+        return np.array([max_load(c, self.free_probability) for c in range(count + 1)])
 
     def headcount_needed(self, work_hours: float, load: float, table: FloatArray) -> int:
         """Smallest headcount meeting the hours rule and the queue rule (len(table) if none)."""
@@ -118,13 +99,8 @@ def decision_cost(data: StaffingData, decision: StaffingDecision) -> float:
     )
 
 
-def compile_staffing(
-    scenario: Scenario, free_probability: float, slack_minutes: float = 0.0
-) -> StaffingData | None:
-    """Staffing data of a scenario; None when it lists no technicians (staffing not modelled).
-
-    ``slack_minutes`` is the slack floor σ of the queue rule (see ``StaffingData.slack_hours``).
-    """
+def compile_staffing(scenario: Scenario, free_probability: float) -> StaffingData | None:
+    """Staffing data of a scenario; None when it lists no technicians (staffing not modelled)."""
     if not scenario.technicians:
         return None
     product_skills = [p.skill for p in scenario.products]
@@ -175,5 +151,4 @@ def compile_staffing(
         relocation_cost=costs.relocation_cost_per_technician,
         release_cost=costs.release_cost_per_technician,
         free_probability=free_probability,
-        slack_hours=slack_minutes / MINUTES_PER_HOUR,
     )

@@ -12,10 +12,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from aftersales.optimizer.arrays import FloatArray
-
 LOAD_BISECTION_STEPS = 60
 """Bisection steps of ``max_load``: the interval (0, c) shrinks 2^60-fold, far below 1e-9."""
 
@@ -63,36 +59,3 @@ def max_load(servers: int, free_probability: float) -> float:
         else:
             high = middle
     return low
-
-
-def max_load_at_slack(
-    servers: int, free_probability: float, mean_service_hours: FloatArray, slack_hours: float
-) -> FloatArray:
-    """Largest load (Erlangs) per pool at which ``P(W > slack) ≤ 1 − free_probability``.
-
-    ``P(W > t) = C(c, a) exp(−(c − a) t / h)`` grows with the load ``a`` (both factors do) and
-    with the mean service time ``h``, so a pool whose mean service time is at most
-    ``mean_service_hours`` and whose load is at most the returned figure keeps the rule for
-    every call with at least ``slack_hours`` of slack. Vectorised bisection over the pools;
-    with ``slack_hours = 0`` it equals ``max_load`` (the no-wait rule). 0 for ``c = 0``.
-    """
-    hours = np.asarray(mean_service_hours, dtype=float)
-    if servers <= 0:
-        return np.zeros(hours.shape)
-    low, high = np.zeros(hours.shape), np.full(hours.shape, float(servers))
-    for _ in range(LOAD_BISECTION_STEPS):
-        middle = (low + high) / 2
-        tail = _erlang_c_array(servers, middle) * np.exp(
-            -(servers - middle) * slack_hours / np.maximum(hours, 1e-12)
-        )
-        keeps = tail <= 1.0 - free_probability
-        low, high = np.where(keeps, middle, low), np.where(keeps, high, middle)
-    return low
-
-
-def _erlang_c_array(servers: int, load: FloatArray) -> FloatArray:
-    """``erlang_c`` elementwise over loads strictly between 0 and ``servers``."""
-    blocking = np.ones(load.shape)
-    for k in range(1, servers + 1):
-        blocking = load * blocking / (k + load * blocking)
-    return servers * blocking / (servers - load * (1.0 - blocking))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -23,7 +21,6 @@ from aftersales.optimizer.schema import (
     TechnicianBase,
 )
 from aftersales.optimizer.staffing import erlang_c, max_load, wait_exceeds
-from aftersales.optimizer.staffing.queueing import max_load_at_slack
 from aftersales.optimizer.validate import (
     ATTAINMENT_TARGET_MISSED,
     STAFFING_MISMATCH,
@@ -54,30 +51,6 @@ def test_max_load_is_the_boundary_of_the_free_probability() -> None:
     most = max_load(4, 0.95)
     assert 1 - erlang_c(4, most) >= 0.95 - 1e-9
     assert 1 - erlang_c(4, most + 1e-6) < 0.95
-
-
-def test_max_load_at_slack_hand_values() -> None:
-    """c = 1: P(W > t) = a e^{−(1−a)t/h}; at t = h and 1 − τ = 0.1 the boundary is a ≈ 0.2184."""
-    # a = 0.22: 0.22 e^{−0.78} = 0.1009 > 0.1; a = 0.21: 0.21 e^{−0.79} = 0.0953 < 0.1
-    (most,) = max_load_at_slack(1, 0.9, np.array([2.0]), 2.0)
-    assert 0.21 < most < 0.22
-    assert most * math.exp(-(1 - most)) == pytest.approx(0.1, abs=1e-9)
-    # no slack: the no-wait rule, max_load(1, 0.9) = 0.1 whatever the service time
-    assert max_load_at_slack(1, 0.9, np.array([0.5, 3.0]), 0.0) == pytest.approx([0.1, 0.1])
-    assert max_load_at_slack(0, 0.9, np.array([1.0]), 1.0).tolist() == [0.0]
-
-
-@given(st.integers(1, 20), st.floats(0.5, 0.999), st.floats(0.1, 5.0), st.floats(0.0, 3.0))
-def test_max_load_at_slack_is_the_tail_boundary(
-    servers: int, free: float, hours: float, slack: float
-) -> None:
-    """The returned load keeps P(W > slack) ≤ 1 − τ, a slightly larger one breaks it, and it
-    never falls below the no-wait rule's load."""
-    (most,) = max_load_at_slack(servers, free, np.array([hours]), slack)
-    assert most >= max_load(servers, free) - 1e-9
-    assert wait_exceeds(servers, most, hours, slack) <= 1 - free + 1e-9
-    above = min(most + 1e-6 * servers, servers)
-    assert wait_exceeds(servers, above, hours, slack) > 1 - free - 1e-9
 
 
 @given(st.integers(1, 30), st.floats(0.01, 0.999))
@@ -174,8 +147,7 @@ def _contract_scenario(
 
 def _brute_force(scenario: Scenario) -> float | None:
     """Cheapest network + staffing over open sets, assignments, headcounts and flows under the
-    MILP's rules (reach allowance counting calls with at least the slack floor σ of slack, hours
-    rule, P(W > σ) ≤ 1 − τ at the depot's longest job); None when nothing is feasible."""
+    MILP's rules (reach allowance, hours rule, 1 − C(c, a) ≥ τ); None when nothing is feasible."""
     data = compile_network(scenario)
     setup = prepare_contract(scenario, data)
     staffing = setup.staffing
@@ -185,13 +157,8 @@ def _brute_force(scenario: Scenario) -> float | None:
     existing = [int(staffing.existing[j, 0]) for j in range(2)]
     calls = data.failures_per_year
     reach_needed = setup.contract.reach_required[0] * calls.sum() * (1 - 1e-9)
-    # reached in the model: dispatch + travel + σ ≤ 90 min (one gold tier)
-    slack = 90 - scenario.costs.dispatch_minutes - data.minutes
-    within = slack >= staffing.slack_hours * 60 - 1e-9
     work = staffing.work_hours(data.minutes, 0)
     load = staffing.load_erlangs(data.minutes, 0)
-    # every site may go to either depot: a pool's mean job is at most the longest one's hours
-    longest = [max(work[i, j] / staffing.jobs[i, 0] for i in range(len(calls))) for j in range(2)]
     best = None
     sites = range(len(data.site_ids))
     for is_open in ((True, False), (False, True), (True, True)):
@@ -200,37 +167,20 @@ def _brute_force(scenario: Scenario) -> float | None:
         fixed += 0 if is_open[0] else data.closing_cost[0]
         fixed += data.opening_cost[1] if is_open[1] else 0
         for depot_of in itertools.product(opened, repeat=len(sites)):
-            reached = sum(calls[i] for i in sites if within[i, depot_of[i]])
+            reached = sum(calls[i] for i in sites if data.within_promise[i, depot_of[i]])
             if reached < reach_needed:
                 continue
             pairs = sum(data.assignment_cost_per_year[i, depot_of[i]] for i in sites)
             pool_work = [sum(work[i, j] for i in sites if depot_of[i] == j) for j in range(2)]
             pool_load = [sum(load[i, j] for i in sites if depot_of[i] == j) for j in range(2)]
-            queue = _QueueRule(staffing.free_probability, staffing.slack_hours, longest)
             staff = _cheapest_staffing(
-                scenario, existing, is_open, pool_work, pool_load, labour, queue
+                scenario, existing, is_open, pool_work, pool_load, labour, staffing.free_probability
             )
             if staff is None:
                 continue
             total = fixed + pairs + staff
             best = total if best is None else min(best, total)
     return best
-
-
-@dataclass(frozen=True)
-class _QueueRule:
-    """P(W > σ) ≤ 1 − τ in an M/M/c pool whose mean job takes the depot's longest job's hours."""
-
-    free: float
-    slack_hours: float
-    longest: list[float]
-
-    def keeps(self, depot: int, servers: int, load: float) -> bool:
-        """Whether ``servers`` technicians carry ``load`` Erlangs under the rule."""
-        if load <= 0:
-            return True
-        tail = wait_exceeds(servers, load, self.longest[depot], self.slack_hours)
-        return tail <= 1 - self.free + 1e-12
 
 
 def _cheapest_staffing(
@@ -240,7 +190,7 @@ def _cheapest_staffing(
     work: list[float],
     load: list[float],
     labour: float,
-    queue: _QueueRule,
+    free: float,
 ) -> float | None:
     """Cheapest headcounts and flows (moves, hires, releases) that carry each pool's work."""
     costs = scenario.costs
@@ -251,7 +201,7 @@ def _cheapest_staffing(
             continue
         if any(work[j] > capacity * counts[j] + 1e-9 for j in range(2)):
             continue
-        if not all(queue.keeps(j, counts[j], load[j]) for j in range(2)):
+        if any(load[j] > max_load(counts[j], free) + 1e-12 for j in range(2)):
             continue
         for m12, m21 in itertools.product(range(existing[0] + 1), range(existing[1] + 1)):
             for r1, r2 in itertools.product(
