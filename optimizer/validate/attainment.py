@@ -22,7 +22,7 @@ from aftersales.optimizer.validate.report import (
     Collector,
     pointer,
 )
-from aftersales.optimizer.validate.staffing import StaffingOutcome, wait_probability
+from aftersales.optimizer.validate.staffing import StaffingOutcome
 from aftersales.optimizer.validate.stock import StockOutcome, pool_of
 
 
@@ -102,7 +102,7 @@ def _technician_free(
     if count <= pool.load_erlangs:
         return 0.0
     decay = (count - pool.load_erlangs) / pool.mean_service_hours
-    return 1.0 - wait_probability(count, pool.load_erlangs) * math.exp(-decay * slack_hours)
+    return 1.0 - staffing.wait((depot, skill)) * math.exp(-decay * slack_hours)
 
 
 def unreachable_sites(ctx: Context) -> dict[str, list[str]]:

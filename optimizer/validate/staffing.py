@@ -56,6 +56,14 @@ class StaffingOutcome:
     costs: dict[str, float] = field(
         default_factory=lambda: {"staffing_labour_per_year": 0.0, "staffing_changes_one_off": 0.0}
     )
+    _wait: dict[PoolKey, float] = field(default_factory=dict)
+
+    def wait(self, key: PoolKey) -> float:
+        """Erlang C of a pool (headcount, offered load), computed once per pool."""
+        if key not in self._wait:
+            pool = self.pools.get(key, PoolFigures())
+            self._wait[key] = wait_probability(self.headcount.get(key, 0), pool.load_erlangs)
+        return self._wait[key]
 
 
 def wait_probability(technicians: int, load: float) -> float:

@@ -371,5 +371,7 @@ def test_pipeline_warm_starts_from_previous_plan() -> None:
     first = solve(scenario, options)
     again = solve(scenario, options, previous=first)
     assert again.open_depots() == first.open_depots()
-    assert again.layers[0].objective == pytest.approx(first.layers[0].objective, rel=1e-4)
+    # Both solves of the staffing model stop at the 20-s limit with a few % gap (S takes ~35 s
+    # to prove optimality): the warm start carries the network, not the previous headcounts.
+    assert again.layers[0].objective == pytest.approx(first.layers[0].objective, rel=2e-2)
     assert validate(scenario, again).ok
