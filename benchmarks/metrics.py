@@ -95,6 +95,7 @@ SUITES: dict[str, SuiteColumns] = {
         time_ratio=("base_wall_s", ("build_s", "solve_s")),
         keys=("size",),
     ),
+    "contract": SuiteColumns({"recurring_cost_per_year": ("cost", 1.0)}, keys=("size", "plan")),
 }
 """Suites whose columns need more than :data:`COLUMNS` and :data:`PREFIXES`; a suite that uses
 the shared names (e.g. ``inventory``, ``routing``, ``pipeline``) needs no entry."""

@@ -76,6 +76,8 @@ QUICK: tuple[Step, ...] = (
     # the whole pipeline on S and M, then the seeded simulation of its plan
     Step("pipeline", 40.0, sizes=("S",), key="pipeline-S"),
     Step("pipeline", 40.0, sizes=("M",), key="pipeline-M"),
+    # the contract on S: binding, priced and rule-of-thumb plans, each simulated (issue #18)
+    Step("contract", 30.0, sizes=("S",)),
 )
 """The CI profile: every layer and the pipeline, ≤ 6 minutes on 2 shared cores."""
 
