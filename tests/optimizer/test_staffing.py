@@ -20,7 +20,13 @@ from aftersales.optimizer.schema import (
     SolveOptions,
     TechnicianBase,
 )
-from aftersales.optimizer.staffing import erlang_c, max_load, wait_exceeds
+from aftersales.optimizer.staffing import (
+    erlang_c,
+    max_load,
+    technician_allowance,
+    tier_allowances,
+    wait_exceeds,
+)
 from aftersales.optimizer.validate import (
     ATTAINMENT_TARGET_MISSED,
     STAFFING_MISMATCH,
@@ -51,6 +57,33 @@ def test_max_load_is_the_boundary_of_the_free_probability() -> None:
     most = max_load(4, 0.95)
     assert 1 - erlang_c(4, most) >= 0.95 - 1e-9
     assert 1 - erlang_c(4, most + 1e-6) < 0.95
+
+
+def test_technician_allowance_takes_three_quarters_of_the_loss() -> None:
+    """Highest target 0.95: τ = 1 − 0.75 × 0.05 = 0.9625; gold (parts matter: 90 min promise <
+    720 min emergency delay) gets π = ρ = (0.95/0.9625 + 1)/2 = 0.99351."""
+    scenario = _contract_scenario(2.0, [1, 1], [0.0, 0.1], 1, 0.95)
+    free = technician_allowance(scenario)
+    assert free == pytest.approx(0.9625)
+    gold = tier_allowances(scenario, free)["gold"]
+    assert gold.reach == pytest.approx(0.993506, abs=1e-6)
+    assert gold.parts == gold.reach
+
+
+@given(st.floats(0.5, 0.999), st.floats(0.0, 1.0))
+def test_allowances_multiply_back_to_the_target(highest: float, fraction: float) -> None:
+    """τ (π + ρ − 1) equals every tier's target, and τ is never below the highest target."""
+    low = 0.5 + fraction * (highest - 0.5)
+    scenario = _contract_scenario(2.0, [1, 1], [0.0, 0.1], 1, highest)
+    silver = scenario.tiers[0].model_copy(update={"id": "silver", "attainment_target": low})
+    scenario = scenario.model_copy(update={"tiers": [*scenario.tiers, silver]})
+    free = technician_allowance(scenario)
+    assert free >= highest
+    for tier in scenario.tiers:
+        allowance = tier_allowances(scenario, free)[tier.id]
+        assert free * (allowance.parts + allowance.reach - 1) == pytest.approx(
+            tier.attainment_target, rel=1e-9
+        )
 
 
 @given(st.integers(1, 30), st.floats(0.01, 0.999))
