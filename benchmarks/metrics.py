@@ -91,6 +91,7 @@ SUITES: dict[str, SuiteColumns] = {
     ),
     # through the product's routing call; the default engine (PyVRP) is the guarded one
     "solomon": SuiteColumns({"pyvrp": ("objective", 1.0), "pyvrp gap %": ("gap", 0.01)}),
+    "trsp": SuiteColumns({"pyvrp": ("objective", 1.0), "pyvrp gap %": ("gap", 0.01)}),
     "network": SuiteColumns(
         {"gap": ("bound_gap", 1.0)},
         time_ratio=("base_wall_s", ("build_s", "solve_s")),
