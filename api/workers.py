@@ -12,9 +12,10 @@ Each solver process leads its own process group and gets its own temporary direc
 (``TMPDIR``): a kill (cancel, deadline, shutdown) signals the whole group, so a CBC child dies
 with its parent, and the directory (CBC's ``.mps`` and solution files) is removed when the process
 is reaped. ``max_solver_memory_mb`` caps each solver's address space (``RLIMIT_AS``, inherited by
-its children). Each claimed job is leased to this pool (``owner``); the dispatcher renews the
-leases every third of ``lease_seconds`` and stops a solve whose lease it lost, and requeues other
-servers' jobs whose lease expired.
+its children). Each claimed job is leased to this pool (``owner``); a thread of its own renews the
+leases every third of ``lease_seconds`` (a dispatcher busy starting a process on a loaded host
+cannot let them lapse), stops a solve whose lease was lost, and requeues other servers' jobs whose
+lease expired.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import contextlib
 import json
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import shutil
 import signal
@@ -104,7 +106,8 @@ class SolverPool:
         self.max_solver_memory_mb = max_solver_memory_mb
         self.maintenance = maintenance or (lambda: None)
         self.owner = str(uuid.uuid4())
-        self._last_lease_check = 0.0
+        self._leased: set[str] = set()
+        """Jobs this pool claimed and has not concluded (starting or running)."""
         self.on_finished = on_finished or (lambda _job_id: None)
         self._ctx = _context()
         self._slots: dict[str, _Slot] = {}
@@ -112,13 +115,22 @@ class SolverPool:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="solver-pool", daemon=True)
+        self._lease_thread = threading.Thread(
+            target=self._keep_leases, name="solver-leases", daemon=True
+        )
         self._last_flag_check = 0.0
 
     # --- public ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Start dispatching."""
+        """Start dispatching, and renewing leases in a thread of their own (a dispatcher busy
+        starting a process on a loaded host must not let its other leases lapse)."""
+        try:  # start the fork server (and its preloaded solver imports) before the first job
+            multiprocessing.forkserver.ensure_running()
+        except Exception:  # it also starts on first use
+            logger.exception("cannot start the fork server yet")
         self._thread.start()
+        self._lease_thread.start()
 
     def wake(self) -> None:
         """A job was queued: look at the queue now."""
@@ -150,9 +162,11 @@ class SolverPool:
         self._stopping.set()
         self._wake.set()
         self._thread.join(timeout=10)
+        self._lease_thread.join(timeout=10)
         with self._lock:
             slots = list(self._slots.values())
             self._slots.clear()
+            self._leased.clear()
         for slot in slots:
             slot.kill()
             slot.process.join(timeout=2)
@@ -167,7 +181,6 @@ class SolverPool:
                 self._fill_slots()
                 self._wait_and_drain()
                 self._check_flags()
-                self._check_leases()
                 self._reap()
             except Exception:  # the dispatcher must outlive a database hiccup
                 logger.exception("solver pool iteration failed")
@@ -178,13 +191,21 @@ class SolverPool:
             job = self.store.claim_next(self.owner, self.lease_seconds, self.tenant_max_running)
             if job is None:
                 return
+            with self._lock:
+                self._leased.add(job.id)
             if job.cancel_requested:
                 self.store.finish(
                     job.id, "cancelled", error="cancelled by request", owner=self.owner
                 )
+                self._release(job.id)
                 self.on_finished(job.id)
                 continue
             self._start(job)
+
+    def _release(self, job_id: str) -> None:
+        """The pool no longer holds this job: stop renewing its lease."""
+        with self._lock:
+            self._leased.discard(job_id)
 
     def _start(self, job: Job) -> None:
         receiver, sender = self._ctx.Pipe(duplex=False)
@@ -202,6 +223,7 @@ class SolverPool:
             logger.exception("cannot start a solver process")
             shutil.rmtree(temp_dir, ignore_errors=True)
             reason = f"cannot start solver process: {exc}"
+            self._release(job.id)
             if self._stopping.is_set() or job.attempts < self.max_attempts:
                 self.store.requeue(job.id, reason, owner=self.owner)
                 time.sleep(0.5)
@@ -215,9 +237,6 @@ class SolverPool:
         with self._lock:
             self._slots[job.id] = _Slot(job.id, process, receiver, deadline, temp_dir)
         self.store.set_solver_pid(job.id, process.pid)
-        # Starting a process can take seconds on a loaded host: renew at once so the lease
-        # taken at claim time cannot lapse before the first periodic renewal.
-        self.store.renew_leases(self.owner, [job.id], self.lease_seconds)
         logger.info("job %s started in solver process %s", job.id, process.pid)
 
     def _wait_and_drain(self) -> None:
@@ -263,17 +282,20 @@ class SolverPool:
                     flagged.stop_reason = "cancelled"
                     flagged.kill()
 
+    def _keep_leases(self) -> None:
+        while not self._stopping.wait(self.lease_seconds / 3):
+            try:
+                self._check_leases()
+            except Exception:  # must outlive a database hiccup, like the dispatcher
+                logger.exception("lease renewal failed")
+
     def _check_leases(self) -> None:
         """Renew this pool's leases; stop solves whose lease was lost; requeue expired ones."""
-        now = time.monotonic()
-        if now - self._last_lease_check < self.lease_seconds / 3:
-            return
-        self._last_lease_check = now
         with self._lock:
-            slots = list(self._slots.values())
-        held = set(
-            self.store.renew_leases(self.owner, [s.job_id for s in slots], self.lease_seconds)
-        )
+            leased = list(self._leased)
+        held = set(self.store.renew_leases(self.owner, leased, self.lease_seconds))
+        with self._lock:
+            slots = [s for s in self._slots.values() if s.job_id in leased]
         for slot in slots:
             if slot.job_id not in held and slot.stop_reason is None:
                 logger.warning("job %s: lease lost; its solve is stopped here", slot.job_id)
@@ -302,6 +324,7 @@ class SolverPool:
             ended = self._conclude(slot)
             with self._lock:
                 self._slots.pop(slot.job_id, None)
+                self._leased.discard(slot.job_id)
             if ended:
                 self.on_finished(slot.job_id)
 

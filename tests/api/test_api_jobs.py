@@ -58,6 +58,8 @@ def test_deterministic_reruns_give_same_plan(
     plans = [client.get(f"/v1/jobs/{wait_for(client, i)['id']}/plan").json() for i in ids]
     assert plans[0]["costs"] == plans[1]["costs"]
     assert plans[0]["routes"] == plans[1]["routes"]
+    assert plans[0]["stock"] == plans[1]["stock"]
+    assert plans[0]["assignments"] == plans[1]["assignments"]
     free = submit(client, s_scenario, deterministic=False).json()["id"]
     options = client.get(f"/v1/jobs/{free}").json()["options"]
     assert options["deterministic"] is False
