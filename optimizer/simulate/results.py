@@ -82,8 +82,13 @@ class SimulationResult:
 
 
 def confidence_interval(samples: np.ndarray, successes: int, trials: int) -> tuple[float, float]:
-    """95 % CI of a share: Student t across replications, or Wilson for one replication."""
-    if len(samples) >= 2:
+    """95 % CI of a share: Student t across replications, else Wilson over the pooled calls.
+
+    Wilson also serves when every replication gave the same share (typically all calls in
+    time): the replications' spread is then 0 and the t interval would collapse to a point,
+    claiming a certainty that a few hundred calls cannot give.
+    """
+    if len(samples) >= 2 and float(np.std(samples, ddof=1)) > 0:
         mean = float(np.mean(samples))
         half = (
             student_t.ppf(0.5 + CONFIDENCE / 2, len(samples) - 1)

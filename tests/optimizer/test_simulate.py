@@ -17,6 +17,7 @@ from aftersales.optimizer.pipeline import solve
 from aftersales.optimizer.schema import Plan, Scenario
 from aftersales.optimizer.simulate import SimulationSettings, compile_simulation, simulate
 from aftersales.optimizer.simulate.calendar import next_shift_start, sample_times, shift_end
+from aftersales.optimizer.simulate.results import confidence_interval
 from aftersales.optimizer.validate import validate
 
 QUARTER = 0.25
@@ -85,6 +86,18 @@ def test_unlimited_technicians_match_call_weighted_forecast(small: tuple[Scenari
     for tier in result.tiers:
         assert tier.ci_low - 1e-9 <= tier.call_weighted_forecast <= tier.ci_high + 1e-9
         assert tier.agrees, tier
+
+
+def test_replications_without_spread_fall_back_to_wilson() -> None:
+    """Ten replications that all attain 100 % give Wilson's interval over the 200 calls, not [1, 1].
+
+    Wilson at p = 1, n = 200, z = 1.96: low = 1 / (1 + z²/n) = 1 / 1.019208 = 0.981154.
+    """
+    low, high = confidence_interval(np.ones(10), successes=200, trials=200)
+    assert low == pytest.approx(0.981154, abs=1e-6)
+    assert high == 1.0
+    spread = confidence_interval(np.array([0.9, 1.0]), successes=19, trials=20)
+    assert spread[0] < 0.95 < spread[1]  # t interval: mean 0.95, half-width 12.71 × 0.05
 
 
 def test_too_little_stock_at_one_depot_shows_the_breach(small: tuple[Scenario, Plan]) -> None:
