@@ -8,6 +8,7 @@ user's Scenario goes through — and every plan is checked by ``aftersales.optim
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from aftersales.optimizer.routing import RoutingResult, StockLevels, compile_routing, solve_routing
@@ -59,3 +60,12 @@ def route_scenario(
         [f"{v.kind} at {v.path}: {v.message}" for v in verdict.violations],
         seconds,
     )
+
+
+def chosen_instances(requested: Collection[str], known: Collection[str], family: str) -> list[str]:
+    """The instances a suite runs: those requested (all known if none); unknown ones refused."""
+    names = list(requested) or sorted(known)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"unknown {family} instances {unknown}; known: {', '.join(sorted(known))}")
+    return names

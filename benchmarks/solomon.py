@@ -21,7 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aftersales.benchmarks.product_routing import ENGINES_SIDE_BY_SIDE, route_scenario
+from aftersales.benchmarks.product_routing import (
+    ENGINES_SIDE_BY_SIDE,
+    chosen_instances,
+    route_scenario,
+)
 from aftersales.benchmarks.registry import SolveRequest, SuiteRequest, solver, suite
 from aftersales.datasets.solomon import (
     TENTHS,
@@ -181,10 +185,7 @@ def _gap(distance: float | None, optimum: float) -> float | None:
 def run_suite(request: SuiteRequest) -> dict[str, Any]:
     """All 56 instances (or the chosen ones) through the product, each engine, same limit."""
     optima = published_optima()
-    names = list(request.instances) or sorted(optima)
-    unknown = [n for n in names if n not in optima]
-    if unknown:
-        raise ValueError(f"unknown Solomon instances {unknown}; known: {', '.join(sorted(optima))}")
+    names = chosen_instances(request.instances, optima, "Solomon")
     rows: list[dict[str, Any]] = []
     for name in names:
         instance = read_solomon(INSTANCES_DIR / f"{name}.txt")

@@ -24,7 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aftersales.benchmarks.product_routing import ENGINES_SIDE_BY_SIDE, ProductRun, route_scenario
+from aftersales.benchmarks.product_routing import (
+    ENGINES_SIDE_BY_SIDE,
+    ProductRun,
+    chosen_instances,
+    route_scenario,
+)
 from aftersales.benchmarks.registry import SolveRequest, SuiteRequest, solver, suite
 from aftersales.benchmarks.solomon import gap_summary
 from aftersales.datasets.trsp import TrspInstance, read_trsp, time_scale, trsp_scenario
@@ -179,10 +184,7 @@ def best_known(path: Path | None = None) -> dict[str, float]:
 def run_suite(request: SuiteRequest) -> dict[str, Any]:
     """The six instances (or the chosen ones) through the product, each engine, same limit."""
     known = best_known()
-    names = list(request.instances) or sorted(known)
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ValueError(f"unknown TRSP instances {unknown}; known: {', '.join(sorted(known))}")
+    names = chosen_instances(request.instances, known, "TRSP")
     rows: list[dict[str, Any]] = []
     for name in names:
         instance = read_trsp(INSTANCES_DIR / f"{name}.txt")
