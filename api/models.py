@@ -27,8 +27,10 @@ class JobOptions(SolveOptions):
     )
     deterministic: bool = Field(
         default=True,
-        description="Use `seed` as given so reruns reproduce; false draws a fresh seed "
-        "(recorded in the job's options).",
+        description="The scenario option `deterministic` with the service's default, true: "
+        "every layer stops on work limits and `seed` is used as given, so a rerun gives the "
+        "same plan under any server load. False stops the layers on the wall clock and draws "
+        "a fresh seed (recorded in the job's options).",
     )
 
 

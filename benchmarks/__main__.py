@@ -100,6 +100,13 @@ def run(
     ] = None,
     size: Annotated[list[str] | None, typer.Option(help="Only these sizes (repeatable).")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Results JSON.")] = None,
+    deterministic: Annotated[
+        bool,
+        typer.Option(
+            help="Work limits instead of the wall clock (routing, solomon, trsp, pipeline): "
+            "the same figures under any load; each solve takes about its limit when idle."
+        ),
+    ] = False,
 ) -> None:
     """Run a suite and its baseline side by side (or a whole profile); print tables, write JSON."""
     load_all()
@@ -109,7 +116,7 @@ def run(
         raise typer.Exit(2)
     if profile is not None:
         _choice(profile, PROFILES, "profile")
-        if time_limit is not None or instance or size:
+        if time_limit is not None or instance or size or deterministic:
             console.print("[red]error:[/red] a profile fixes its own limits, instances and sizes")
             raise typer.Exit(2)
         document = run_profile(profile, seed)
@@ -126,6 +133,7 @@ def run(
         tuple(instance or ()),
         tuple(size or ()),
         time_limit_given=time_limit is not None,
+        deterministic=deterministic,
     )
     document = run_suite(request)
     console.print(results_table(suite, document["rows"]))

@@ -43,6 +43,7 @@ def run_pipeline(request: SuiteRequest) -> dict[str, Any]:
                 "layers": list(ALL_LAYERS),
                 "simulate_replications": SIMULATION_REPLICATIONS,
                 "simulate_years": SIMULATION_YEARS,
+                "deterministic": request.deterministic,
             }
         )
         started = time.perf_counter()

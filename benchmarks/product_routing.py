@@ -44,7 +44,7 @@ def route_scenario(
     """Compile and route ``scenario`` within the limit, then validate the plan.
 
     ``deterministic`` runs the routing layer on its work limits (the same plan under any load):
-    what a suite does when its request carries a ``work_limit``.
+    what a suite does when its request is ``deterministic``.
     """
     started = time.perf_counter()
     data = compile_routing(scenario, stock=stock)

@@ -40,11 +40,12 @@ class Step:
 
     suite: str
     time_limit_seconds: float
-    """Wall-clock seconds per solve (a cap only, where ``work_limit`` stops the search first)."""
+    """Wall-clock seconds per solve; with ``deterministic``, the budget its work limits are
+    derived from (the clock then only caps the solve at 3x, at least 60 s more)."""
     instances: tuple[str, ...] = ()
     sizes: tuple[str, ...] = ()
-    work_limit: int | None = None
-    """Iterations of a seeded search, for suites that support it (see SuiteRequest)."""
+    deterministic: bool = False
+    """Work limits instead of the wall clock, for suites that support it (see SuiteRequest)."""
     key: str = ""
     """Name of the step's results; the suite name by default (set it when a suite runs twice)."""
 
@@ -60,7 +61,7 @@ class Step:
             seed=seed,
             instances=self.instances,
             sizes=self.sizes,
-            work_limit=self.work_limit,
+            deterministic=self.deterministic,
         )
 
 

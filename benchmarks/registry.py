@@ -48,9 +48,10 @@ class SuiteRequest:
     """Scenario sizes for suites on generated scenarios; empty = the suite's default."""
     time_limit_given: bool = True
     """False when the user gave no limit: suites with their own per-size limits use those."""
-    work_limit: int | None = None
-    """Deterministic stop (iterations of a seeded search) for suites whose solver has one; the
-    wall-clock limit then only caps a run that would overrun it. None = wall clock alone."""
+    deterministic: bool = False
+    """Solve on work limits (``SolveOptions.deterministic``) in suites that go through the
+    product's routing or pipeline: the same figures under any load; the wall clock then only
+    caps a run (aftersales.optimizer.work). False = the wall clock alone."""
 
 
 Solver = Callable[[SolveRequest], dict[str, Any]]

@@ -76,7 +76,13 @@ def run_suite(request: SuiteRequest) -> dict[str, Any]:
         scenario = generate_scenario(size, seed=request.seed)
         data = compile_routing(scenario)
         started = time.perf_counter()
-        ours = solve_routing(scenario, data, request.time_limit_seconds, seed=request.seed)
+        ours = solve_routing(
+            scenario,
+            data,
+            request.time_limit_seconds,
+            seed=request.seed,
+            deterministic=request.deterministic,
+        )
         wall = time.perf_counter() - started
         greedy = greedy_dispatch(scenario, data)
         for method, result in (("ours", ours), ("greedy", greedy)):

@@ -196,7 +196,7 @@ def run_suite(request: SuiteRequest) -> dict[str, Any]:
                 request.time_limit_seconds,
                 request.seed,
                 engine,
-                deterministic=request.work_limit is not None,
+                deterministic=request.deterministic,
             )
             check = check_solution(instance, solution.routes)
             ok = bool(solution.routes) and check.feasible and solution.valid

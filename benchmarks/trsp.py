@@ -196,7 +196,7 @@ def run_suite(request: SuiteRequest) -> dict[str, Any]:
                 request.time_limit_seconds,
                 request.seed,
                 engine,
-                deterministic=request.work_limit is not None,
+                deterministic=request.deterministic,
             )
             document = solution_document(instance, run)
             ok = document["feasible"]

@@ -112,6 +112,15 @@ def solve(
     replications: Annotated[
         int | None, typer.Option(help="Simulated years (replications) after the solve; 0 = off.")
     ] = None,
+    deterministic: Annotated[
+        bool | None,
+        typer.Option(
+            "--deterministic/--wall-clock",
+            help="Stop every layer on work limits (the same plan under any machine load; the "
+            "wall clock caps each layer at 3x its share) or on the clock. Default: the "
+            "scenario's options.deterministic, else the wall clock.",
+        ),
+    ] = None,
 ) -> None:
     """Solve a scenario and print costs, SLA coverage and each layer's status."""
     from aftersales.optimizer.pipeline import Progress
@@ -129,6 +138,8 @@ def solve(
         update["verify"] = True
     if replications is not None:
         update["simulate_replications"] = replications
+    if deterministic is not None:
+        update["deterministic"] = deterministic
     options = scenario.options.model_copy(update=update)
     with console.status("solving ...") as status:
 

@@ -22,6 +22,7 @@ from aftersales.optimizer.network.contract import Contract
 from aftersales.optimizer.network.solver import solve_network
 from aftersales.optimizer.schema import Scenario, SolveOptions
 from aftersales.optimizer.staffing.data import decision_cost
+from aftersales.optimizer.work import cap_seconds
 
 Curve = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
 CURVE_SEGMENTS = 4
@@ -74,7 +75,9 @@ def solve_network_and_stock(
     the one whose tiers carry the stock layer's fill targets.
     """
     rounds = 1 + options.refit_rounds
-    per_stock = inventory_seconds / (rounds + 1)
+    # the greedy stock search is deterministic unless its deadline cuts it: a deterministic
+    # solve gives it the safety cap (aftersales.optimizer.work)
+    per_stock = cap_seconds(inventory_seconds / (rounds + 1), options.repeatable)
     stock_data, inventory = _stock_for(scenario, data, current_network(data), per_stock)
     curve = _curve(stock_data, inventory)
     best: CoupledResult | None = None
@@ -89,6 +92,7 @@ def solve_network_and_stock(
             stock_curve=curve,
             previous=previous,
             contract=contract,
+            deterministic=options.repeatable,
         )
         stock_data, inventory = _stock_for(scenario, data, network, per_stock)
         staffing = (

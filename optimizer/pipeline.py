@@ -44,6 +44,7 @@ from aftersales.optimizer.schema import (
 from aftersales.optimizer.staffing.plan import staffing_costs, staffing_levels, technician_bases
 from aftersales.optimizer.travel import Travel
 from aftersales.optimizer.validate import ATTAINMENT_TARGET_MISSED, validate
+from aftersales.optimizer.work import cap_seconds
 
 logger = logging.getLogger("aftersales.optimizer")
 
@@ -77,11 +78,18 @@ class TimeBudget:
     started: float
     limit_seconds: float
     layers: list[str]
+    deterministic: bool = False
+    """Give each layer its nominal share of the limit, whatever the clock says: a deterministic
+    layer turns its seconds into a work budget, which must not depend on how long the layers
+    before it took under the machine's load."""
 
     def for_layer(self, layer: str) -> float:
-        """Seconds for ``layer``: its share of what is left among it and the layers after it."""
-        remaining = max(0.0, self.limit_seconds - (time.perf_counter() - self.started))
+        """Seconds for ``layer``: its share of what is left among it and the layers after it
+        (of the whole limit among the requested layers, when deterministic)."""
         later = [name for name in LAYER_SHARE if name in self.layers or name == layer]
+        if self.deterministic:
+            return self.limit_seconds * LAYER_SHARE[layer] / sum(LAYER_SHARE[n] for n in later)
+        remaining = max(0.0, self.limit_seconds - (time.perf_counter() - self.started))
         later = later[later.index(layer) :]
         return remaining * LAYER_SHARE[layer] / sum(LAYER_SHARE[name] for name in later)
 
@@ -132,7 +140,8 @@ def solve(
             )
         )
 
-    budget = TimeBudget(started, options.time_limit_seconds, options.layers)
+    deterministic = options.repeatable
+    budget = TimeBudget(started, options.time_limit_seconds, options.layers, deterministic)
     travel = Travel(scenario)
     report("network", "started")
     network_data = compile_network(scenario, travel)
@@ -162,6 +171,7 @@ def solve(
             mip_solver=options.mip_solver,
             previous=prior,
             contract=setup.contract,
+            deterministic=deterministic,
         )
         network_report = network.report
     else:
@@ -179,7 +189,11 @@ def solve(
         report("inventory", "started")
         if inventory is None:
             stock_data = compile_stock(stock_scenario, {a.site: a.depot for a in assignments})
-            inventory = solve_inventory(stock_scenario, stock_data, budget.for_layer("inventory"))
+            inventory = solve_inventory(
+                stock_scenario,
+                stock_data,
+                cap_seconds(budget.for_layer("inventory"), deterministic),
+            )
         layers.append(inventory.report)
         costs.append(inventory.costs)
         report("inventory", "finished", inventory.report)
@@ -198,7 +212,14 @@ def solve(
         )
         # the routing layer is anytime: it uses all the time it is given (no per-request cap)
         routing_seconds = budget.for_layer("routing")
-        routing = solve_routing(scenario, routing_data, routing_seconds, options.seed, previous)
+        routing = solve_routing(
+            scenario,
+            routing_data,
+            routing_seconds,
+            options.seed,
+            previous,
+            deterministic=deterministic,
+        )
         routes, unserved = routing.routes, routing.unserved
         layers.append(_strict_check(routing.report, unserved, options))
         costs.append(routing.costs)

@@ -70,7 +70,11 @@ def effective_options(payload: JobCreate, settings: Settings) -> JobOptions:
                 ]
             )
     else:
-        options = JobOptions.model_validate(payload.scenario.options.model_dump())
+        # the scenario's options, with the service's default where `deterministic` is unset
+        given = payload.scenario.options.model_dump(exclude={"deterministic"})
+        if payload.scenario.options.deterministic is not None:
+            given["deterministic"] = payload.scenario.options.deterministic
+        options = JobOptions.model_validate(given)
         limit = min(options.time_limit_seconds, settings.max_time_limit_seconds)
         options = options.model_copy(update={"time_limit_seconds": limit})
     if options.callback_url is not None:

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 
 from aftersales.optimizer.inventory.tables import LevelTables
 from aftersales.optimizer.schema import SolveStatus
+from aftersales.optimizer.work import configure_highs
 
 CHOOSE_ONE_LEVEL = "choose_one_level"
 GROUP_FILL_TARGET = "group_fill_target"
@@ -34,6 +35,7 @@ _STATUS: dict[object, SolveStatus] = {
     highspy.HighsModelStatus.kInfeasible: "infeasible",
     highspy.HighsModelStatus.kTimeLimit: "time_limit",
     highspy.HighsModelStatus.kInterrupt: "time_limit",
+    highspy.HighsModelStatus.kSolutionLimit: "time_limit",  # a deterministic run's node limit
 }
 
 
@@ -85,8 +87,12 @@ def solve_exact(
     *,
     holding_budget_per_year: float | None = None,
     mip_gap: float = 1e-9,
+    deterministic: bool = False,
 ) -> ExactSolution:
-    """Optimal levels (within ``mip_gap``) or what HiGHS found by the time limit."""
+    """Optimal levels (within ``mip_gap``) or what HiGHS found by the time limit.
+
+    ``deterministic`` stops on a node budget instead (aftersales.optimizer.work).
+    """
     started = time.perf_counter()
     fill_rows, groups = group_fill_rows(tables)
     blocks = [choose_one_level_rows(tables), fill_rows]
@@ -114,8 +120,7 @@ def solve_exact(
     model = highspy.Highs()
     model.silent()
     model.passModel(lp)
-    model.setOptionValue("time_limit", max(0.1, time_limit_seconds))
-    model.setOptionValue("mip_rel_gap", mip_gap)
+    configure_highs(model, time_limit_seconds, mip_gap=mip_gap, seed=0, deterministic=deterministic)
     model.run()
     model_status = model.getModelStatus()
     status = _STATUS.get(model_status, "error")

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import highspy
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from highspy.highs import HighsCallbackEvent
 
 from aftersales.optimizer.network.contract import (
     ContractBlock,
@@ -33,6 +32,7 @@ from aftersales.optimizer.network.contract import (
 from aftersales.optimizer.network.facility import FacilityProblem, Start
 from aftersales.optimizer.schema import SolveStatus
 from aftersales.optimizer.staffing.data import StaffingDecision
+from aftersales.optimizer.work import CUT_BY_CAP, configure_highs
 
 logger = logging.getLogger("aftersales.optimizer.network")
 
@@ -296,25 +296,12 @@ _STATUS = {
     highspy.HighsModelStatus.kInfeasible: "infeasible",
     highspy.HighsModelStatus.kTimeLimit: "time_limit",
     highspy.HighsModelStatus.kInterrupt: "time_limit",
+    highspy.HighsModelStatus.kSolutionLimit: "time_limit",  # a deterministic run's node limit
 }
 
 
-def stop_at_deadline(model: highspy.Highs, deadline: float) -> None:
-    """Interrupt HiGHS at its next callback point once ``deadline`` (perf_counter) has passed.
-
-    HiGHS checks its ``time_limit`` option only in some phases: on the XL location model (122k
-    columns, a start given) it ran over 5 minutes past a 102-s limit after its root LP. Its
-    interrupt callbacks are polled in other places too; this one stopped the same solve right
-    after the root LP. Both stops remain best effort inside one long LP iteration phase.
-    """
-
-    def interrupt(event: HighsCallbackEvent) -> None:
-        if time.perf_counter() > deadline:
-            event.interrupt()
-
-    model.cbSimplexInterrupt += interrupt
-    model.cbIpmInterrupt += interrupt
-    model.cbMipInterrupt += interrupt
+WALL_CLOCK_STOPS = (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt)
+"""HiGHS statuses of a solve the wall clock stopped (not a work limit)."""
 
 
 def solve_facility(
@@ -323,15 +310,23 @@ def solve_facility(
     mip_gap: float = 1e-4,
     seed: int = 0,
     warm_start: Start | None = None,
+    deterministic: bool = False,
 ) -> FacilitySolution:
-    """Solve with HiGHS within the time limit, optionally from a feasible start."""
+    """Solve with HiGHS within the time limit, optionally from a feasible start.
+
+    ``deterministic`` stops on a node budget instead of the clock (aftersales.optimizer.work).
+    """
     started = time.perf_counter()
     model = build_model(problem)
     build_seconds = time.perf_counter() - started
-    model.setOptionValue("time_limit", max(0.1, time_limit_seconds - build_seconds))
-    stop_at_deadline(model, started + time_limit_seconds)
-    model.setOptionValue("mip_rel_gap", mip_gap)
-    model.setOptionValue("random_seed", seed)
+    configure_highs(
+        model,
+        time_limit_seconds,
+        mip_gap=mip_gap,
+        seed=seed,
+        deterministic=deterministic,
+        started=started,
+    )
     if problem.contract is not None and problem.contract.staffing is not None:
         # HiGHS's MIP presolve spent 34 s on M's contract model (26k columns, 25k binary
         # headcount choices) without finishing; without it the root LP bound came in 32 s.
@@ -358,7 +353,10 @@ def solve_facility(
         model.setSolution(solution)
     model.run()
     solve_seconds = time.perf_counter() - started - build_seconds
-    return _read_solution(problem, model, build_seconds, solve_seconds)
+    solution = _read_solution(problem, model, build_seconds, solve_seconds)
+    if deterministic and model.getModelStatus() in WALL_CLOCK_STOPS:
+        return replace(solution, message=f"{solution.message}; {CUT_BY_CAP}")
+    return solution
 
 
 def _read_solution(

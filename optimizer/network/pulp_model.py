@@ -24,6 +24,7 @@ from aftersales.optimizer.network.milp import (
     POOLED_LOAD,
     FacilitySolution,
 )
+from aftersales.optimizer.work import CUT_BY_CAP, cap_seconds, node_budget
 
 
 def build_pulp(
@@ -89,17 +90,29 @@ def add_stock_curve(
 
 
 def solve_facility_cbc(
-    problem: FacilityProblem, time_limit_seconds: float, mip_gap: float = 1e-4, seed: int = 0
+    problem: FacilityProblem,
+    time_limit_seconds: float,
+    mip_gap: float = 1e-4,
+    seed: int = 0,
+    deterministic: bool = False,
 ) -> FacilitySolution:
-    """Build with PuLP and solve with CBC within the time limit."""
+    """Build with PuLP and solve with CBC within the time limit.
+
+    ``deterministic``: one thread, CBC's node limit from the time share (``node_budget``) and
+    the wall clock only as the safety cap, the same way HiGHS runs (aftersales.optimizer.work).
+    CBC ignores its limit in the root LP (DESIGN.md, "Pitfalls"), where the cap may then cut.
+    """
     started = time.perf_counter()
     model, opened, assign = build_pulp(problem)
     build_seconds = time.perf_counter() - started
+    limit = max(1.0, cap_seconds(time_limit_seconds, deterministic) - build_seconds)
     solver = pulp.PULP_CBC_CMD(
         msg=False,
-        timeLimit=max(1.0, time_limit_seconds - build_seconds),
+        timeLimit=limit,
         gapRel=mip_gap,
         options=[f"randomCbcSeed {seed + 1}"],
+        threads=1 if deterministic else None,
+        maxNodes=node_budget(time_limit_seconds) if deterministic else None,
     )
     model.solve(solver)
     solve_seconds = time.perf_counter() - started - build_seconds
@@ -126,5 +139,6 @@ def solve_facility_cbc(
         gap=0.0 if proven else None,
         build_seconds=build_seconds,
         solve_seconds=solve_seconds,
-        message=pulp.LpSolution[model.sol_status],
+        message=pulp.LpSolution[model.sol_status]
+        + (f"; {CUT_BY_CAP}" if deterministic and not proven and solve_seconds >= limit else ""),
     )

@@ -35,6 +35,7 @@ from aftersales.optimizer.network.milp import FacilitySolution, columns, solve_f
 from aftersales.optimizer.network.pulp_model import solve_facility_cbc
 from aftersales.optimizer.network.result import NetworkResult
 from aftersales.optimizer.schema import LayerResult
+from aftersales.optimizer.work import cap_seconds
 
 
 def diagnose(problem: FacilityProblem, data: NetworkData) -> list[str]:
@@ -127,6 +128,7 @@ def solve_large(
     mip_gap: float = 1e-4,
     seed: int = 0,
     given: tuple[npt.NDArray[np.bool_], npt.NDArray[np.intp]] | None = None,
+    deterministic: bool = False,
 ) -> tuple[FacilitySolution, str]:
     """Solve with HiGHS; a large model over each site's cheapest pairs, bounded in full.
 
@@ -140,11 +142,16 @@ def solve_large(
     (found over every pair, so the restricted model always holds it), and bounded over *all*
     pairs by Lagrangian relaxation: the reported gap holds for the whole model. Status is
     ``optimal`` only when that gap reaches ``mip_gap``.
+
+    ``deterministic`` gives each phase its nominal share of the limit as a work budget (HiGHS's
+    node limit, the Lagrangian's iteration limit) rather than the time left on the clock.
     """
     started = time.perf_counter()
     if len(problem.pair_site) <= RESTRICT_ABOVE_PAIRS:
         start = _start(problem, given)
-        solution = solve_facility(problem, time_limit_seconds, mip_gap, seed, start)
+        solution = solve_facility(
+            problem, time_limit_seconds, mip_gap, seed, start, deterministic=deterministic
+        )
         if not solution.has_solution and start is not None and problem.contract is not None:
             solution = start_solution(problem, start, solution)
         return solution, "MILP over every pair"
@@ -157,8 +164,17 @@ def solve_large(
         narrow_start = (
             None if start is None else (start[0], start[1][narrow_positions(narrow, problem)])
         )
-        milp_seconds = (1 - BOUND_SHARE) * time_limit_seconds - (time.perf_counter() - started)
-        restricted = solve_facility(narrow, max(milp_seconds, 0.5), mip_gap, seed, narrow_start)
+        milp_seconds = (1 - BOUND_SHARE) * time_limit_seconds
+        if not deterministic:
+            milp_seconds -= time.perf_counter() - started
+        restricted = solve_facility(
+            narrow,
+            max(milp_seconds, 0.5),
+            mip_gap,
+            seed,
+            narrow_start,
+            deterministic=deterministic,
+        )
         whole = per_site >= problem.depots
         if restricted.has_solution or whole or restricted.status != "infeasible":
             break
@@ -171,7 +187,10 @@ def solve_large(
         restricted = start_solution(narrow, narrow_start, restricted)  # type: ignore[arg-type]
     if not restricted.has_solution:
         return restricted, note
-    remaining = time_limit_seconds - (time.perf_counter() - started)
+    if deterministic:  # the bound stops on its iteration limit; the clock only caps it
+        remaining = cap_seconds(BOUND_SHARE * time_limit_seconds, deterministic)
+    else:
+        remaining = time_limit_seconds - (time.perf_counter() - started)
     bound = lagrangian_bound(problem, restricted.objective, max(remaining, 0.5))
     if whole and restricted.bound is not None:
         bound = max(bound, restricted.bound)  # the MILP saw every pair: its bound holds too
@@ -251,6 +270,7 @@ def solve_network(
     stock_curve: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
     previous: tuple[npt.NDArray[np.bool_], npt.NDArray[np.intp]] | None = None,
     contract: Contract | None = None,
+    deterministic: bool = False,
 ) -> NetworkResult:
     """Solve the location MILP (HiGHS, see ``solve_large``; or CBC through PuLP).
 
@@ -261,12 +281,13 @@ def solve_network(
     diagnosis of why. ``stock_curve`` (slopes, intercepts) prices each open depot's pooled part
     demand; the objective then includes that estimate of stock cost. The MILP starts from
     ``previous`` (open mask, depot index per site: a network decided before) or else today's
-    network, when that start is feasible.
+    network, when that start is feasible. ``deterministic`` stops the solvers on work limits
+    (aftersales.optimizer.work): the same network under any machine load.
     """
     started = time.perf_counter()
     if mip_solver == "cbc":
         problem = facility_problem(data, PULP_PAIRS_LIMIT, stock_curve)
-        solution = solve_facility_cbc(problem, time_limit_seconds, mip_gap, seed)
+        solution = solve_facility_cbc(problem, time_limit_seconds, mip_gap, seed, deterministic)
         phases = "MILP over every pair (CBC)"
     else:
         problem = facility_problem(data, stock_curve=stock_curve)
@@ -276,8 +297,10 @@ def solve_network(
         if previous is None:
             today = current_network(data)
             previous = today.is_open, today.depot_of_site
-        solution, phases = solve_large(problem, time_limit_seconds, mip_gap, seed, previous)
-    result = _result(problem, data, solution, mip_solver)
+        solution, phases = solve_large(
+            problem, time_limit_seconds, mip_gap, seed, previous, deterministic
+        )
+    result = _result(problem, data, solution, mip_solver, deterministic)
     report = result.report.model_copy(
         update={
             "seconds": time.perf_counter() - started,
@@ -290,7 +313,11 @@ def solve_network(
 
 
 def _result(
-    problem: FacilityProblem, data: NetworkData, solution: FacilitySolution, mip_solver: str
+    problem: FacilityProblem,
+    data: NetworkData,
+    solution: FacilitySolution,
+    mip_solver: str,
+    deterministic: bool = False,
 ) -> NetworkResult:
     notes = []
     if problem.pairs_pruned:
@@ -319,7 +346,13 @@ def _result(
         gap=solution.gap,
         seconds=solution.build_seconds + solution.solve_seconds,
         message="; ".join(
-            [f"build {solution.build_seconds:.2f} s, solve {solution.solve_seconds:.2f} s", *notes]
+            [
+                # a deterministic plan repeats byte for byte: its wall times stay in ``seconds``
+                f"solver: {solution.message}"
+                if deterministic
+                else f"build {solution.build_seconds:.2f} s, solve {solution.solve_seconds:.2f} s",
+                *notes,
+            ]
         ),
     )
     costs = network_costs(data, solution.is_open, depot_of_site)

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from aftersales.optimizer.routing.budget import ortools_solutions, pyvrp_iterations
 from aftersales.optimizer.routing.data import Job, RoutingData, missing_equipment
 from aftersales.optimizer.routing.greedy import greedy_dispatch, qualified, why_unserved
 from aftersales.optimizer.routing.ortools_model import (
@@ -44,6 +45,7 @@ from aftersales.optimizer.routing.warm_start import (
     previous_vehicles,
 )
 from aftersales.optimizer.schema import LayerResult, Plan, Route, Scenario, Unserved
+from aftersales.optimizer.work import CUT_BY_CAP, cap_seconds
 
 logger = logging.getLogger("aftersales.optimizer")
 
@@ -53,10 +55,6 @@ DEFAULT_ENGINE: Engine = "pyvrp"
 """Chosen by measurement (benchmarks/README.md, "Routing engines")."""
 PYVRP_SHARE = 0.5
 """Share of the search time PyVRP gets when both engines run (OR-Tools gets the rest)."""
-DETERMINISTIC_PYVRP_ITERATIONS = 20_000
-"""PyVRP iterations of a deterministic run."""
-DETERMINISTIC_ORTOOLS_SOLUTIONS = 2_000
-"""OR-Tools solutions (first + improving) of a deterministic run."""
 DEFAULT_MOVE_PENALTY = 10.0
 """Model cost of moving a request away from its previous technician-day, currency."""
 RESERVE_SECONDS = 0.3
@@ -70,6 +68,8 @@ RESERVE_SHARE_MAX = 0.5
 MIN_SEARCH_SECONDS = 0.05
 FINAL_SECONDS = 0.15
 """Wall-clock kept back from polishing for costing and reporting."""
+CUT_SHARE = 0.99
+"""A deterministic search that ran this share of its wall-clock cap was stopped by the cap."""
 
 
 @dataclass(frozen=True)
@@ -97,13 +97,15 @@ def solve_routing(
     ``move_penalty`` in the model, and the result is never worse than the previous plan re-timed.
     ``engine`` chooses the search: ``"pyvrp"``, ``"ortools"`` or ``"both"`` (the search time
     split, the cheaper exact plan kept). ``seed`` seeds PyVRP. ``deterministic`` replaces the
-    wall-clock stop by work limits (PyVRP iterations, OR-Tools solutions): the same plan under
-    any machine load, at the price of not using spare time (docs/semantics.md, "Routes").
+    wall-clock stop by work limits (PyVRP iterations, OR-Tools solutions) that take about the
+    search's share of the limit on the calibration machine (:mod:`.budget`): the same plan under
+    any machine load. The wall clock then only caps the solve (``work.cap_seconds``), and a
+    solve cut by that cap says so in its message (docs/semantics.md, "Routes").
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     started = time.perf_counter()
-    deadline = started + time_limit_seconds
+    deadline = started + cap_seconds(time_limit_seconds, deterministic)
     credit = _credit_per_job(scenario, data)
     allowed = allowed_vehicles(data)
     greedy = greedy_dispatch(scenario, data)
@@ -135,9 +137,16 @@ def solve_routing(
         RESERVE_SHARE_MAX * time_limit_seconds,
         RESERVE_SECONDS + RESERVE_SECONDS_PER_JOB * len(data.jobs),
     )
+    # a deterministic search's work: the nominal search time (limit less reserve) in iterations
+    search_seconds = max(MIN_SEARCH_SECONDS, time_limit_seconds - reserve)
+    jobs = len(spec.allowed)
+    multi_trip = any(v.van is not None for v in data.vehicles)
+    cut: list[str] = []
+    work: list[str] = []
     if spec.allowed and engine in ("pyvrp", "both"):
         share = 1.0 if engine == "pyvrp" else PYVRP_SHARE
         budget = max(MIN_SEARCH_SECONDS, share * (deadline - time.perf_counter() - reserve))
+        iterations = pyvrp_iterations(jobs, share * search_seconds, multi_trip)
         vrp = solve_pyvrp(
             data,
             spec.allowed,
@@ -145,29 +154,40 @@ def solve_routing(
             scenario.costs.travel_cost_per_km,
             budget,
             seed=seed,
-            max_iterations=DETERMINISTIC_PYVRP_ITERATIONS if deterministic else None,
+            max_iterations=iterations if deterministic else None,
             required={
                 j
                 for j in spec.allowed
                 if not (data.jobs[j].deferrable or data.jobs[j].beyond_horizon)
             },
         )
+        if deterministic and vrp is not None:
+            work.append(f"PyVRP {iterations} iterations")
+            if vrp.iterations < iterations and vrp.seconds >= CUT_SHARE * budget:
+                cut.append("PyVRP")
         if vrp is not None and vrp.found:
             candidates.append(_from_orders(scenario, data, "pyvrp", vrp.orders, credit, allowed))
     if spec.allowed and (engine in ("ortools", "both") or vrp is None):
         model = TechnicianModel(data, spec)
         budget = max(MIN_SEARCH_SECONDS, deadline - time.perf_counter() - reserve)
-        search = model.solve(
-            budget,
-            start_orders,
-            solution_limit=DETERMINISTIC_ORTOOLS_SOLUTIONS if deterministic else None,
+        solutions = ortools_solutions(
+            jobs, (1 - PYVRP_SHARE if engine == "both" else 1.0) * search_seconds
         )
+        search = model.solve(
+            budget, start_orders, solution_limit=solutions if deterministic else None
+        )
+        if deterministic:
+            work.append(f"OR-Tools {solutions} solutions")
+            if search.seconds >= CUT_SHARE * budget:
+                cut.append("OR-Tools")
         if search.found:
             candidates.append(
                 _from_orders(scenario, data, "ortools", search.orders, credit, allowed)
             )
     best = min(candidates, key=lambda c: c.cost)
     polished = _polish(scenario, data, best, spec, credit, allowed, deadline - FINAL_SECONDS)
+    if deterministic and time.perf_counter() >= deadline - FINAL_SECONDS:
+        cut.append("insertion")
     if polished.cost < best.cost - 1e-9:
         candidates.append(polished)
         best = polished
@@ -181,14 +201,21 @@ def solve_routing(
         f"{len(best.unserved)} of {len(data.jobs)} requests unserved",
     ]
     if vrp is not None:
-        message.append(f"PyVRP {vrp.status}, {vrp.iterations} iterations in {vrp.seconds:.1f} s")
+        # a deterministic plan repeats byte for byte: wall times stay in ``seconds`` only
+        took = "" if deterministic else f" in {vrp.seconds:.1f} s"
+        message.append(f"PyVRP {vrp.status}, {vrp.iterations} iterations{took}")
     if search is not None:
-        message.append(f"OR-Tools {search.status} in {search.seconds:.1f} s")
+        took = "" if deterministic else f" in {search.seconds:.1f} s"
+        message.append(f"OR-Tools {search.status}{took}")
         if search.used_initial:
             message.append("warm-started")
     if previous is not None:
         moved = moved_assignments(previous, best.routes, [j.id for j in data.jobs])
         message.append(f"{moved} assignments moved")
+    if deterministic:
+        message.append("deterministic work limits: " + (", ".join(work) or "no search"))
+    if cut:
+        message.append(f"{CUT_BY_CAP}: {', '.join(cut)}")
     found = (search is not None and search.found) or (vrp is not None and vrp.found)
     status = "feasible" if found or not spec.allowed else "time_limit"
     engines = [n for n, ran in (("pyvrp", vrp), ("ortools-routing-gls", search)) if ran]

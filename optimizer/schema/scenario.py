@@ -513,6 +513,19 @@ class SolveOptions(Strict):
     verify_rounds: int = Field(
         default=2, ge=0, le=10, description="Most tighten-and-re-solve rounds of verify."
     )
+    deterministic: bool | None = Field(
+        default=None,
+        description="Stop every layer on work limits derived from its time share and the "
+        "instance size (HiGHS nodes on one thread, routing-search iterations) instead of the "
+        "wall clock, so the same scenario, options and seed give the same plan on a loaded or "
+        "an idle machine; the wall clock stays a safety cap of 3x each share. Unset: the "
+        "interface's default (false in Python and the CLI, true over HTTP).",
+    )
+
+    @property
+    def repeatable(self) -> bool:
+        """Whether this solve runs on work limits (``deterministic``, unset = false)."""
+        return bool(self.deterministic)
 
 
 class Scenario(Strict):

@@ -161,7 +161,10 @@ def verify_loop(
         )
         if not short or round_ == rounds:
             break
-        left = limit - (time.perf_counter() - started)
+        if options.repeatable:  # work budgets: each round its nominal share, not the clock's
+            left = limit * (1 - FIRST_SOLVE_SHARE) * (rounds - round_) / rounds
+        else:
+            left = limit - (time.perf_counter() - started)
         seconds = left / (rounds - round_)
         if seconds < MIN_ROUND_SECONDS:
             logger.warning(

@@ -26,6 +26,7 @@ def test_solver_gets_every_solve_option_and_nothing_else() -> None:
     passed = json.loads(solve_options_json(options.model_dump_json()))
     assert set(passed) == set(SolveOptions.model_fields)
     assert SolveOptions.model_validate(passed).seed == 3
+    assert SolveOptions.model_validate(passed).repeatable  # the service's default: work limits
 
 
 def test_signature_is_hmac_sha256_of_body() -> None:

@@ -31,6 +31,23 @@ def test_solve_then_validate(tmp_path: Path, scenario_data: dict[str, Any]) -> N
     assert "no violation" in checked.output
 
 
+def test_solve_deterministic_runs_every_layer_on_work_limits(
+    tmp_path: Path, scenario_data: dict[str, Any]
+) -> None:
+    """--deterministic reaches the layers: the routing layer reports its work limits, and the
+    plan keeps every rule."""
+    scenario = _write(tmp_path / "scenario.json", scenario_data)
+    plan_path = tmp_path / "plan.json"
+    solved = runner.invoke(app, ["solve", str(scenario), "-o", str(plan_path), "--deterministic"])
+    assert solved.exit_code == 0, solved.output
+    plan = Plan.model_validate_json(plan_path.read_text())
+    routing = next(layer for layer in plan.layers if layer.layer == "routing")
+    assert routing.method.endswith("+deterministic")
+    assert "deterministic work limits" in routing.message
+    checked = runner.invoke(app, ["validate", str(scenario), str(plan_path)])
+    assert checked.exit_code == 0, checked.output
+
+
 def test_validate_exits_1_on_a_violation(tmp_path: Path, scenario_data: dict[str, Any]) -> None:
     """A plan that serves a request twice is rejected with exit code 1."""
     scenario = _write(tmp_path / "scenario.json", scenario_data)

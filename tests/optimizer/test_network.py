@@ -328,7 +328,8 @@ def test_deadline_callback_interrupts_highs_whatever_its_time_limit() -> None:
     """A deadline already passed stops the solve at HiGHS's first interrupt callback."""
     import highspy
 
-    from aftersales.optimizer.network.milp import build_model, stop_at_deadline
+    from aftersales.optimizer.network.milp import build_model
+    from aftersales.optimizer.work import stop_at_deadline
 
     model = build_model(facility_from_cap(read_orlib_cap(FOLDER / "cap131.txt")))
     model.setOptionValue("time_limit", 1000.0)
