@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 
+from aftersales.optimizer.routing.data import RoutingData
+
 PYVRP_ITERATIONS_PER_SECOND: tuple[tuple[int, float], ...] = (
     (50, 2_600.0),
     (150, 1_700.0),
@@ -21,12 +23,13 @@ PYVRP_ITERATIONS_PER_SECOND: tuple[tuple[int, float], ...] = (
     (1_500, 120.0),
     (10**9, 30.0),
 )
-"""(most jobs, PyVRP iterations per second) of single-trip models, smallest class first:
+"""(most jobs, PyVRP iterations per second) of models with at most one load dimension:
 generated S (40 jobs), Solomon c101 (100), generated M (300) and L (1,000), measured on the
 calibration machine (benchmarks/README.md)."""
-MULTI_TRIP_FACTOR = 0.1
-"""Iterations of a model with van stock and restock trips run this much slower (TRSP C202 and
-R102, 100 jobs: 160-190 iterations/s against c101's 1,700)."""
+LOADED_FACTOR = 0.1
+"""Iterations of a model whose vans carry several kinds of tools and parts (one PyVRP load
+dimension each) run this much slower: TRSP C202 and R102 (100 jobs, 9 dimensions, 14 skill
+profiles) reach 160-190 iterations/s against Solomon c101's 1,700 (one dimension)."""
 ORTOOLS_SOLUTIONS_PER_SECOND: tuple[tuple[int, float], ...] = (
     (50, 4.0),
     (150, 60.0),
@@ -47,9 +50,19 @@ def _rate(table: tuple[tuple[int, float], ...], jobs: int) -> float:
     return table[min(bisect_left(sizes, jobs), len(table) - 1)][1]
 
 
-def pyvrp_iterations(jobs: int, seconds: float, multi_trip: bool) -> int:
-    """PyVRP iterations that take about ``seconds`` on the calibration machine."""
-    rate = _rate(PYVRP_ITERATIONS_PER_SECOND, jobs) * (MULTI_TRIP_FACTOR if multi_trip else 1.0)
+def load_dimensions(data: RoutingData) -> int:
+    """Load dimensions of the PyVRP model: one per tool and part kind when vans are modelled."""
+    if not any(v.van is not None for v in data.vehicles):
+        return 0
+    tools = {t for job in data.jobs for t in job.tools}
+    parts = {p for job in data.jobs for p, _ in job.part_units}
+    return len(tools) + len(parts)
+
+
+def pyvrp_iterations(jobs: int, seconds: float, dimensions: int) -> int:
+    """PyVRP iterations that take about ``seconds`` on the calibration machine, for a model of
+    ``jobs`` jobs and ``dimensions`` load dimensions."""
+    rate = _rate(PYVRP_ITERATIONS_PER_SECOND, jobs) * (LOADED_FACTOR if dimensions > 1 else 1.0)
     return max(MIN_ITERATIONS, math.ceil(rate * seconds))
 
 

@@ -25,7 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from aftersales.optimizer.routing.budget import ortools_solutions, pyvrp_iterations
+from aftersales.optimizer.routing.budget import (
+    load_dimensions,
+    ortools_solutions,
+    pyvrp_iterations,
+)
 from aftersales.optimizer.routing.data import Job, RoutingData, missing_equipment
 from aftersales.optimizer.routing.greedy import greedy_dispatch, qualified, why_unserved
 from aftersales.optimizer.routing.ortools_model import (
@@ -140,13 +144,13 @@ def solve_routing(
     # a deterministic search's work: the nominal search time (limit less reserve) in iterations
     search_seconds = max(MIN_SEARCH_SECONDS, time_limit_seconds - reserve)
     jobs = len(spec.allowed)
-    multi_trip = any(v.van is not None for v in data.vehicles)
+    dimensions = load_dimensions(data)
     cut: list[str] = []
     work: list[str] = []
     if spec.allowed and engine in ("pyvrp", "both"):
         share = 1.0 if engine == "pyvrp" else PYVRP_SHARE
         budget = max(MIN_SEARCH_SECONDS, share * (deadline - time.perf_counter() - reserve))
-        iterations = pyvrp_iterations(jobs, share * search_seconds, multi_trip)
+        iterations = pyvrp_iterations(jobs, share * search_seconds, dimensions)
         vrp = solve_pyvrp(
             data,
             spec.allowed,

@@ -133,17 +133,20 @@ def test_cap_is_generous_and_only_for_deterministic_runs() -> None:
     jobs=st.integers(1, 5_000),
     seconds=st.floats(0.01, 3_600),
     more=st.floats(0, 3_600),
-    multi_trip=st.booleans(),
+    dimensions=st.integers(0, 20),
 )
 def test_work_budgets_grow_with_time(
-    jobs: int, seconds: float, more: float, multi_trip: bool
+    jobs: int, seconds: float, more: float, dimensions: int
 ) -> None:
-    """More time never buys less work; a multi-trip model never gets more iterations."""
-    assert pyvrp_iterations(jobs, seconds + more, multi_trip) >= pyvrp_iterations(
-        jobs, seconds, multi_trip
+    """More time never buys less work; a model with more load dimensions never gets more
+    iterations."""
+    assert pyvrp_iterations(jobs, seconds + more, dimensions) >= pyvrp_iterations(
+        jobs, seconds, dimensions
     )
-    assert pyvrp_iterations(jobs, seconds, True) <= pyvrp_iterations(jobs, seconds, False)
-    assert pyvrp_iterations(jobs, seconds, multi_trip) >= MIN_ITERATIONS
+    assert pyvrp_iterations(jobs, seconds, dimensions + 1) <= pyvrp_iterations(
+        jobs, seconds, dimensions
+    )
+    assert pyvrp_iterations(jobs, seconds, dimensions) >= MIN_ITERATIONS
     assert ortools_solutions(jobs, seconds + more) >= ortools_solutions(jobs, seconds)
     assert node_budget(seconds + more) >= node_budget(seconds)
 
@@ -153,7 +156,10 @@ def test_iteration_rate_falls_with_size() -> None:
     rates = [rate for _, rate in PYVRP_ITERATIONS_PER_SECOND]
     assert rates == sorted(rates, reverse=True)
     # 40 jobs (S) for 2 s: 2,600 iterations a second -> 5,200
-    assert pyvrp_iterations(40, 2.0, False) == 5_200
+    assert pyvrp_iterations(40, 2.0, 0) == 5_200
+    # Solomon's one capacity dimension keeps the full rate; TRSP's 9 get a tenth of it
+    assert pyvrp_iterations(100, 1.0, 1) == 1_700
+    assert pyvrp_iterations(100, 1.0, 9) == 170
 
 
 def test_deterministic_highs_runs_on_one_thread_and_a_node_limit() -> None:
