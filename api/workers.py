@@ -41,6 +41,7 @@ from typing import Any
 from aftersales.api.solver import solve_in_process
 from aftersales.api.store import Job, JobStore
 from aftersales.optimizer.schema import SolveOptions
+from aftersales.optimizer.work import cap_seconds
 
 logger = logging.getLogger("aftersales.api.workers")
 
@@ -49,6 +50,14 @@ def solve_options_json(options_json: str) -> str:
     """The stored job options reduced to ``SolveOptions`` fields."""
     options = json.loads(options_json)
     return json.dumps({k: v for k, v in options.items() if k in SolveOptions.model_fields})
+
+
+def solve_seconds_cap(options_json: str) -> float:
+    """Wall seconds a job's solve may take before it is killed (grace aside): its limit, or a
+    deterministic solve's safety cap — it runs on work limits and takes longer under load."""
+    options = json.loads(options_json)
+    limit = float(options.get("time_limit_seconds", 60))
+    return cap_seconds(limit, bool(options.get("deterministic")))
 
 
 def _context() -> Any:
@@ -232,8 +241,8 @@ class SolverPool:
             return
         finally:
             sender.close()
-        limit = json.loads(job.options_json).get("time_limit_seconds", 60)
-        deadline = time.monotonic() + float(limit) + self.deadline_grace_seconds
+        deadline = time.monotonic() + solve_seconds_cap(job.options_json)
+        deadline += self.deadline_grace_seconds
         with self._lock:
             self._slots[job.id] = _Slot(job.id, process, receiver, deadline, temp_dir)
         self.store.set_solver_pid(job.id, process.pid)

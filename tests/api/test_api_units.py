@@ -15,7 +15,7 @@ from aftersales.api.callbacks import Destinations, RefusedDestination, internal,
 from aftersales.api.errors import request_errors
 from aftersales.api.models import JobOptions
 from aftersales.api.solver import progress_message
-from aftersales.api.workers import solve_options_json
+from aftersales.api.workers import solve_options_json, solve_seconds_cap
 from aftersales.optimizer.pipeline import Progress
 from aftersales.optimizer.schema import SolveOptions
 
@@ -27,6 +27,15 @@ def test_solver_gets_every_solve_option_and_nothing_else() -> None:
     assert set(passed) == set(SolveOptions.model_fields)
     assert SolveOptions.model_validate(passed).seed == 3
     assert SolveOptions.model_validate(passed).repeatable  # the service's default: work limits
+
+
+def test_a_deterministic_job_may_run_to_its_safety_cap() -> None:
+    """A deterministic job is killed only past the layers' safety cap (3x its limit, 60 s more
+    at least); a wall-clock job at its limit (grace aside)."""
+    assert solve_seconds_cap(JobOptions(time_limit_seconds=100).model_dump_json()) == 300.0
+    wall = JobOptions(time_limit_seconds=100, deterministic=False)
+    assert solve_seconds_cap(wall.model_dump_json()) == 100.0
+    assert solve_seconds_cap(JobOptions(time_limit_seconds=5).model_dump_json()) == 65.0
 
 
 def test_signature_is_hmac_sha256_of_body() -> None:
