@@ -38,7 +38,7 @@ CASES: dict[str, Callable[[], Scenario]] = {
     "C202": lambda: trsp_scenario(read_trsp(TRSP_DIR / "C202.100_25-5-5-5.txt")),
 }
 """The size classes of the tables: 40, 300, 100 single-trip and 100 multi-trip jobs."""
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 ITERATIONS = re.compile(r"PyVRP [^;]*?, (\d+) iterations")
 
 
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     console.print(f"load average before: {os.getloadavg()}")
     for name in args.cases or CASES:
         for row in routing_rows(name, args.seconds):
-            console.print(row, flush=True)
+            console.print(row)
     console.print(network_row(args.seconds))
     console.print(f"load average after: {os.getloadavg()}")
 
