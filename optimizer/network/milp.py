@@ -355,6 +355,7 @@ def solve_facility(
     solve_seconds = time.perf_counter() - started - build_seconds
     solution = _read_solution(problem, model, build_seconds, solve_seconds)
     if deterministic and model.getModelStatus() in WALL_CLOCK_STOPS:
+        logger.warning("network MILP: %s", CUT_BY_CAP)
         return replace(solution, message=f"{solution.message}; {CUT_BY_CAP}")
     return solution
 

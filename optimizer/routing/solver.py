@@ -220,6 +220,7 @@ def solve_routing(
         message.append("deterministic work limits: " + (", ".join(work) or "no search"))
     if cut:
         message.append(f"{CUT_BY_CAP}: {', '.join(cut)}")
+        logger.warning("routing: %s: %s", CUT_BY_CAP, ", ".join(cut))
     found = (search is not None and search.found) or (vrp is not None and vrp.found)
     status = "feasible" if found or not spec.allowed else "time_limit"
     engines = [n for n, ran in (("pyvrp", vrp), ("ortools-routing-gls", search)) if ran]
