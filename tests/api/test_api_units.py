@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from aftersales.api.callbacks import Destinations, RefusedDestination, internal, sign
 from aftersales.api.errors import request_errors
-from aftersales.api.models import JobOptions
+from aftersales.api.models import JobCreate, JobOptions
+from aftersales.api.routes.jobs import effective_options
+from aftersales.api.settings import Settings
 from aftersales.api.solver import progress_message
 from aftersales.api.workers import solve_options_json, solve_seconds_cap
 from aftersales.optimizer.pipeline import Progress
@@ -36,6 +38,22 @@ def test_a_deterministic_job_may_run_to_its_safety_cap() -> None:
     wall = JobOptions(time_limit_seconds=100, deterministic=False)
     assert solve_seconds_cap(wall.model_dump_json()) == 100.0
     assert solve_seconds_cap(JobOptions(time_limit_seconds=5).model_dump_json()) == 65.0
+
+
+def test_job_without_options_is_deterministic_unless_the_scenario_says(
+    scenario_data: dict[str, Any],
+) -> None:
+    """A job that gives no options runs on work limits (the service's default) unless the
+    scenario's own options set ``deterministic``; the rest of the scenario's options is kept."""
+    settings = Settings()
+    unset = JobCreate.model_validate({"scenario": scenario_data})
+    assert effective_options(unset, settings).deterministic is True
+    scenario_data["options"] = {"seed": 4, "deterministic": False}
+    chosen = effective_options(JobCreate.model_validate({"scenario": scenario_data}), settings)
+    assert chosen.deterministic is False
+    scenario_data["options"] = {"seed": 4, "deterministic": True}
+    kept = effective_options(JobCreate.model_validate({"scenario": scenario_data}), settings)
+    assert (kept.deterministic, kept.seed) == (True, 4)
 
 
 def test_signature_is_hmac_sha256_of_body() -> None:
