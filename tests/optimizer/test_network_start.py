@@ -113,3 +113,29 @@ def test_overrunning_milp_is_cut_at_its_deadline_with_its_incumbent(
     assert start_cost(
         problem, solution.is_open, depot_of_pairs(problem, solution.pair_fraction)
     ) <= solution.objective * (1 + 1e-9)
+
+
+def test_repair_moves_sites_off_closed_and_overfull_depots() -> None:
+    """Depot 0 holds 3 sites of demand 1 but has room for 2; site 3 sits at closed depot 2, to
+    which site 3 has no pair. Repaired: the smallest site of depot 0 (site 2, demand 1; ties
+    keep the order) moves to depot 1, and site 3 moves to its cheapest open depot with room."""
+    problem = FacilityProblem(
+        open_cost=np.array([10.0, 10.0, 10.0]),
+        offset=0.0,
+        pair_site=np.array([0, 0, 1, 1, 2, 2, 3, 3]),
+        pair_depot=np.array([0, 1, 0, 1, 0, 1, 0, 1]),
+        pair_cost=np.array([1.0, 5.0, 1.0, 5.0, 1.0, 2.0, 3.0, 1.0]),
+        demand=np.array([1.0, 1.0, 1.0, 1.0]),
+        capacity=np.array([2.0, 2.0, 2.0]),
+        single_source=True,
+        min_open=0,
+        max_open=3,
+    )
+    is_open = np.array([True, True, False])
+    depot = np.array([0, 0, 0, 2])
+    assert start_cost(problem, is_open, depot) == np.inf
+    repaired_open, repaired = repair_start(problem, is_open, depot)
+    assert np.isfinite(start_cost(problem, repaired_open, repaired))
+    load = np.bincount(repaired, weights=problem.demand, minlength=3)
+    assert (load <= problem.capacity).all()
+    assert repaired.tolist() == [1, 0, 0, 1]
