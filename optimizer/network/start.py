@@ -26,23 +26,24 @@ ROOM_TOLERANCE = 1e-9
 """Relative slack on capacity checks (the MILP's own feasibility tolerance is larger)."""
 
 
-def hour_price(contract: Contract | None) -> float:
+def hour_price(contract: Contract) -> float:
     """Marginal staffing cost of one more hour of work a year: a hire's yearly cost spread over
-    the productive hours a technician may work (the hours rule), currency/hour."""
-    if contract is None or contract.staffing is None:
-        return 0.0
+    the productive hours a technician may work (the hours rule), currency/hour; 0 without
+    staffing."""
     staffing = contract.staffing
+    if staffing is None:
+        return 0.0
     return staffing.hire_cost_per_year / (staffing.max_utilisation * staffing.hours_per_technician)
 
 
-def site_work_hours(contract: Contract | None) -> FloatArray:
+def site_work_hours(contract: Contract) -> FloatArray:
     """Hours/year of all skills' work of site i served from depot j, shape (sites, depots)."""
-    if contract is None or contract.staffing is None:
-        return np.zeros_like(contract.minutes) if contract is not None else np.zeros((0, 0))
     staffing = contract.staffing
-    return sum(  # type: ignore[return-value]
-        staffing.work_hours(contract.minutes, k) for k in range(len(staffing.skills))
-    )
+    total = np.zeros_like(contract.minutes)
+    if staffing is not None:
+        for k in range(len(staffing.skills)):
+            total += staffing.work_hours(contract.minutes, k)
+    return total
 
 
 def pool_totals(
@@ -134,12 +135,10 @@ def staffing_values(contract: Contract, decision: StaffingDecision) -> FloatArra
 
 
 def depot_of_pairs(problem: FacilityProblem, fraction: FloatArray) -> IntArray:
-    """One depot per site from single-sourced pair fractions (the pair with the largest)."""
-    best = np.full(problem.sites, -1.0)
+    """One depot per site from single-sourced pair fractions (the pair at 1)."""
     depot = np.zeros(problem.sites, dtype=np.intp)
-    order = np.argsort(fraction, kind="stable")
-    best[problem.pair_site[order]] = fraction[order]
-    depot[problem.pair_site[order]] = problem.pair_depot[order]
+    chosen = fraction > 0.5
+    depot[problem.pair_site[chosen]] = problem.pair_depot[chosen]
     return depot
 
 
