@@ -154,7 +154,7 @@ def solve_large(
     ``optimal`` only when that gap reaches ``mip_gap``.
     """
     started = time.perf_counter()
-    start = _start(problem, given, LOCAL_SEARCH_SHARE * time_limit_seconds)
+    start, start_note = _start(problem, given, LOCAL_SEARCH_SHARE * time_limit_seconds)
     if len(problem.pair_site) <= RESTRICT_ABOVE_PAIRS:
         # a contract model keeps time for the Lagrangian + staffing bound: within 30 s HiGHS's
         # own bound on M stayed at 1.2–7.6 M against 15.6 M (its root LP unfinished)
@@ -162,7 +162,7 @@ def solve_large(
         milp_seconds = (1 - share) * time_limit_seconds - (time.perf_counter() - started)
         solution = solve_facility(problem, max(milp_seconds, 0.5), mip_gap, seed, start)
         solution = _keep_better_start(problem, start, solution)
-        note = "MILP over every pair" + _start_note(solution)
+        note = "; ".join(filter(None, [start_note, "MILP over every pair" + _start_note(solution)]))
         if problem.contract is None or solution.objective is None or solution.status == "optimal":
             return solution, note
         remaining = time_limit_seconds - (time.perf_counter() - started)
@@ -184,9 +184,15 @@ def solve_large(
         if restricted.has_solution or whole or restricted.status != "infeasible":
             break
         per_site *= 2  # too narrow for the capacities: only the whole model may say infeasible
-    note = (
-        f"MILP over each site's {min(per_site, problem.depots)} cheapest depots "
-        f"({restricted.status}), Lagrangian bound over every pair"
+    note = "; ".join(
+        filter(
+            None,
+            [
+                start_note,
+                f"MILP over each site's {min(per_site, problem.depots)} cheapest depots "
+                f"({restricted.status}), Lagrangian bound over every pair",
+            ],
+        )
     )
     if narrow_start is not None:
         restricted = _keep_better_start(narrow, narrow_start, restricted)
@@ -218,8 +224,9 @@ def _start(
     problem: FacilityProblem,
     given: tuple[npt.NDArray[np.bool_], npt.NDArray[np.intp]] | None,
     improve_seconds: float,
-) -> Start | None:
-    """The cheapest feasible start of the heuristic's and the given network.
+) -> tuple[Start | None, str]:
+    """The cheapest feasible start of the heuristic's and the given network, and for a contract
+    model a note of where it came from and what it costs (the objective, currency/year).
 
     A contract model's starts are first repaired to keep its rows (``start.repair_start``) and
     the cheapest is improved by the local search (``local_search.improve_start``).
@@ -227,18 +234,23 @@ def _start(
     heuristic = heuristic_solution(problem)
     if problem.contract is None:
         offered = start_from_assignment(problem, *given) if given is not None else None
-        return cheapest_start(problem, heuristic, offered)
-    networks = [] if given is None else [given]
+        return cheapest_start(problem, heuristic, offered), ""
+    networks = [] if given is None else [("given network", given)]
     if heuristic is not None:
-        networks.append((heuristic[0], depot_of_pairs(problem, heuristic[1])))
-    repaired = [repair_start(problem, *network) for network in networks]
+        dropped = (heuristic[0], depot_of_pairs(problem, heuristic[1]))
+        networks.append(("drop/regret start", dropped))
+    repaired = [repair_start(problem, *network) for _, network in networks]
     costs = [start_cost(problem, *network) for network in repaired]
     if not costs or not np.isfinite(min(costs)):
-        return None
-    best = repaired[int(np.argmin(costs))]
-    (is_open, depot), _ = improve_start(problem, *best, improve_seconds)
+        return None, "no start keeps the contract rows"
+    chosen = int(np.argmin(costs))
+    (is_open, depot), improved = improve_start(problem, *repaired[chosen], improve_seconds)
     fraction = pair_fractions(problem, depot)
-    return None if fraction is None else (is_open, fraction)
+    note = (
+        f"start: {networks[chosen][0]} repaired ({costs[chosen]:,.0f}), "
+        f"local search {improved:,.0f}"
+    )
+    return (None, note) if fraction is None else ((is_open, fraction), note)
 
 
 KEPT_START = "HiGHS found nothing better in time: the repaired start is kept"

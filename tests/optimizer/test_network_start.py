@@ -75,6 +75,7 @@ def test_start_kept_when_highs_finds_nothing_keeps_the_contract(
     scenario = generate_scenario("S", seed=0)
     plan = solve(scenario, SolveOptions(layers=["network"], time_limit_seconds=20))
     assert "repaired start is kept" in plan.layers[0].message
+    assert "start: given network repaired" in plan.layers[0].message  # today's, as the pipeline
     assert validate(scenario, plan).violations == []
     assert all(k.target_met for k in plan.kpis)
     assert plan.staffing
