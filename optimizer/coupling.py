@@ -82,6 +82,7 @@ def solve_network_and_stock(
     curve = _curve(stock_data, inventory)
     best: CoupledResult | None = None
     totals: list[float] = []
+    network_seconds_used = 0.0
     for index in range(rounds):
         network = solve_network(
             data,
@@ -94,6 +95,7 @@ def solve_network_and_stock(
             contract=contract,
             deterministic=options.repeatable,
         )
+        network_seconds_used += network.report.seconds or 0.0
         stock_data, inventory = _stock_for(scenario, data, network, per_stock)
         staffing = (
             decision_cost(contract.staffing, network.staffing)
@@ -113,7 +115,12 @@ def solve_network_and_stock(
         f"(kept round {best.kept_round + 1})"
     )
     report = best.network.report
-    annotated = report.model_copy(update={"message": f"{note}; {report.message}"})
+    annotated = report.model_copy(
+        update={
+            "message": f"{note}; kept round: {report.message}",
+            "seconds": network_seconds_used,  # every round's wall time, not the kept one's
+        }
+    )
     network = NetworkResult(
         annotated,
         best.network.is_open,

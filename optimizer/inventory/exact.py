@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from aftersales.optimizer.highs_run import HIGHS_STATUS
 from aftersales.optimizer.inventory.tables import LevelTables
 from aftersales.optimizer.schema import SolveStatus
 from aftersales.optimizer.work import configure_highs
@@ -29,14 +30,6 @@ CHOOSE_ONE_LEVEL = "choose_one_level"
 GROUP_FILL_TARGET = "group_fill_target"
 HOLDING_BUDGET = "holding_budget"
 """Names of the constraint families, in row order."""
-
-_STATUS: dict[object, SolveStatus] = {
-    highspy.HighsModelStatus.kOptimal: "optimal",
-    highspy.HighsModelStatus.kInfeasible: "infeasible",
-    highspy.HighsModelStatus.kTimeLimit: "time_limit",
-    highspy.HighsModelStatus.kInterrupt: "time_limit",
-    highspy.HighsModelStatus.kSolutionLimit: "time_limit",  # a deterministic run's node limit
-}
 
 
 @dataclass(frozen=True)
@@ -123,7 +116,7 @@ def solve_exact(
     configure_highs(model, time_limit_seconds, mip_gap=mip_gap, seed=0, deterministic=deterministic)
     model.run()
     model_status = model.getModelStatus()
-    status = _STATUS.get(model_status, "error")
+    status = HIGHS_STATUS.get(model_status, "error")
     info = model.getInfo()
     bound = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else None
     levels = objective = gap = None

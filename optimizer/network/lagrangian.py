@@ -82,8 +82,11 @@ def _choose_depots(value: FloatArray, min_open: int, max_open: int) -> npt.NDArr
 def lagrangian_bound(
     problem: FacilityProblem, upper_bound: float, seconds: float, max_iterations: int = 500
 ) -> float:
-    """Best Lagrangian lower bound found within the time; ``-inf`` if none."""
+    """Best Lagrangian lower bound found within the time, plus ``staffing_lower_bound`` for a
+    contract model (the two parts of the objective are bounded apart); ``-inf`` if none."""
     started = time.perf_counter()
+    staffing = staffing_lower_bound(problem)
+    upper_bound -= staffing
     cost = problem.dense_cost()
     u = np.min(cost, axis=1)
     if not np.all(np.isfinite(u)):
@@ -109,4 +112,36 @@ def lagrangian_bound(
         if norm < 1e-12:
             break
         u += factor * max(upper_bound - bound, 1e-9 * abs(upper_bound)) / norm * subgradient
-    return float(best)
+    return float(best) + staffing
+
+
+def staffing_lower_bound(problem: FacilityProblem) -> float:
+    """A lower bound on the contract block's cost (0 without staffing), valid for any network.
+
+    Per skill k, the headcount H_k over all pools is at least the hours rule's
+    ``ceil(Σ_i min_j work[i, j, k] / (u × hours))``, each site served from its cheapest
+    candidate depot in hours. Of today's E_k technicians r are released (each saving at most the
+    dearest pool's labour net of the release cost) and at least ``max(0, H_k − E_k + r)`` are
+    hired, the rest kept or moved at no less than 0; the cost is convex in r, so its least value
+    is at a breakpoint: r = 0, ``max(0, E_k − H_k)`` or E_k. Today's labour is the constant.
+    """
+    contract = problem.contract
+    if contract is None or contract.staffing is None:
+        return 0.0
+    staffing = contract.staffing
+    capacity = staffing.max_utilisation * staffing.hours_per_technician
+    hire = staffing.hire_cost_per_year + staffing.hiring_cost
+    total = float((staffing.labour_per_year * staffing.existing).sum())
+    for k in range(len(staffing.skills)):
+        work = staffing.work_hours(contract.minutes, k)[problem.pair_site, problem.pair_depot]
+        least = np.full(problem.sites, np.inf)
+        np.minimum.at(least, problem.pair_site, work)
+        heads = int(np.ceil(least.sum() / capacity - 1e-9))
+        existing = int(staffing.existing[:, k].sum())
+        pools = staffing.existing[:, k] > 0
+        saving = float((staffing.release_cost - staffing.labour_per_year[pools, k]).min(initial=0))
+        total += min(
+            hire * max(0, heads - existing + r) + saving * r
+            for r in {0, max(0, existing - heads), existing}
+        )
+    return total

@@ -9,7 +9,9 @@ are needed. One function per constraint family; the family names are the row-nam
 diagnostics refer to.
 
 Status, objective, bound and gap are read from HiGHS itself (``getModelStatus``, ``getInfo``):
-a modelling layer's mapping once reported "Optimal" for a solve stopped at its time limit.
+a modelling layer's mapping once reported "Optimal" for a solve stopped at its time limit. The
+run itself has a hard deadline (``highs_run.run_until``: a child process, killed if it overruns,
+its last reported incumbent kept).
 """
 
 from __future__ import annotations
@@ -23,16 +25,13 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from aftersales.optimizer.network.contract import (
-    ContractBlock,
-    contract_block,
-    read_staffing,
-    staffing_start,
-)
+from aftersales.optimizer.highs_run import HighsOutcome, run_until
+from aftersales.optimizer.network.contract import ContractBlock, contract_block, read_staffing
 from aftersales.optimizer.network.facility import FacilityProblem, Start
+from aftersales.optimizer.network.start import contract_values, depot_of_pairs
 from aftersales.optimizer.schema import SolveStatus
 from aftersales.optimizer.staffing.data import StaffingDecision
-from aftersales.optimizer.work import CUT_BY_CAP, configure_highs
+from aftersales.optimizer.work import CUT_BY_CAP, cap_seconds, configure_highs
 
 logger = logging.getLogger("aftersales.optimizer.network")
 
@@ -291,19 +290,6 @@ def piece_values(
     return np.concatenate([chosen.ravel(), (chosen * load[:, None]).ravel()])
 
 
-_STATUS = {
-    highspy.HighsModelStatus.kOptimal: "optimal",
-    highspy.HighsModelStatus.kInfeasible: "infeasible",
-    highspy.HighsModelStatus.kTimeLimit: "time_limit",
-    highspy.HighsModelStatus.kInterrupt: "time_limit",
-    highspy.HighsModelStatus.kSolutionLimit: "time_limit",  # a deterministic run's node limit
-}
-
-
-WALL_CLOCK_STOPS = (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt)
-"""HiGHS statuses of a solve the wall clock stopped (not a work limit)."""
-
-
 def solve_facility(
     problem: FacilityProblem,
     time_limit_seconds: float,
@@ -334,52 +320,41 @@ def solve_facility(
     if warm_start is not None:
         solution = highspy.HighsSolution()
         is_open, fraction = warm_start
-        contract_values = (
-            staffing_start(
-                problem.contract, is_open, fraction, problem.pair_site, problem.pair_depot
-            )
-            if problem.contract is not None
-            else np.zeros(0)
-        )
         solution.col_value = np.concatenate(
             [
                 is_open.astype(float),
                 fraction,
                 piece_values(problem, is_open, fraction),
-                contract_values,
+                contract_values(problem, depot_of_pairs(problem, fraction)),
             ]
         ).tolist()
         solution.value_valid = True
         model.setSolution(solution)
-    model.run()
+    outcome = run_until(model, started + cap_seconds(time_limit_seconds, deterministic))
     solve_seconds = time.perf_counter() - started - build_seconds
-    solution = _read_solution(problem, model, build_seconds, solve_seconds)
-    if deterministic and model.getModelStatus() in WALL_CLOCK_STOPS:
+    solution = _read_solution(problem, outcome, build_seconds, solve_seconds)
+    if deterministic and outcome.clock_stopped:
         logger.warning("network MILP: %s", CUT_BY_CAP)
         return replace(solution, message=f"{solution.message}; {CUT_BY_CAP}")
     return solution
 
 
 def _read_solution(
-    problem: FacilityProblem, model: highspy.Highs, build_seconds: float, solve_seconds: float
+    problem: FacilityProblem, outcome: HighsOutcome, build_seconds: float, solve_seconds: float
 ) -> FacilitySolution:
-    status = _STATUS.get(model.getModelStatus(), "error")
-    info = model.getInfo()
-    has_incumbent = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    empty = np.zeros(0)
-    if not has_incumbent:
+    if outcome.values is None:
         return FacilitySolution(
-            status=status,  # type: ignore[arg-type]
+            status=outcome.status,
             is_open=np.zeros(problem.depots, dtype=bool),
-            pair_fraction=empty,
+            pair_fraction=np.zeros(0),
             objective=None,
-            bound=_finite(info.mip_dual_bound),
+            bound=outcome.bound,
             gap=None,
             build_seconds=build_seconds,
             solve_seconds=solve_seconds,
-            message=model.modelStatusToString(model.getModelStatus()),
+            message=outcome.message,
         )
-    values = np.asarray(model.getSolution().col_value)
+    values = outcome.values
     layout = columns(problem)
     is_open = values[: problem.depots] > 0.5
     fraction = np.clip(values[layout.assign : layout.piece_open], 0.0, 1.0)
@@ -391,18 +366,14 @@ def _read_solution(
         else None
     )
     return FacilitySolution(
-        status=status,  # type: ignore[arg-type]
+        status=outcome.status,  # type: ignore[arg-type]
         is_open=is_open,
         pair_fraction=fraction,
-        objective=float(info.objective_function_value),
-        bound=_finite(info.mip_dual_bound),
-        gap=float(info.mip_gap) if np.isfinite(info.mip_gap) else None,
+        objective=outcome.objective,
+        bound=outcome.bound,
+        gap=outcome.gap,
         build_seconds=build_seconds,
         solve_seconds=solve_seconds,
-        message=model.modelStatusToString(model.getModelStatus()),
+        message=outcome.message,
         staffing=staffing,
     )
-
-
-def _finite(value: float) -> float | None:
-    return float(value) if np.isfinite(value) else None

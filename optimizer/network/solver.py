@@ -16,8 +16,6 @@ from aftersales.optimizer.network.contract import (
     Contract,
     contract_block,
     read_staffing,
-    repair_reach,
-    staffing_start,
     with_limits,
 )
 from aftersales.optimizer.network.current import current_network
@@ -31,9 +29,17 @@ from aftersales.optimizer.network.facility import (
 )
 from aftersales.optimizer.network.heuristic import heuristic_solution
 from aftersales.optimizer.network.lagrangian import lagrangian_bound
+from aftersales.optimizer.network.local_search import improve_start
 from aftersales.optimizer.network.milp import FacilitySolution, columns, solve_facility
 from aftersales.optimizer.network.pulp_model import solve_facility_cbc
 from aftersales.optimizer.network.result import NetworkResult
+from aftersales.optimizer.network.start import (
+    contract_values,
+    depot_of_pairs,
+    pair_fractions,
+    repair_start,
+    start_cost,
+)
 from aftersales.optimizer.schema import LayerResult
 from aftersales.optimizer.work import cap_seconds
 
@@ -67,6 +73,12 @@ RESTRICT_ABOVE_PAIRS = 50_000
 """Models with more site-depot pairs get the restricted MILP plus a Lagrangian bound."""
 BOUND_SHARE = 0.15
 """Share of the time limit kept for the Lagrangian bound of a large model."""
+LOCAL_SEARCH_SHARE = 0.5
+"""Most of the time limit the contract model's start may spend in ``improve_start`` (it stops
+earlier when a pass finds no improving move). Measured on the loaded 2-core machine: HiGHS
+kept the repaired start of today's network for 30 s on M seed 0 (17.58 M), the local search
+took it to 15.59 M in 5 s; on L seed 0 it went from 43.19 M to 35.35 M in 60 s (not done),
+while the pipeline's 24-s network round with 20 % for it ended at 37.45 M."""
 
 
 def narrow_positions(narrow: FacilityProblem, wide: FacilityProblem) -> npt.NDArray[np.intp]:
@@ -147,29 +159,40 @@ def solve_large(
     node limit, the Lagrangian's iteration limit) rather than the time left on the clock.
     """
     started = time.perf_counter()
+    start, start_note = _start(
+        problem, given, LOCAL_SEARCH_SHARE * time_limit_seconds, deterministic
+    )
     if len(problem.pair_site) <= RESTRICT_ABOVE_PAIRS:
-        start = _start(problem, given)
+        # a contract model keeps time for the Lagrangian + staffing bound: within 30 s HiGHS's
+        # own bound on M stayed at 1.2–7.6 M against 15.6 M (its root LP unfinished)
+        share = BOUND_SHARE if problem.contract is not None else 0.0
+        milp_seconds = _milp_seconds(problem, share, time_limit_seconds, started, deterministic)
         solution = solve_facility(
-            problem, time_limit_seconds, mip_gap, seed, start, deterministic=deterministic
+            problem, milp_seconds, mip_gap, seed, start, deterministic=deterministic
         )
-        if not solution.has_solution and start is not None and problem.contract is not None:
-            solution = start_solution(problem, start, solution)
-        return solution, "MILP over every pair"
+        solution = _keep_better_start(problem, start, solution)
+        note = "; ".join(filter(None, [start_note, "MILP over every pair" + _start_note(solution)]))
+        if problem.contract is None or solution.objective is None or solution.status == "optimal":
+            return solution, note
+        remaining = _bound_seconds(share, time_limit_seconds, started, deterministic)
+        bound = lagrangian_bound(problem, solution.objective, remaining)
+        if solution.bound is not None:
+            bound = max(bound, solution.bound)
+        return _with_bound(solution, bound, mip_gap), f"{note}; Lagrangian bound too"
     per_site = min(
         NARROW_PAIRS_PER_SITE, max(MIN_NARROW_PAIRS_PER_SITE, NARROW_PAIRS_TOTAL // problem.sites)
     )
-    start = _start(problem, given)
     while True:
         narrow = restrict_pairs(problem, per_site, keep=start[1] > 0 if start else None)
         narrow_start = (
             None if start is None else (start[0], start[1][narrow_positions(narrow, problem)])
         )
-        milp_seconds = (1 - BOUND_SHARE) * time_limit_seconds
-        if not deterministic:
-            milp_seconds -= time.perf_counter() - started
+        milp_seconds = _milp_seconds(
+            problem, BOUND_SHARE, time_limit_seconds, started, deterministic
+        )
         restricted = solve_facility(
             narrow,
-            max(milp_seconds, 0.5),
+            milp_seconds,
             mip_gap,
             seed,
             narrow_start,
@@ -179,52 +202,124 @@ def solve_large(
         if restricted.has_solution or whole or restricted.status != "infeasible":
             break
         per_site *= 2  # too narrow for the capacities: only the whole model may say infeasible
-    note = (
-        f"MILP over each site's {min(per_site, problem.depots)} cheapest depots "
-        f"({restricted.status}), Lagrangian bound over every pair"
+    note = "; ".join(
+        filter(
+            None,
+            [
+                start_note,
+                f"MILP over each site's {min(per_site, problem.depots)} cheapest depots "
+                f"({restricted.status}), Lagrangian bound over every pair",
+            ],
+        )
     )
-    if not restricted.has_solution and start is not None and problem.contract is not None:
-        restricted = start_solution(narrow, narrow_start, restricted)  # type: ignore[arg-type]
+    if narrow_start is not None:
+        restricted = _keep_better_start(narrow, narrow_start, restricted)
+    note += _start_note(restricted)
     if not restricted.has_solution:
         return restricted, note
-    if deterministic:  # the bound stops on its iteration limit; the clock only caps it
-        remaining = cap_seconds(BOUND_SHARE * time_limit_seconds, deterministic)
-    else:
-        remaining = time_limit_seconds - (time.perf_counter() - started)
-    bound = lagrangian_bound(problem, restricted.objective, max(remaining, 0.5))
+    remaining = _bound_seconds(BOUND_SHARE, time_limit_seconds, started, deterministic)
+    bound = lagrangian_bound(problem, restricted.objective, remaining)
     if whole and restricted.bound is not None:
         bound = max(bound, restricted.bound)  # the MILP saw every pair: its bound holds too
-    objective = float(restricted.objective)
+    widened = replace(restricted, pair_fraction=embed(narrow, restricted.pair_fraction, problem))
+    return _with_bound(widened, bound, mip_gap), note
+
+
+def _with_bound(solution: FacilitySolution, bound: float, mip_gap: float) -> FacilitySolution:
+    """The solution with a bound valid for the whole model and the gap against it; ``optimal``
+    only when that gap reaches ``mip_gap``, ``feasible`` when HiGHS proved only its part."""
+    assert solution.objective is not None
+    objective = float(solution.objective)
     gap = max(0.0, (objective - bound) / abs(objective)) if np.isfinite(bound) else None
     proven = gap is not None and gap <= mip_gap
     status = (
-        "optimal"
-        if proven
-        else ("feasible" if restricted.status == "optimal" else restricted.status)
+        "optimal" if proven else ("feasible" if solution.status == "optimal" else solution.status)
     )
-    return replace(
-        restricted,
-        status=status,
-        pair_fraction=embed(narrow, restricted.pair_fraction, problem),
-        bound=bound if np.isfinite(bound) else None,
-        gap=gap,
-    ), note
+    return replace(solution, status=status, bound=bound if np.isfinite(bound) else None, gap=gap)
+
+
+def _milp_seconds(
+    problem: FacilityProblem,
+    bound_share: float,
+    limit_seconds: float,
+    started: float,
+    deterministic: bool,
+) -> float:
+    """Seconds for the MILP: the limit less the bound's share and what the start took — or,
+    deterministic, the nominal share left after the start's and the bound's (a work budget
+    must not depend on how long the start took under load)."""
+    if deterministic:
+        start_share = LOCAL_SEARCH_SHARE if problem.contract is not None else 0.0
+        return max((1 - bound_share - start_share) * limit_seconds, 0.5)
+    return max((1 - bound_share) * limit_seconds - (time.perf_counter() - started), 0.5)
+
+
+def _bound_seconds(
+    bound_share: float, limit_seconds: float, started: float, deterministic: bool
+) -> float:
+    """Seconds for the Lagrangian bound: what is left, or deterministic, the cap of its share
+    (it stops on its iteration limit; the clock only caps it)."""
+    if deterministic:
+        return max(cap_seconds(bound_share * limit_seconds, deterministic), 0.5)
+    return max(limit_seconds - (time.perf_counter() - started), 0.5)
 
 
 def _start(
-    problem: FacilityProblem, given: tuple[npt.NDArray[np.bool_], npt.NDArray[np.intp]] | None
-) -> Start | None:
-    offered = start_from_assignment(problem, *given) if given is not None else None
-    starts = [heuristic_solution(problem), offered]
-    if problem.contract is not None:
-        contract = problem.contract
-        starts = [
-            None
-            if start is None
-            else repair_reach(contract, *start, problem.pair_site, problem.pair_depot)
-            for start in starts
-        ]
-    return cheapest_start(problem, *starts)
+    problem: FacilityProblem,
+    given: tuple[npt.NDArray[np.bool_], npt.NDArray[np.intp]] | None,
+    improve_seconds: float,
+    deterministic: bool = False,
+) -> tuple[Start | None, str]:
+    """The cheapest feasible start of the heuristic's and the given network, and for a contract
+    model a note of where it came from and what it costs (the objective, currency/year).
+
+    A contract model's starts are first repaired to keep its rows (``start.repair_start``) and
+    the cheapest is improved by the local search (``local_search.improve_start``).
+    """
+    heuristic = heuristic_solution(problem)
+    if problem.contract is None:
+        offered = start_from_assignment(problem, *given) if given is not None else None
+        return cheapest_start(problem, heuristic, offered), ""
+    networks = [] if given is None else [("given network", given)]
+    if heuristic is not None:
+        dropped = (heuristic[0], depot_of_pairs(problem, heuristic[1]))
+        networks.append(("drop/regret start", dropped))
+    repaired = [repair_start(problem, *network) for _, network in networks]
+    costs = [start_cost(problem, *network) for network in repaired]
+    if not costs or not np.isfinite(min(costs)):
+        return None, "no start keeps the contract rows"
+    chosen = int(np.argmin(costs))
+    (is_open, depot), improved = improve_start(
+        problem, *repaired[chosen], improve_seconds, to_local_optimum=deterministic
+    )
+    fraction = pair_fractions(problem, depot)
+    note = (
+        f"start: {networks[chosen][0]} repaired ({costs[chosen]:,.0f}), "
+        f"local search {improved:,.0f}"
+    )
+    return (None, note) if fraction is None else ((is_open, fraction), note)
+
+
+KEPT_START = "HiGHS found nothing better in time: the repaired start is kept"
+
+
+def _start_note(solution: FacilitySolution) -> str:
+    return f"; {KEPT_START}" if solution.message.endswith(KEPT_START) else ""
+
+
+def _keep_better_start(
+    problem: FacilityProblem, start: Start | None, solution: FacilitySolution
+) -> FacilitySolution:
+    """The contract model's start in place of HiGHS's answer when that is missing or dearer
+    (HiGHS may reject a start its tolerances call infeasible, or be killed before it reports)."""
+    if start is None or problem.contract is None:
+        return solution
+    kept = start_solution(problem, start, solution)
+    if solution.objective is not None and solution.objective <= kept.objective + 1e-9 * abs(
+        kept.objective
+    ):
+        return solution
+    return kept
 
 
 def start_solution(
@@ -233,14 +328,12 @@ def start_solution(
     """A contract model's start as its solution, when HiGHS found none in time.
 
     The start keeps capacity, the depot count and the tier reach allowances; its staffing is
-    each pool's smallest headcount (``staffing_start``). Its objective is computed from the
-    model's own cost vector; the bound stays HiGHS's.
+    each pool's smallest headcount (``start.contract_values``). Its objective is computed from the
+    model's own cost vector; the bound stays HiGHS's, and the gap is the start's against it.
     """
     assert problem.contract is not None
     is_open, fraction = start
-    values = staffing_start(
-        problem.contract, is_open, fraction, problem.pair_site, problem.pair_depot
-    )
+    values = contract_values(problem, depot_of_pairs(problem, fraction))
     block = contract_block(
         problem.contract,
         problem.pair_site,
@@ -255,8 +348,8 @@ def start_solution(
         is_open=is_open,
         pair_fraction=fraction,
         objective=objective,
-        gap=None,
-        message=f"{solution.message}; HiGHS found no solution in time: the repaired start is kept",
+        gap=None if solution.bound is None else max(0.0, (objective - solution.bound) / objective),
+        message=f"{solution.message}; {KEPT_START}",
         staffing=read_staffing(problem.contract, values),
     )
 

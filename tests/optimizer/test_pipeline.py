@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
-from aftersales.optimizer.pipeline import Progress, combine_status, solve
+from aftersales.optimizer.pipeline import (
+    LARGE_NETWORK_SHARE,
+    Progress,
+    TimeBudget,
+    combine_status,
+    solve,
+)
 from aftersales.optimizer.schema import LayerResult, Scenario, SolveOptions
 from aftersales.optimizer.validate import validate
 
@@ -63,3 +70,15 @@ def test_overall_status_is_the_weakest_layer_claim(statuses: list[str], expected
     """A plan is only as proven as its least proven layer."""
     results = [LayerResult(layer="network", status=s) for s in statuses]  # type: ignore[arg-type]
     assert combine_status(results) == expected
+
+
+def test_time_budget_follows_its_shares() -> None:
+    """A large contract network leaves the stock layer 20 % of the limit instead of 10 % (by
+    hand: 0.2 / (0.2 + 0.4) of what is left after the network); the last layer gets the rest."""
+    layers = ["network", "inventory", "routing"]
+    large = TimeBudget(time.perf_counter(), 100.0, layers, LARGE_NETWORK_SHARE)
+    usual = TimeBudget(time.perf_counter(), 100.0, layers)
+    assert large.for_layer("network") == pytest.approx(40.0, abs=1.0)
+    assert large.for_layer("inventory") == pytest.approx(100.0 / 3.0, abs=1.0)
+    assert usual.for_layer("inventory") == pytest.approx(100.0 / 6.0, abs=1.0)
+    assert large.for_layer("routing") == pytest.approx(100.0, abs=1.0)  # nothing after it

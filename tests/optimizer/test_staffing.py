@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -11,8 +12,13 @@ from hypothesis import strategies as st
 
 from aftersales.datasets.generator import generate_scenario
 from aftersales.optimizer.contract import prepare_contract
-from aftersales.optimizer.network import compile_network
+from aftersales.optimizer.network import compile_network, current_network
+from aftersales.optimizer.network.contract import with_limits
+from aftersales.optimizer.network.facility import facility_problem
+from aftersales.optimizer.network.lagrangian import lagrangian_bound
+from aftersales.optimizer.network.local_search import improve_start
 from aftersales.optimizer.network.solver import solve_network
+from aftersales.optimizer.network.start import repair_start, start_cost
 from aftersales.optimizer.pipeline import solve
 from aftersales.optimizer.schema import (
     Scenario,
@@ -255,14 +261,18 @@ def _cheapest_staffing(
     return best
 
 
+TINY_CONTRACTS = {
+    "rate": st.floats(1.0, 40.0),
+    "units": st.lists(st.integers(1, 4), min_size=2, max_size=3),
+    "offsets": st.lists(st.floats(0.0, 1.2), min_size=3, max_size=3),
+    "existing": st.integers(1, 2),
+    "target": st.floats(0.5, 0.95),
+}
+"""Tiny contract scenarios (``_contract_scenario``'s arguments) the brute force can enumerate."""
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    rate=st.floats(1.0, 40.0),
-    units=st.lists(st.integers(1, 4), min_size=2, max_size=3),
-    offsets=st.lists(st.floats(0.0, 1.2), min_size=3, max_size=3),
-    existing=st.integers(1, 2),
-    target=st.floats(0.5, 0.95),
-)
+@given(**TINY_CONTRACTS)
 def test_binding_milp_equals_brute_force(
     rate: float, units: list[int], offsets: list[float], existing: int, target: float
 ) -> None:
@@ -414,3 +424,27 @@ def test_priced_mode_prices_contracts_at_risk() -> None:
     binding = solve(scenario, NETWORK_ONLY)
     assert binding.status == "target_missed"
     assert binding.costs.contracts_at_risk_per_year == 0
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(**TINY_CONTRACTS)
+def test_contract_bound_and_start_bracket_brute_force(
+    rate: float, units: list[int], offsets: list[float], existing: int, target: float
+) -> None:
+    """On tiny scenarios: Lagrangian + staffing lower bound ≤ brute-force optimum ≤ the cost of
+    the repaired, improved start of today's network (when that start is feasible)."""
+    scenario = _contract_scenario(rate, units, offsets[: len(units)], existing, target)
+    expected = _brute_force(scenario)
+    assume(expected is not None)
+    data = compile_network(scenario)
+    problem = facility_problem(data)
+    contract = with_limits(
+        prepare_contract(scenario, data).contract, problem.pair_site, problem.pair_depot
+    )
+    problem = replace(problem, contract=contract)
+    assert lagrangian_bound(problem, expected, 5.0) <= expected * (1 + 1e-9)
+    today = current_network(data)
+    start = repair_start(problem, today.is_open, today.depot_of_site)
+    _, cost = improve_start(problem, *start, seconds=5.0)
+    assert cost <= start_cost(problem, *start)
+    assert cost >= expected * (1 - 1e-9)
