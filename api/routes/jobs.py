@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from aftersales.api.callbacks import Destinations, RefusedDestination
 from aftersales.api.deps import CallbacksDep, PoolDep, SettingsDep, StoreDep, TenantDep
-from aftersales.api.errors import V1_ERRORS, InputError
+from aftersales.api.errors import UNREADABLE_BODY, V1_ERRORS, InputError
 from aftersales.api.models import (
     ErrorItem,
     ErrorPublic,
@@ -111,6 +111,7 @@ def effective_options(payload: JobCreate, settings: Settings) -> JobOptions:
             "description": "Stored and queued (or the job of a reused Idempotency-Key).",
             "links": JOB_LINKS,
         },
+        **UNREADABLE_BODY,
         409: {"model": ErrorPublic, "description": "Idempotency-Key reused for another body."},
         413: {"model": ErrorPublic, "description": "Body too large."},
         429: {"model": ErrorPublic, "description": "Queue full; see Retry-After."},

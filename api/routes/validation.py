@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from aftersales.api.deps import get_tenant
-from aftersales.api.errors import V1_ERRORS, InputError
+from aftersales.api.errors import UNREADABLE_BODY, V1_ERRORS, InputError
 from aftersales.api.models import ErrorItem, ErrorPublic, ValidatePublicRequest, ValidationPublic
 from aftersales.optimizer.validate import validate
 
@@ -39,6 +39,7 @@ def check_size(payload: ValidatePublicRequest) -> None:
     "/validate",
     response_model=ValidationPublic,
     responses={
+        **UNREADABLE_BODY,
         413: {"model": ErrorPublic, "description": "Body over AFTERSALES_MAX_VALIDATE_BYTES."},
     },
 )
