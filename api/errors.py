@@ -17,6 +17,19 @@ from aftersales.optimizer.schema import json_pointer
 logger = logging.getLogger("aftersales.api")
 
 LOCATIONS = ("body", "query", "path", "header", "cookie")
+V1_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {
+        "model": ErrorPublic,
+        "description": "Missing, invalid, expired or revoked API key (see WWW-Authenticate).",
+    },
+    422: {"model": ErrorPublic, "description": "Invalid input, located by JSON pointer."},
+}
+"""Answers every ``/v1`` route may give, declared on its router so the OpenAPI document names
+them with the body this module sends (FastAPI would otherwise document its own 422 body)."""
+UNREADABLE_BODY: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorPublic, "description": "The body cannot be decoded (not UTF-8 text)."}
+}
+"""FastAPI's answer to a body it cannot decode at all, on every route that takes a body."""
 
 
 class InputError(Exception):

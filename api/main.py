@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             lease_seconds=settings.lease_seconds,
             tenant_max_running=settings.tenant_max_running,
             max_solver_memory_mb=settings.max_solver_memory_mb,
+            solver_nice=settings.solver_nice,
             maintenance=retention(store, settings.retention_days),
         )
         app.state.settings, app.state.store = settings, store

@@ -66,6 +66,14 @@ class Settings(BaseSettings):
         description="Address-space limit (RLIMIT_AS) of each solver process and its children, "
         "MB; the M scenario peaks near 740 MB of address space.",
     )
+    solver_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="Niceness each solver process adds to its own (inherited by its children: "
+        "CBC, simulation workers): on a busy host the API keeps its CPU share and answers "
+        "submissions while solves run; 0 runs solvers at the server's priority.",
+    )
     callback_allow: str = Field(
         default="",
         description="Comma-separated hosts (names or IPs) callbacks may reach although they are "

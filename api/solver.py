@@ -38,12 +38,16 @@ def progress_message(event: Progress, layers: list[str], finished: set[str]) -> 
     }
 
 
-def confine(conn: Connection, temp_dir: str | None, memory_mb: int | None) -> None:
+def confine(conn: Connection, temp_dir: str | None, memory_mb: int | None, nice: int = 0) -> None:
     """Make this process the leader of its own process group (children such as ``cbc`` join
-    it, so the server kills them all at once) that dies when the server is gone, send temporary
-    files to ``temp_dir`` (which the server removes), and cap the address space at
-    ``memory_mb`` (inherited by children; set last, once the watch thread has its stack)."""
+    it, so the server kills them all at once) that dies when the server is gone, lower its CPU
+    priority by ``nice`` (inherited by children: the server's request threads come first on a
+    busy host), send temporary files to ``temp_dir`` (which the server removes), and cap the
+    address space at ``memory_mb`` (inherited by children; set last, once the watch thread has
+    its stack)."""
     os.setpgrp()
+    if nice:
+        os.nice(nice)
     threading.Thread(
         target=_die_with_server, args=(conn.fileno(),), name="orphan-watch", daemon=True
     ).start()
@@ -77,13 +81,14 @@ def solve_in_process(
     options_json: str,
     temp_dir: str | None = None,
     memory_mb: int | None = None,
+    nice: int = 0,
 ) -> None:
     """Entry point of a solver process."""
     # Ctrl-C or a SIGTERM to the whole process group is the server's to handle: it stops its
     # solvers itself and puts their jobs back in the queue.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    confine(conn, temp_dir, memory_mb)
+    confine(conn, temp_dir, memory_mb, nice)
     try:
         scenario = Scenario.model_validate_json(scenario_json)
         options = SolveOptions.model_validate_json(options_json)

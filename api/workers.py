@@ -12,10 +12,11 @@ Each solver process leads its own process group and gets its own temporary direc
 (``TMPDIR``): a kill (cancel, deadline, shutdown) signals the whole group, so a CBC child dies
 with its parent, and the directory (CBC's ``.mps`` and solution files) is removed when the process
 is reaped. ``max_solver_memory_mb`` caps each solver's address space (``RLIMIT_AS``, inherited by
-its children). Each claimed job is leased to this pool (``owner``); a thread of its own renews the
-leases every third of ``lease_seconds`` (a dispatcher busy starting a process on a loaded host
-cannot let them lapse), stops a solve whose lease was lost, and requeues other servers' jobs whose
-lease expired.
+its children); ``solver_nice`` lowers each solver's CPU priority (inherited by its children) so
+that on a busy host the server's request threads are not starved by the solves. Each claimed
+job is leased to this pool (``owner``); a thread of its own renews the leases every third of
+``lease_seconds`` (a dispatcher busy starting a process on a loaded host cannot let them lapse),
+stops a solve whose lease was lost, and requeues other servers' jobs whose lease expired.
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ class SolverPool:
         lease_seconds: float = 30,
         tenant_max_running: int = 1_000_000,
         max_solver_memory_mb: int | None = None,
+        solver_nice: int = 0,
         maintenance: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
@@ -113,6 +115,7 @@ class SolverPool:
         self.lease_seconds = lease_seconds
         self.tenant_max_running = tenant_max_running
         self.max_solver_memory_mb = max_solver_memory_mb
+        self.solver_nice = solver_nice
         self.maintenance = maintenance or (lambda: None)
         self.owner = str(uuid.uuid4())
         self._leased: set[str] = set()
@@ -222,7 +225,11 @@ class SolverPool:
         process = self._ctx.Process(
             target=solve_in_process,
             args=(sender, job.scenario_json, solve_options_json(job.options_json)),
-            kwargs={"temp_dir": temp_dir, "memory_mb": self.max_solver_memory_mb},
+            kwargs={
+                "temp_dir": temp_dir,
+                "memory_mb": self.max_solver_memory_mb,
+                "nice": self.solver_nice,
+            },
             name=f"solver-{job.id}",
             daemon=True,
         )

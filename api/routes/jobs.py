@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from aftersales.api.callbacks import Destinations, RefusedDestination
 from aftersales.api.deps import CallbacksDep, PoolDep, SettingsDep, StoreDep, TenantDep
-from aftersales.api.errors import InputError
+from aftersales.api.errors import UNREADABLE_BODY, V1_ERRORS, InputError
 from aftersales.api.models import (
     ErrorItem,
     ErrorPublic,
@@ -34,17 +34,34 @@ from aftersales.api.store import FINAL_STATUSES, Job, JobStore, Limits, NewJob, 
 from aftersales.api.streams import StreamGate
 from aftersales.optimizer.schema import Plan
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=V1_ERRORS)
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorPublic, "description": "Missing, invalid, expired or revoked API key."},
     404: {"model": ErrorPublic, "description": "Unknown job, or another tenant's (same answer)."},
 }
 MAX_SEQ = 2**31 - 1
 """Largest cursor or event id: the store's sequence columns are 32-bit integers."""
-INVALID: dict[int | str, dict[str, Any]] = {
-    422: {"model": ErrorPublic, "description": "Invalid input, located by JSON pointer."}
+
+
+def _job_link(
+    operation_id: str, description: str, pointer: str = "/id", **constants: Any
+) -> dict[str, Any]:
+    """An OpenAPI link from a response that carries a job id (at JSON ``pointer``) to the
+    operation ``operation_id`` on that job; clients and stateful fuzzers follow them."""
+    parameters = {"job_id": f"$response.body#{pointer}", **constants}
+    return {"operationId": operation_id, "parameters": parameters, "description": description}
+
+
+READ_JOB = _job_link("read_job", "Poll the job: status, progress, plan or error.")
+PURGE_JOB = _job_link("cancel_job", "Delete the ended job and its data.", purge=True)
+JOB_LINKS: dict[str, Any] = {
+    "ReadJob": READ_JOB,
+    "ReadJobEvents": _job_link("read_job_events", "Follow the job as server-sent events."),
+    "ReadJobPlan": _job_link("read_job_plan", "Fetch the plan once the job succeeded."),
+    "CancelJob": _job_link("cancel_job", "Cancel the job (idempotent)."),
+    "PurgeJob": PURGE_JOB,
 }
+"""Where a job's id leads: every operation on that job."""
 
 
 def _job_or_404(store: JobStore, job_id: str, tenant: str) -> Job:
@@ -94,7 +111,11 @@ def effective_options(payload: JobCreate, settings: Settings) -> JobOptions:
     status_code=202,
     response_model=JobAccepted,
     responses={
-        **INVALID,
+        202: {
+            "description": "Stored and queued (or the job of a reused Idempotency-Key).",
+            "links": JOB_LINKS,
+        },
+        **UNREADABLE_BODY,
         409: {"model": ErrorPublic, "description": "Idempotency-Key reused for another body."},
         413: {"model": ErrorPublic, "description": "Body too large."},
         429: {"model": ErrorPublic, "description": "Queue full; see Retry-After."},
@@ -144,7 +165,25 @@ def _accepted(job: Job, request_hash: str, response: Response) -> JobAccepted:
     return JobAccepted(id=job.id, status=job.status)  # type: ignore[arg-type]
 
 
-@router.get("", response_model=JobsPublic, responses=INVALID)
+@router.get(
+    "",
+    response_model=JobsPublic,
+    responses={
+        200: {
+            "description": "A page of the tenant's jobs, newest first.",
+            "links": {
+                "ReadNewestJob": _job_link(
+                    "read_job", "Poll the newest job of the page.", pointer="/data/0/id"
+                ),
+                "NextPage": {
+                    "operationId": "read_jobs",
+                    "parameters": {"cursor": "$response.body#/next_cursor"},
+                    "description": "The next page (while `next_cursor` is not null).",
+                },
+            },
+        },
+    },
+)
 def read_jobs(
     store: StoreDep,
     tenant: TenantDep,
@@ -177,7 +216,11 @@ def _sequence(value: str, pointer: str, location: Literal["query", "header"]) ->
     return int(value)
 
 
-@router.get("/{job_id}", response_model=JobPublic, responses=NOT_FOUND)
+@router.get(
+    "/{job_id}",
+    response_model=JobPublic,
+    responses={200: {"description": "The job.", "links": JOB_LINKS}, **NOT_FOUND},
+)
 def read_job(job_id: str, store: StoreDep, tenant: TenantDep) -> JobPublic:
     """Status, progress, timestamps and, once done, the plan or the error of a job."""
     return JobPublic.from_job(_job_or_404(store, job_id, tenant))
@@ -200,6 +243,10 @@ def read_job_plan(job_id: str, store: StoreDep, tenant: TenantDep) -> Response:
     "/{job_id}",
     response_model=JobSummary,
     responses={
+        200: {
+            "description": "The job as cancelled (or as it was when purged).",
+            "links": {"ReadJob": READ_JOB, "PurgeJob": PURGE_JOB},
+        },
         **NOT_FOUND,
         409: {
             "model": ErrorPublic,

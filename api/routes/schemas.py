@@ -8,9 +8,12 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends
 
 from aftersales.api.deps import get_tenant
+from aftersales.api.errors import V1_ERRORS
 from aftersales.optimizer.schema import Plan, Scenario
 
-router = APIRouter(prefix="/v1/schema", tags=["schema"], dependencies=[Depends(get_tenant)])
+router = APIRouter(
+    prefix="/v1/schema", tags=["schema"], dependencies=[Depends(get_tenant)], responses=V1_ERRORS
+)
 
 
 @cache

@@ -5,11 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from aftersales.api.deps import get_tenant
-from aftersales.api.errors import InputError
+from aftersales.api.errors import UNREADABLE_BODY, V1_ERRORS, InputError
 from aftersales.api.models import ErrorItem, ErrorPublic, ValidatePublicRequest, ValidationPublic
 from aftersales.optimizer.validate import validate
 
-router = APIRouter(prefix="/v1", tags=["validate"], dependencies=[Depends(get_tenant)])
+router = APIRouter(
+    prefix="/v1", tags=["validate"], dependencies=[Depends(get_tenant)], responses=V1_ERRORS
+)
 
 
 def check_size(payload: ValidatePublicRequest) -> None:
@@ -37,8 +39,8 @@ def check_size(payload: ValidatePublicRequest) -> None:
     "/validate",
     response_model=ValidationPublic,
     responses={
+        **UNREADABLE_BODY,
         413: {"model": ErrorPublic, "description": "Body over AFTERSALES_MAX_VALIDATE_BYTES."},
-        422: {"model": ErrorPublic},
     },
 )
 def validate_plan(payload: ValidatePublicRequest) -> ValidationPublic:

@@ -133,3 +133,21 @@ def test_server_on_postgres(server_factory: Any, postgres_url: str, s_scenario: 
         ).json()["id"]
         assert wait_for(client, job_id)["status"] == "succeeded"
         assert client.get("/health").json()["database"] == "ok"
+
+
+def test_solver_runs_at_lower_cpu_priority(server_factory: Any, m_scenario: dict) -> None:
+    """A solver process runs AFTERSALES_SOLVER_NICE steps nicer than its server, so solves
+    cannot starve the server's request threads."""
+    server = server_factory(workers=1, env={"AFTERSALES_SOLVER_NICE": "7"})
+    assert server.process is not None
+    with server.client() as client:
+        job_id = client.post("/v1/jobs", json={"scenario": m_scenario, "options": LONG}).json()[
+            "id"
+        ]
+        pid = solver_pid(server.db_url, job_id)
+        expected = min(19, os.getpriority(os.PRIO_PROCESS, server.process.pid) + 7)
+        deadline = time.monotonic() + 10  # the pid is stored as soon as the process starts
+        while os.getpriority(os.PRIO_PROCESS, pid) != expected:
+            assert time.monotonic() < deadline, os.getpriority(os.PRIO_PROCESS, pid)
+            time.sleep(0.05)
+        assert client.delete(f"/v1/jobs/{job_id}").json()["status"] == "cancelled"

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from aftersales.api.callbacks import Destinations, RefusedDestination, internal, sign
 from aftersales.api.errors import request_errors
+from aftersales.api.main import create_app
 from aftersales.api.models import JobCreate, JobOptions
 from aftersales.api.routes.jobs import effective_options
 from aftersales.api.settings import Settings
@@ -140,3 +141,37 @@ def test_decimal_ip_resolves_to_loopback_and_is_refused() -> None:
 def test_every_private_or_link_local_address_is_internal(address: Any) -> None:
     """Hypothesis: every address of 10/8 and fe80::/10 counts as internal."""
     assert internal(str(address))
+
+
+def test_openapi_documents_the_errors_every_v1_route_sends() -> None:
+    """Every /v1 operation documents 401 (no valid key) and 422 with the ErrorPublic body the
+    server sends (FastAPI's default 422 body differs), as stateful fuzzing requires."""
+    document = create_app().openapi()
+    operations = [
+        (path, operation)
+        for path, methods in document["paths"].items()
+        if path.startswith("/v1")
+        for operation in methods.values()
+    ]
+    assert len(operations) >= 8
+    for path, operation in operations:
+        for status in ("401", "422"):
+            schema = operation["responses"][status]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ErrorPublic"}, (path, status)
+
+
+def test_openapi_links_lead_from_a_job_id_to_its_operations() -> None:
+    """A submission's 202 links to polling, events, plan, cancel and purge of that job id."""
+    paths = create_app().openapi()["paths"]
+    links = paths["/v1/jobs"]["post"]["responses"]["202"]["links"]
+    targets = {(link["operationId"], link["parameters"].get("purge")) for link in links.values()}
+    assert targets == {
+        ("read_job", None),
+        ("read_job_events", None),
+        ("read_job_plan", None),
+        ("cancel_job", None),
+        ("cancel_job", True),
+    }
+    assert all(link["parameters"]["job_id"] == "$response.body#/id" for link in links.values())
+    newest = paths["/v1/jobs"]["get"]["responses"]["200"]["links"]["ReadNewestJob"]
+    assert newest["parameters"]["job_id"] == "$response.body#/data/0/id"
