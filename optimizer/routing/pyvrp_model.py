@@ -38,13 +38,22 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from pyvrp import Client, Depot, Location, PenaltyParams, ProblemData, SolveParams, VehicleType
+from pyvrp import (
+    Client,
+    ClientGroup,
+    Depot,
+    Location,
+    PenaltyParams,
+    ProblemData,
+    SolveParams,
+    VehicleType,
+)
 from pyvrp import solve as pyvrp_solve
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, NoImprovement
 
 from aftersales.optimizer.routing.data import RoutingData, Vehicle, can_restock
-from aftersales.optimizer.routing.timing import RESTOCK_INDEX
+from aftersales.optimizer.routing.pyvrp_fleet import initial_solution, merge_identical, orders_of
 
 logger = logging.getLogger("aftersales.optimizer")
 
@@ -103,14 +112,18 @@ def solve_pyvrp(
     seed: int = 0,
     max_iterations: int | None = None,
     required: Collection[int] = (),
+    initial_orders: Sequence[Sequence[int]] | None = None,
+    lateness: Mapping[int, float] | None = None,
 ) -> PyvrpSolution | None:
     """Search for ``time_limit_seconds`` (or ``max_iterations``: deterministic under any load),
     or until ``NO_IMPROVEMENT_ITERATIONS`` iterations bring nothing better.
 
     Jobs in ``required`` must be served in the model (the others carry their penalty as a
     prize): a model that cannot serve them all still returns its best orders, which the exact
-    timing repairs by dropping what does not fit. Returns None when the model would be too
-    large for PyVRP's dense per-profile matrices.
+    timing repairs by dropping what does not fit. ``initial_orders`` (job indices per vehicle,
+    ``RESTOCK_INDEX`` between trips) start the search instead of PyVRP's random solution.
+    ``lateness`` is what reaching a job after its due time costs, currency (absent: nothing).
+    Returns None when the model would be too large for PyVRP's dense per-profile matrices.
     """
     started = time.perf_counter()
     jobs = sorted(j for j, vs in allowed.items() if vs)
@@ -156,39 +169,51 @@ def solve_pyvrp(
     capacity = [len(jobs) + 1] * len(tools) + [
         1 + sum(n for j in jobs for q, n in data.jobs[j].part_units if q == p) for p in parts
     ]
-    clients = [
-        _client(
+    clients: list[Client] = []
+    groups: list[ClientGroup] = []
+    job_of_client: list[int] = []
+    for k, j in enumerate(jobs):
+        copies = _clients(
             data,
             j,
             allowed[j],
-            min(penalty[j] / cost_unit, prize_cap),
+            (
+                min(penalty[j] / cost_unit, prize_cap),
+                min((lateness or {}).get(j, 0.0) / cost_unit, prize_cap),
+            ),
             j in required,
-            tools,
-            parts,
-            len(depot_locations) + k,
+            (tools, parts),
+            (len(depot_locations) + k, len(groups)),
         )
-        for k, j in enumerate(jobs)
-    ]
+        if len(copies) > 1:
+            groups.append(
+                ClientGroup(list(range(len(clients), len(clients) + len(copies))), j in required)
+            )
+        clients += copies
+        job_of_client += [j] * len(copies)
     depots = [Depot(location=i) for i in range(len(depot_locations))]
-    vehicle_types = [
-        _vehicle_type(
-            vehicle,
-            depot_index,
-            vehicle_profile[v],
-            tools,
-            parts,
-            capacity,
-            (travel_cost_per_km / STEPS_PER_KM / cost_unit, _tick_cost(vehicle) / cost_unit),
-        )
-        for v, vehicle in enumerate(data.vehicles)
-    ]
+    fleet = merge_identical(
+        [
+            _vehicle_type(
+                vehicle,
+                depot_index,
+                vehicle_profile[v],
+                tools,
+                parts,
+                capacity,
+                (travel_cost_per_km / STEPS_PER_KM / cost_unit, _tick_cost(vehicle) / cost_unit),
+            )
+            for v, vehicle in enumerate(data.vehicles)
+        ]
+    )
     problem = ProblemData(
         [Location(x=0.0, y=0.0) for _ in places],
         clients,
         depots,
-        vehicle_types,
+        fleet.types,
         distances,  # type: ignore[arg-type]
         durations,  # type: ignore[arg-type]
+        groups,
     )
     runtime = MaxRuntime(max(0.05, time_limit_seconds - (time.perf_counter() - started)))
     # A deterministic run stops on its iteration count; the wall clock stays a hard cap (the
@@ -206,24 +231,18 @@ def solve_pyvrp(
             collect_stats=False,
             display=False,
             params=SolveParams(penalty=MULTI_TRIP_PENALTIES)
-            if any(t.reload_depots for t in vehicle_types)
+            if any(t.reload_depots for t in fleet.types)
             else SolveParams(),
+            initial_solution=None
+            if initial_orders is None
+            # each job as its last copy: the one of the whole window
+            else initial_solution(
+                problem, fleet, initial_orders, {j: c for c, j in enumerate(job_of_client)}
+            ),
         )
     best = result.best
-    orders: list[list[int]] = [[] for _ in data.vehicles]
-    for route in best.routes():
-        order: list[int] = []
-        trip = 0
-        for activity in route:
-            if not activity.is_client():
-                continue
-            if activity.trip != trip:
-                order.append(RESTOCK_INDEX)
-                trip = activity.trip
-            order.append(jobs[activity.idx])
-        orders[route.vehicle_type()] = order
     return PyvrpSolution(
-        orders,
+        orders_of(best, fleet, job_of_client),
         bool(best.num_clients()),
         "feasible" if best.is_feasible() else "infeasible, repaired by the exact timing",
         time.perf_counter() - started,
@@ -254,18 +273,29 @@ def _cost_unit(data: RoutingData, travel_cost_per_km: float) -> float:
     return min(positive) / COST_RESOLUTION if positive else 1.0
 
 
-def _client(
+def _clients(
     data: RoutingData,
     j: int,
     vehicles: Sequence[int],
-    prize: float,
+    prizes: tuple[float, float],
     required: bool,
-    tools: list[str],
-    parts: list[str],
-    location: int,
-) -> Client:
-    """One job: service, the hull of its windows after its earliest release, load per dimension."""
+    dimensions: tuple[list[str], list[str]],
+    places: tuple[int, int],
+) -> list[Client]:
+    """One job: service, the hull of its windows after its earliest release, load per dimension
+    (``dimensions``: tools, parts).
+
+    ``prizes`` are the model's unserved penalty and lateness cost, ``places`` the location and
+    the group index the job would get. PyVRP's windows are hard, so a job that can be reached
+    after its due time inside its window, at a cost, becomes a mutually exclusive group of two
+    copies (docs/semantics.md, "Routes"): *on time* (window closing at the due time) with the
+    lateness cost added to its prize, and *late* (the whole window). Whichever is left out
+    counts its prize, so serving late costs exactly the lateness; the group is required when
+    the job is. Arrival never follows the service start, so an on-time copy is on time.
+    """
     job = data.jobs[j]
+    tools, parts = dimensions
+    prize, late_cost = prizes
     release = min(data.release_minute(job, data.vehicles[v]) for v in vehicles)
     early = max(job.opened, release)
     late = float("inf")
@@ -274,16 +304,27 @@ def _client(
         early = max(early, min(a for a, _ in usable)) if usable else early
         late = max(b for _, b in usable) if usable else early
     units = dict(job.part_units)
-    return Client(
-        location=location,
-        delivery=[int(t in job.tools) for t in tools] + [units.get(p, 0) for p in parts],
-        service_duration=ticks_up(job.duration),
-        tw_early=ticks_up(early),
-        tw_late=ticks_down(late) if late != float("inf") else np.iinfo(np.int64).max,
-        prize=round(prize),
-        required=required,
-        name=job.id,
-    )
+    common = {
+        "location": places[0],
+        "delivery": [int(t in job.tools) for t in tools] + [units.get(p, 0) for p in parts],
+        "service_duration": ticks_up(job.duration),
+        "tw_early": ticks_up(early),
+        "name": job.id,
+    }
+    whole = ticks_down(late) if late != float("inf") else np.iinfo(np.int64).max
+    can_be_late = late_cost > 0 and not job.beyond_horizon and job.due < late
+    if not can_be_late or ticks_down(job.due) < ticks_up(early):
+        return [Client(**common, tw_late=whole, prize=round(prize), required=required)]
+    return [
+        Client(
+            **common,
+            tw_late=ticks_down(job.due),
+            prize=round(prize + late_cost),
+            required=False,
+            group=places[1],
+        ),
+        Client(**common, tw_late=whole, prize=round(prize), required=False, group=places[1]),
+    ]
 
 
 def _vehicle_type(

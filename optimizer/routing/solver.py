@@ -151,6 +151,8 @@ def solve_routing(
                 for j in spec.allowed
                 if not (data.jobs[j].deferrable or data.jobs[j].beyond_horizon)
             },
+            initial_orders=_orders_of(data, min(candidates, key=lambda c: c.cost).routes),
+            lateness={j: credit[job.id] for j, job in enumerate(data.jobs)},
         )
         if vrp is not None and vrp.found:
             candidates.append(_from_orders(scenario, data, "pyvrp", vrp.orders, credit, allowed))
