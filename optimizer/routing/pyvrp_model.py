@@ -118,9 +118,10 @@ def solve_pyvrp(
     """Search for ``time_limit_seconds`` (or ``max_iterations``: deterministic under any load),
     or until ``NO_IMPROVEMENT_ITERATIONS`` iterations bring nothing better.
 
-    Jobs in ``required`` must be served in the model (the others carry their penalty as a
-    prize): a model that cannot serve them all still returns its best orders, which the exact
-    timing repairs by dropping what does not fit. ``initial_orders`` (job indices per vehicle,
+    Every job carries its penalty as a prize; jobs in ``required`` the largest prize the model
+    offers (``_prize_cap``), not PyVRP's hard requirement: when required jobs cannot all fit
+    (S leaves three repairs for lack of time), PyVRP finds no feasible solution and its
+    search keeps its start, so no iteration counts. ``initial_orders`` (job indices per vehicle,
     ``RESTOCK_INDEX`` between trips) start the search instead of PyVRP's random solution.
     ``lateness`` is what reaching a job after its due time costs, currency (absent: nothing).
     Returns None when the model would be too large for PyVRP's dense per-profile matrices.
@@ -178,16 +179,15 @@ def solve_pyvrp(
             j,
             allowed[j],
             (
-                min(penalty[j] / cost_unit, prize_cap),
+                prize_cap if j in required else min(penalty[j] / cost_unit, prize_cap),
                 min((lateness or {}).get(j, 0.0) / cost_unit, prize_cap),
             ),
-            j in required,
             (tools, parts),
             (len(depot_locations) + k, len(groups)),
         )
         if len(copies) > 1:
             groups.append(
-                ClientGroup(list(range(len(clients), len(clients) + len(copies))), j in required)
+                ClientGroup(list(range(len(clients), len(clients) + len(copies))), required=False)
             )
         clients += copies
         job_of_client += [j] * len(copies)
@@ -221,8 +221,8 @@ def solve_pyvrp(
     work = [MaxIterations(max_iterations), runtime] if max_iterations is not None else [runtime]
     stop = MultipleCriteria([*work, NoImprovement(NO_IMPROVEMENT_ITERATIONS)])
     with warnings.catch_warnings():
-        # PyVRP warns when a penalty reaches its cap: expected when required jobs cannot all
-        # fit; the exact timing then drops what does not fit and reports it unserved.
+        # PyVRP warns when a penalty reaches its cap: expected when a prize outweighs it (the
+        # best solution may break a rule); the exact timing then drops what does not fit.
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         result = pyvrp_solve(
             problem,
@@ -278,7 +278,6 @@ def _clients(
     j: int,
     vehicles: Sequence[int],
     prizes: tuple[float, float],
-    required: bool,
     dimensions: tuple[list[str], list[str]],
     places: tuple[int, int],
 ) -> list[Client]:
@@ -288,10 +287,12 @@ def _clients(
     ``prizes`` are the model's unserved penalty and lateness cost, ``places`` the location and
     the group index the job would get. PyVRP's windows are hard, so a job that can be reached
     after its due time inside its window, at a cost, becomes a mutually exclusive group of two
-    copies (docs/semantics.md, "Routes"): *on time* (window closing at the due time) with the
-    lateness cost added to its prize, and *late* (the whole window). Whichever is left out
-    counts its prize, so serving late costs exactly the lateness; the group is required when
-    the job is. Arrival never follows the service start, so an on-time copy is on time.
+    copies (docs/semantics.md, "Routes"): *on time* (window closing at the due time, prize
+    P = the unserved penalty) and *late* (the whole window, prize P - L, L the lateness cost).
+    PyVRP charges the prizes of the copies left out: on time P - L, late P, neither 2P - L —
+    so late costs L more than on time and unserved P more, as in the true costing. When L ≥ P
+    only the on-time copy is offered. Arrival never follows the service start, so an on-time
+    copy is on time.
     """
     job = data.jobs[j]
     tools, parts = dimensions
@@ -314,16 +315,24 @@ def _clients(
     whole = ticks_down(late) if late != float("inf") else np.iinfo(np.int64).max
     can_be_late = late_cost > 0 and not job.beyond_horizon and job.due < late
     if not can_be_late or ticks_down(job.due) < ticks_up(early):
-        return [Client(**common, tw_late=whole, prize=round(prize), required=required)]
+        return [Client(**common, tw_late=whole, prize=round(prize), required=False)]
+    if late_cost >= prize:  # late is no better than unserved: on time or not at all
+        return [Client(**common, tw_late=ticks_down(job.due), prize=round(prize), required=False)]
     return [
         Client(
             **common,
             tw_late=ticks_down(job.due),
-            prize=round(prize + late_cost),
+            prize=round(prize),
             required=False,
             group=places[1],
         ),
-        Client(**common, tw_late=whole, prize=round(prize), required=False, group=places[1]),
+        Client(
+            **common,
+            tw_late=whole,
+            prize=round(prize - late_cost),
+            required=False,
+            group=places[1],
+        ),
     ]
 
 

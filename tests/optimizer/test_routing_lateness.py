@@ -89,3 +89,23 @@ def test_the_routing_layer_serves_gold_on_time(scenario: Scenario) -> None:
     assert [s.request for s in plan.routes[0].visits] == ["r1", "r2"]
     assert plan.costs.route_lateness_credits == pytest.approx(50)
     assert plan.costs.horizon_total == pytest.approx(395)
+
+
+def test_must_serve_work_that_cannot_all_fit_is_still_searched(scenario: Scenario) -> None:
+    """Shift 480-640: either job alone fits (r1 alone is home at 630), both never do. The model
+    must still find a feasible plan serving one (PyVRP's hard "required" found none and
+    returned its start unsearched)."""
+    shift = scenario.technicians[0].shifts[0]
+    shift.end_minute = 640
+    data = compile_routing(scenario)
+    solution = solve_pyvrp(
+        data,
+        {GOLD: [0], BRONZE: [0]},
+        {GOLD: MUST_SERVE, BRONZE: MUST_SERVE},
+        scenario.costs.travel_cost_per_km,
+        SECONDS,
+        required={GOLD, BRONZE},
+    )
+    assert solution is not None
+    assert solution.status == "feasible"
+    assert len(solution.orders[0]) == 1
