@@ -16,14 +16,19 @@ as the cost of being late the model takes gold first.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aftersales.optimizer.routing import compile_routing, solve_routing
-from aftersales.optimizer.routing.pyvrp_model import solve_pyvrp
+from aftersales.optimizer.routing.pyvrp_model import _clients, solve_pyvrp, ticks_down
 from aftersales.optimizer.schema import Scenario
 from aftersales.optimizer.validate import validate
+from tests.conftest import MINIMAL_SCENARIO
 
 MATRIX = {
     "locations": ["s1", "s2", "d1", "d2"],
@@ -109,3 +114,31 @@ def test_must_serve_work_that_cannot_all_fit_is_still_searched(scenario: Scenari
     assert solution is not None
     assert solution.status == "feasible"
     assert len(solution.orders[0]) == 1
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    prize=st.integers(min_value=1, max_value=10**9),
+    lateness=st.integers(min_value=0, max_value=10**9),
+)
+def test_the_copies_price_late_at_the_lateness_and_unserved_at_the_penalty(
+    prize: int, lateness: int
+) -> None:
+    """PyVRP charges the prizes of the copies left out: serving late must cost exactly L more
+    than on time and leaving the job P more (while L < P); otherwise one copy stands alone."""
+    data = copy.deepcopy(MINIMAL_SCENARIO)
+    data["requests"][0].update(opened_minute=480, due_minute=560)
+    routing = compile_routing(Scenario.model_validate(data))
+    clients = _clients(routing, GOLD, [0], (prize, lateness), ([], []), (1, 0))
+    due = ticks_down(560)
+    if lateness == 0:
+        assert [c.tw_late for c in clients] == [np.iinfo(np.int64).max]
+    elif lateness >= prize:
+        assert [(c.tw_late, c.prize) for c in clients] == [(due, prize)]
+    else:
+        on_time, late = clients
+        assert (on_time.tw_late, late.tw_late) == (due, np.iinfo(np.int64).max)
+        assert on_time.group == late.group == 0
+        left_out = {"on time": late.prize, "late": on_time.prize}
+        assert left_out["late"] - left_out["on time"] == lateness
+        assert on_time.prize + late.prize - left_out["on time"] == prize
