@@ -10,7 +10,11 @@ chosen by ``_cost_unit``):
   inside ``[shift start, shift end + overtime - break]`` (the break's length is reserved; the
   exact timing places it);
 * costs: ``travel_cost_per_km`` per km and ``hourly_cost`` per hour of duration (labour
-  including waiting); overtime and lateness are left to the exact costing of the candidates;
+  including waiting); overtime and the yearly credit cap are left to the exact costing of the
+  candidates;
+* lateness: the tier's credit, through an on-time and a late copy of each job that can be late
+  (``_clients``);
+* technician-days alike but for their names: one vehicle type (``pyvrp_fleet``);
 * skills, pins and equipment: a routing profile per distinct set of allowed jobs whose arcs into
   the forbidden jobs are prohibitively long (PyVRP's site-dependent encoding);
 * tools: one load dimension per tool; a technician without the tool starts "full" on it
@@ -21,8 +25,8 @@ chosen by ``_cost_unit``):
   start empty and never reload;
 * release (parts from a depot that lacks them) and several time windows: the earliest release
   over the allowed technicians and the hull of the windows; the exact re-timing repairs the rest;
-* every job is optional with its unserved penalty as the prize, so a job nobody can take is
-  reported unserved instead of making the model infeasible.
+* every job is optional with its unserved penalty as the prize (must-serve work the largest
+  prize), so a job nobody can take is reported unserved instead of making the model infeasible.
 
 The solver returns orders (job indices, ``RESTOCK_INDEX`` between trips) that the caller times
 exactly in float minutes.
