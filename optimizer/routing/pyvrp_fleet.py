@@ -10,7 +10,7 @@ search) and maps the search's routes back to orders per technician-day.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from pyvrp import Activity, ActivityType, ProblemData, Route, Solution, VehicleType
@@ -45,7 +45,8 @@ class Fleet:
 
     types: list[VehicleType]
     members: list[list[int]]
-    """Vehicle indices per type, in the routing layer's order."""
+    """Vehicle indices per type, in the routing layer's order. Types beyond these (the
+    *unserved* type, see ``with_unserved_type``) stand for no technician-day."""
 
     @property
     def type_of(self) -> dict[int, int]:
@@ -66,19 +67,49 @@ def merge_identical(types: Sequence[VehicleType]) -> Fleet:
     return Fleet(merged, groups)
 
 
+def with_unserved_type(fleet: Fleet, jobs: int, dimensions: int, profile: int) -> Fleet:
+    """The fleet plus one *unserved* type: ``jobs`` vehicles from depot 0 on ``profile``, whose
+    distance into a job is its unserved penalty (unit distance cost 1, no duration cost).
+
+    PyVRP's hard ``required`` keeps the search on complete solutions (what serves TRSP best),
+    but a model whose required jobs cannot all fit has no feasible solution, and the search
+    then never leaves its start. A job on this type costs its penalty, exactly as leaving it
+    unserved: the model always has a feasible solution and the economics do not change.
+    """
+    spare = VehicleType(
+        num_available=jobs,
+        capacity=list(fleet.types[0].capacity) if fleet.types else [],
+        start_depot=0,
+        end_depot=0,
+        unit_distance_cost=1,
+        unit_duration_cost=0,
+        profile=profile,
+        initial_load=[0] * dimensions,
+        name="unserved",
+    )
+    return Fleet([*fleet.types, spare], fleet.members)
+
+
 def initial_solution(
     problem: ProblemData,
     fleet: Fleet,
     orders: Sequence[Sequence[int]],
     client_of: Mapping[int, int],
+    required: Collection[int] = (),
 ) -> Solution:
     """The layer's orders (job indices, ``RESTOCK_INDEX`` between trips) as a PyVRP solution.
 
     Jobs the model does not carry (absent from ``client_of``: job index → client index) are
     left out; a restock becomes a reload at the type's depot, or is dropped when the type
-    cannot reload. The solution may break the model's constraints: the search repairs it.
+    cannot reload. Jobs of ``required`` the orders leave out go one each on the unserved type
+    (the fleet's last type beyond its members). The solution may break the model's
+    constraints: the search repairs it.
     """
     routes = []
+    placed = {j for order in orders for j in order}
+    spare = len(fleet.members)
+    for j in sorted(set(required) - placed):
+        routes.append(Route(problem, [Activity(ActivityType.CLIENT, client_of[j])], spare))
     for t, vehicles in enumerate(fleet.members):
         reload = fleet.types[t].reload_depots
         for v in vehicles:
@@ -102,6 +133,8 @@ def orders_of(solution: Solution, fleet: Fleet, jobs: Sequence[int]) -> list[lis
     free = [list(vs) for vs in fleet.members]
     orders: list[list[int]] = [[] for _ in fleet.type_of]
     for route in solution.routes():
+        if route.vehicle_type() >= len(free):  # the unserved type: these jobs stay unserved
+            continue
         order: list[int] = []
         trip = 0
         for activity in route:

@@ -25,8 +25,9 @@ chosen by ``_cost_unit``):
   start empty and never reload;
 * release (parts from a depot that lacks them) and several time windows: the earliest release
   over the allowed technicians and the hull of the windows; the exact re-timing repairs the rest;
-* every job is optional with its unserved penalty as the prize (must-serve work the largest
-  prize), so a job nobody can take is reported unserved instead of making the model infeasible.
+* optional jobs carry their unserved penalty as the prize; must-serve jobs are required and an
+  *unserved* vehicle type takes any of them at the largest prize (``with_unserved_type``), so
+  work that does not fit is reported unserved instead of making the model infeasible.
 
 The solver returns orders (job indices, ``RESTOCK_INDEX`` between trips) that the caller times
 exactly in float minutes.
@@ -57,7 +58,12 @@ from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, NoImprovement
 
 from aftersales.optimizer.routing.data import RoutingData, Vehicle, can_restock
-from aftersales.optimizer.routing.pyvrp_fleet import initial_solution, merge_identical, orders_of
+from aftersales.optimizer.routing.pyvrp_fleet import (
+    initial_solution,
+    merge_identical,
+    orders_of,
+    with_unserved_type,
+)
 
 logger = logging.getLogger("aftersales.optimizer")
 
@@ -122,10 +128,11 @@ def solve_pyvrp(
     """Search for ``time_limit_seconds`` (or ``max_iterations``: deterministic under any load),
     or until ``NO_IMPROVEMENT_ITERATIONS`` iterations bring nothing better.
 
-    Every job carries its penalty as a prize; jobs in ``required`` the largest prize the model
-    offers (``_prize_cap``), not PyVRP's hard requirement: when required jobs cannot all fit
-    (S leaves three repairs for lack of time), PyVRP finds no feasible solution and its
-    search keeps its start, so no iteration counts. ``initial_orders`` (job indices per vehicle,
+    Jobs in ``required`` are PyVRP-required (the search stays on complete solutions, which
+    serves TRSP best), and an *unserved* vehicle type may take any of them at its prize, so the
+    model stays feasible when they cannot all fit (S leaves repairs for lack of time; without
+    it PyVRP found no feasible solution and kept its start). The others are optional with
+    their penalty as the prize. ``initial_orders`` (job indices per vehicle,
     ``RESTOCK_INDEX`` between trips) start the search instead of PyVRP's random solution.
     ``lateness`` is what reaching a job after its due time costs, currency (absent: nothing).
     Returns None when the model would be too large for PyVRP's dense per-profile matrices.
@@ -149,7 +156,7 @@ def solve_pyvrp(
     for v in range(len(data.vehicles)):
         key = frozenset(allowed_by_vehicle[v])
         vehicle_profile.append(profile_of.setdefault(key, len(profile_of)))
-    if len(profile_of) * size * size > MAX_PROFILE_ENTRIES:
+    if (len(profile_of) + 1) * size * size > MAX_PROFILE_ENTRIES:
         logger.info("routing: %d PyVRP profiles of %d² entries: too large", len(profile_of), size)
         return None
     loc = np.asarray(places, dtype=np.intp)
@@ -164,6 +171,16 @@ def solve_pyvrp(
         dist, dur = distance.copy(), duration.copy()
         dist[:, forbidden] = FORBIDDEN_ARC
         dur[:, forbidden] = FORBIDDEN_ARC
+        np.fill_diagonal(dist, 0)
+        np.fill_diagonal(dur, 0)
+        distances.append(dist)
+        durations.append(dur)
+    must = [k for k, j in enumerate(jobs) if j in required]
+    if must:  # the unserved type's profile: a must-serve job costs its prize to reach
+        dist = np.full((size, size), FORBIDDEN_ARC, dtype=np.int64)
+        dist[:, : len(depot_locations)] = 0
+        dist[:, [len(depot_locations) + k for k in must]] = round(prize_cap)
+        dur = np.where(dist == FORBIDDEN_ARC, FORBIDDEN_ARC, 0).astype(np.int64)
         np.fill_diagonal(dist, 0)
         np.fill_diagonal(dur, 0)
         distances.append(dist)
@@ -186,12 +203,15 @@ def solve_pyvrp(
                 prize_cap if j in required else min(penalty[j] / cost_unit, prize_cap),
                 min((lateness or {}).get(j, 0.0) / cost_unit, prize_cap),
             ),
+            j in required,
             (tools, parts),
             (len(depot_locations) + k, len(groups)),
         )
         if len(copies) > 1:
             groups.append(
-                ClientGroup(list(range(len(clients), len(clients) + len(copies))), required=False)
+                ClientGroup(
+                    list(range(len(clients), len(clients) + len(copies))), required=j in required
+                )
             )
         clients += copies
         job_of_client += [j] * len(copies)
@@ -210,6 +230,8 @@ def solve_pyvrp(
             for v, vehicle in enumerate(data.vehicles)
         ]
     )
+    if must:
+        fleet = with_unserved_type(fleet, len(must), len(capacity), len(distances) - 1)
     problem = ProblemData(
         [Location(x=0.0, y=0.0) for _ in places],
         clients,
@@ -241,7 +263,11 @@ def solve_pyvrp(
             if initial_orders is None
             # each job as its last copy: the one of the whole window
             else initial_solution(
-                problem, fleet, initial_orders, {j: c for c, j in enumerate(job_of_client)}
+                problem,
+                fleet,
+                initial_orders,
+                {j: c for c, j in enumerate(job_of_client)},
+                [jobs[k] for k in must],
             ),
         )
     best = result.best
@@ -282,6 +308,7 @@ def _clients(
     j: int,
     vehicles: Sequence[int],
     prizes: tuple[float, float],
+    required: bool,
     dimensions: tuple[list[str], list[str]],
     places: tuple[int, int],
 ) -> list[Client]:
@@ -319,9 +346,11 @@ def _clients(
     whole = ticks_down(late) if late != float("inf") else np.iinfo(np.int64).max
     can_be_late = late_cost > 0 and not job.beyond_horizon and job.due < late
     if not can_be_late or ticks_down(job.due) < ticks_up(early):
-        return [Client(**common, tw_late=whole, prize=round(prize), required=False)]
+        return [Client(**common, tw_late=whole, prize=round(prize), required=required)]
     if late_cost >= prize:  # late is no better than unserved: on time or not at all
-        return [Client(**common, tw_late=ticks_down(job.due), prize=round(prize), required=False)]
+        return [
+            Client(**common, tw_late=ticks_down(job.due), prize=round(prize), required=required)
+        ]
     return [
         Client(
             **common,

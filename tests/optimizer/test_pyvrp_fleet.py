@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 from pyvrp import Client, Depot, Location, ProblemData, VehicleType
 
-from aftersales.optimizer.routing.pyvrp_fleet import initial_solution, merge_identical, orders_of
+from aftersales.optimizer.routing.pyvrp_fleet import (
+    initial_solution,
+    merge_identical,
+    orders_of,
+    with_unserved_type,
+)
 from aftersales.optimizer.routing.timing import RESTOCK_INDEX
 
 
@@ -62,3 +67,19 @@ def test_unknown_jobs_and_restocks_a_type_cannot_make_are_dropped() -> None:
     orders = [[RESTOCK_INDEX, 10, RESTOCK_INDEX, 99], [], [RESTOCK_INDEX]]
     solution = initial_solution(problem, fleet, orders, {10: 0})
     assert orders_of(solution, fleet, [10, 11, 12]) == [[10], [], []]
+
+
+def test_the_unserved_type_takes_what_the_orders_leave_and_maps_to_no_one() -> None:
+    """Required job 11 is in no order: the start puts it on the unserved type (the fleet's last),
+    and the orders read back leave it out — the exact timing reports it unserved."""
+    fleet = with_unserved_type(merge_identical(_types()), jobs=1, dimensions=1, profile=0)
+    assert len(fleet.types) == 3
+    assert fleet.members == [[0, 1], [2]]
+    assert fleet.types[-1].num_available == 1
+    problem = _problem(fleet.types)
+    jobs = [10, 11, 12]
+    client_of = {j: k for k, j in enumerate(jobs)}
+    solution = initial_solution(problem, fleet, [[10], [], [12]], client_of, required=[11])
+    assert solution.num_clients() == 3
+    assert sorted(r.vehicle_type() for r in solution.routes()) == [0, 1, 2]
+    assert orders_of(solution, fleet, jobs) == [[10], [], [12]]

@@ -129,7 +129,7 @@ def test_the_copies_price_late_at_the_lateness_and_unserved_at_the_penalty(
     data = copy.deepcopy(MINIMAL_SCENARIO)
     data["requests"][0].update(opened_minute=480, due_minute=560)
     routing = compile_routing(Scenario.model_validate(data))
-    clients = _clients(routing, GOLD, [0], (prize, lateness), ([], []), (1, 0))
+    clients = _clients(routing, GOLD, [0], (prize, lateness), False, ([], []), (1, 0))
     due = ticks_down(560)
     if lateness == 0:
         assert [c.tw_late for c in clients] == [np.iinfo(np.int64).max]
