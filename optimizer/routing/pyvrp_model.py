@@ -10,7 +10,11 @@ chosen by ``_cost_unit``):
   inside ``[shift start, shift end + overtime - break]`` (the break's length is reserved; the
   exact timing places it);
 * costs: ``travel_cost_per_km`` per km and ``hourly_cost`` per hour of duration (labour
-  including waiting); overtime and lateness are left to the exact costing of the candidates;
+  including waiting); overtime and the yearly credit cap are left to the exact costing of the
+  candidates;
+* lateness: the tier's credit, through an on-time and a late copy of each job that can be late
+  (``_clients``);
+* technician-days alike but for their names: one vehicle type (``pyvrp_fleet``);
 * skills, pins and equipment: a routing profile per distinct set of allowed jobs whose arcs into
   the forbidden jobs are prohibitively long (PyVRP's site-dependent encoding);
 * tools: one load dimension per tool; a technician without the tool starts "full" on it
@@ -21,8 +25,9 @@ chosen by ``_cost_unit``):
   start empty and never reload;
 * release (parts from a depot that lacks them) and several time windows: the earliest release
   over the allowed technicians and the hull of the windows; the exact re-timing repairs the rest;
-* every job is optional with its unserved penalty as the prize, so a job nobody can take is
-  reported unserved instead of making the model infeasible.
+* optional jobs carry their unserved penalty as the prize; must-serve jobs are required and an
+  *unserved* vehicle type takes any of them at the largest prize (``with_unserved_type``), so
+  work that does not fit is reported unserved instead of making the model infeasible.
 
 The solver returns orders (job indices, ``RESTOCK_INDEX`` between trips) that the caller times
 exactly in float minutes.
@@ -38,13 +43,27 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from pyvrp import Client, Depot, Location, PenaltyParams, ProblemData, SolveParams, VehicleType
+from pyvrp import (
+    Client,
+    ClientGroup,
+    Depot,
+    Location,
+    PenaltyParams,
+    ProblemData,
+    SolveParams,
+    VehicleType,
+)
 from pyvrp import solve as pyvrp_solve
 from pyvrp.exceptions import PenaltyBoundWarning
 from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, NoImprovement
 
 from aftersales.optimizer.routing.data import RoutingData, Vehicle, can_restock
-from aftersales.optimizer.routing.timing import RESTOCK_INDEX
+from aftersales.optimizer.routing.pyvrp_fleet import (
+    initial_solution,
+    merge_identical,
+    orders_of,
+    with_unserved_type,
+)
 
 logger = logging.getLogger("aftersales.optimizer")
 
@@ -103,14 +122,20 @@ def solve_pyvrp(
     seed: int = 0,
     max_iterations: int | None = None,
     required: Collection[int] = (),
+    initial_orders: Sequence[Sequence[int]] | None = None,
+    lateness: Mapping[int, float] | None = None,
 ) -> PyvrpSolution | None:
     """Search for ``time_limit_seconds`` (or ``max_iterations``: deterministic under any load),
     or until ``NO_IMPROVEMENT_ITERATIONS`` iterations bring nothing better.
 
-    Jobs in ``required`` must be served in the model (the others carry their penalty as a
-    prize): a model that cannot serve them all still returns its best orders, which the exact
-    timing repairs by dropping what does not fit. Returns None when the model would be too
-    large for PyVRP's dense per-profile matrices.
+    Jobs in ``required`` are PyVRP-required (the search stays on complete solutions, which
+    serves TRSP best), and an *unserved* vehicle type may take any of them at its prize, so the
+    model stays feasible when they cannot all fit (S leaves repairs for lack of time; without
+    it PyVRP found no feasible solution and kept its start). The others are optional with
+    their penalty as the prize. ``initial_orders`` (job indices per vehicle,
+    ``RESTOCK_INDEX`` between trips) start the search instead of PyVRP's random solution.
+    ``lateness`` is what reaching a job after its due time costs, currency (absent: nothing).
+    Returns None when the model would be too large for PyVRP's dense per-profile matrices.
     """
     started = time.perf_counter()
     jobs = sorted(j for j, vs in allowed.items() if vs)
@@ -131,7 +156,7 @@ def solve_pyvrp(
     for v in range(len(data.vehicles)):
         key = frozenset(allowed_by_vehicle[v])
         vehicle_profile.append(profile_of.setdefault(key, len(profile_of)))
-    if len(profile_of) * size * size > MAX_PROFILE_ENTRIES:
+    if (len(profile_of) + 1) * size * size > MAX_PROFILE_ENTRIES:
         logger.info("routing: %d PyVRP profiles of %d² entries: too large", len(profile_of), size)
         return None
     loc = np.asarray(places, dtype=np.intp)
@@ -150,45 +175,71 @@ def solve_pyvrp(
         np.fill_diagonal(dur, 0)
         distances.append(dist)
         durations.append(dur)
+    must = [k for k, j in enumerate(jobs) if j in required]
+    if must:  # the unserved type's profile: a must-serve job costs its prize to reach
+        dist = np.full((size, size), FORBIDDEN_ARC, dtype=np.int64)
+        dist[:, : len(depot_locations)] = 0
+        dist[:, [len(depot_locations) + k for k in must]] = round(prize_cap)
+        dur = np.where(dist == FORBIDDEN_ARC, FORBIDDEN_ARC, 0).astype(np.int64)
+        np.fill_diagonal(dist, 0)
+        np.fill_diagonal(dur, 0)
+        distances.append(dist)
+        durations.append(dur)
     vans = any(v.van is not None for v in data.vehicles)
     tools = sorted({t for j in jobs for t in data.jobs[j].tools}) if vans else []
     parts = sorted({p for j in jobs for p, _ in data.jobs[j].part_units}) if vans else []
     capacity = [len(jobs) + 1] * len(tools) + [
         1 + sum(n for j in jobs for q, n in data.jobs[j].part_units if q == p) for p in parts
     ]
-    clients = [
-        _client(
+    clients: list[Client] = []
+    groups: list[ClientGroup] = []
+    job_of_client: list[int] = []
+    for k, j in enumerate(jobs):
+        copies = _clients(
             data,
             j,
             allowed[j],
-            min(penalty[j] / cost_unit, prize_cap),
+            (
+                prize_cap if j in required else min(penalty[j] / cost_unit, prize_cap),
+                min((lateness or {}).get(j, 0.0) / cost_unit, prize_cap),
+            ),
             j in required,
-            tools,
-            parts,
-            len(depot_locations) + k,
+            (tools, parts),
+            (len(depot_locations) + k, len(groups)),
         )
-        for k, j in enumerate(jobs)
-    ]
+        if len(copies) > 1:
+            groups.append(
+                ClientGroup(
+                    list(range(len(clients), len(clients) + len(copies))), required=j in required
+                )
+            )
+        clients += copies
+        job_of_client += [j] * len(copies)
     depots = [Depot(location=i) for i in range(len(depot_locations))]
-    vehicle_types = [
-        _vehicle_type(
-            vehicle,
-            depot_index,
-            vehicle_profile[v],
-            tools,
-            parts,
-            capacity,
-            (travel_cost_per_km / STEPS_PER_KM / cost_unit, _tick_cost(vehicle) / cost_unit),
-        )
-        for v, vehicle in enumerate(data.vehicles)
-    ]
+    fleet = merge_identical(
+        [
+            _vehicle_type(
+                vehicle,
+                depot_index,
+                vehicle_profile[v],
+                tools,
+                parts,
+                capacity,
+                (travel_cost_per_km / STEPS_PER_KM / cost_unit, _tick_cost(vehicle) / cost_unit),
+            )
+            for v, vehicle in enumerate(data.vehicles)
+        ]
+    )
+    if must:
+        fleet = with_unserved_type(fleet, len(must), len(capacity), len(distances) - 1)
     problem = ProblemData(
         [Location(x=0.0, y=0.0) for _ in places],
         clients,
         depots,
-        vehicle_types,
+        fleet.types,
         distances,  # type: ignore[arg-type]
         durations,  # type: ignore[arg-type]
+        groups,
     )
     runtime = MaxRuntime(max(0.05, time_limit_seconds - (time.perf_counter() - started)))
     # A deterministic run stops on its iteration count; the wall clock stays a hard cap (the
@@ -196,8 +247,8 @@ def solve_pyvrp(
     work = [MaxIterations(max_iterations), runtime] if max_iterations is not None else [runtime]
     stop = MultipleCriteria([*work, NoImprovement(NO_IMPROVEMENT_ITERATIONS)])
     with warnings.catch_warnings():
-        # PyVRP warns when a penalty reaches its cap: expected when required jobs cannot all
-        # fit; the exact timing then drops what does not fit and reports it unserved.
+        # PyVRP warns when a penalty reaches its cap: expected when a prize outweighs it (the
+        # best solution may break a rule); the exact timing then drops what does not fit.
         warnings.simplefilter("ignore", PenaltyBoundWarning)
         result = pyvrp_solve(
             problem,
@@ -206,24 +257,22 @@ def solve_pyvrp(
             collect_stats=False,
             display=False,
             params=SolveParams(penalty=MULTI_TRIP_PENALTIES)
-            if any(t.reload_depots for t in vehicle_types)
+            if any(t.reload_depots for t in fleet.types)
             else SolveParams(),
+            initial_solution=None
+            if initial_orders is None
+            # each job as its last copy: the one of the whole window
+            else initial_solution(
+                problem,
+                fleet,
+                initial_orders,
+                {j: c for c, j in enumerate(job_of_client)},
+                [jobs[k] for k in must],
+            ),
         )
     best = result.best
-    orders: list[list[int]] = [[] for _ in data.vehicles]
-    for route in best.routes():
-        order: list[int] = []
-        trip = 0
-        for activity in route:
-            if not activity.is_client():
-                continue
-            if activity.trip != trip:
-                order.append(RESTOCK_INDEX)
-                trip = activity.trip
-            order.append(jobs[activity.idx])
-        orders[route.vehicle_type()] = order
     return PyvrpSolution(
-        orders,
+        orders_of(best, fleet, job_of_client),
         bool(best.num_clients()),
         "feasible" if best.is_feasible() else "infeasible, repaired by the exact timing",
         time.perf_counter() - started,
@@ -254,18 +303,31 @@ def _cost_unit(data: RoutingData, travel_cost_per_km: float) -> float:
     return min(positive) / COST_RESOLUTION if positive else 1.0
 
 
-def _client(
+def _clients(
     data: RoutingData,
     j: int,
     vehicles: Sequence[int],
-    prize: float,
+    prizes: tuple[float, float],
     required: bool,
-    tools: list[str],
-    parts: list[str],
-    location: int,
-) -> Client:
-    """One job: service, the hull of its windows after its earliest release, load per dimension."""
+    dimensions: tuple[list[str], list[str]],
+    places: tuple[int, int],
+) -> list[Client]:
+    """One job: service, the hull of its windows after its earliest release, load per dimension
+    (``dimensions``: tools, parts).
+
+    ``prizes`` are the model's unserved penalty and lateness cost, ``places`` the location and
+    the group index the job would get. PyVRP's windows are hard, so a job that can be reached
+    after its due time inside its window, at a cost, becomes a mutually exclusive group of two
+    copies (docs/semantics.md, "Routes"): *on time* (window closing at the due time, prize
+    P = the unserved penalty) and *late* (the whole window, prize P - L, L the lateness cost).
+    PyVRP charges the prizes of the copies left out: on time P - L, late P, neither 2P - L —
+    so late costs L more than on time and unserved P more, as in the true costing. When L ≥ P
+    only the on-time copy is offered. Arrival never follows the service start, so an on-time
+    copy is on time.
+    """
     job = data.jobs[j]
+    tools, parts = dimensions
+    prize, late_cost = prizes
     release = min(data.release_minute(job, data.vehicles[v]) for v in vehicles)
     early = max(job.opened, release)
     late = float("inf")
@@ -274,16 +336,37 @@ def _client(
         early = max(early, min(a for a, _ in usable)) if usable else early
         late = max(b for _, b in usable) if usable else early
     units = dict(job.part_units)
-    return Client(
-        location=location,
-        delivery=[int(t in job.tools) for t in tools] + [units.get(p, 0) for p in parts],
-        service_duration=ticks_up(job.duration),
-        tw_early=ticks_up(early),
-        tw_late=ticks_down(late) if late != float("inf") else np.iinfo(np.int64).max,
-        prize=round(prize),
-        required=required,
-        name=job.id,
-    )
+    common = {
+        "location": places[0],
+        "delivery": [int(t in job.tools) for t in tools] + [units.get(p, 0) for p in parts],
+        "service_duration": ticks_up(job.duration),
+        "tw_early": ticks_up(early),
+        "name": job.id,
+    }
+    whole = ticks_down(late) if late != float("inf") else np.iinfo(np.int64).max
+    can_be_late = late_cost > 0 and not job.beyond_horizon and job.due < late
+    if not can_be_late or ticks_down(job.due) < ticks_up(early):
+        return [Client(**common, tw_late=whole, prize=round(prize), required=required)]
+    if late_cost >= prize:  # late is no better than unserved: on time or not at all
+        return [
+            Client(**common, tw_late=ticks_down(job.due), prize=round(prize), required=required)
+        ]
+    return [
+        Client(
+            **common,
+            tw_late=ticks_down(job.due),
+            prize=round(prize),
+            required=False,
+            group=places[1],
+        ),
+        Client(
+            **common,
+            tw_late=whole,
+            prize=round(prize - late_cost),
+            required=False,
+            group=places[1],
+        ),
+    ]
 
 
 def _vehicle_type(

@@ -164,6 +164,8 @@ def solve_routing(
                 for j in spec.allowed
                 if not (data.jobs[j].deferrable or data.jobs[j].beyond_horizon)
             },
+            initial_orders=_orders_of(data, min(candidates, key=lambda c: c.cost).routes),
+            lateness={j: credit[job.id] for j, job in enumerate(data.jobs)},
         )
         if deterministic and vrp is not None:
             work.append(f"PyVRP {iterations} iterations")

@@ -35,6 +35,9 @@ MINUTES_PER_HOUR = 60.0
 EPSILON_MINUTES = 1e-9
 """Float slack of comparisons inside this module (the validator allows 1e-6)."""
 
+LEAVE_LATER_TRIES = 6
+"""Re-simulations when moving a departure later (``_leave_later``)."""
+
 AFTER_LAST = -1
 """Break position: after the last job, on the way home."""
 
@@ -263,12 +266,13 @@ def _leave_later(
     """Leave as late as removes waiting (``departure_delay``), keeping the end and on-time stops.
 
     The delay is exact without a break; with one the re-simulation checks it, halving the delay
-    until the end does not move (three tries).
+    until the end does not move. A delay that held is followed by the delay of the moved route
+    (a halved one leaves some waiting): ``LEAVE_LATER_TRIES`` re-simulations in all.
     """
     visits = [j for j in jobs if isinstance(j, Job)]
     delay = departure_delay(draft.stops, {j.id: j for j in visits}, draft.brk)
     late_before = {s.request for s, j in zip(_visits(draft), visits, strict=True) if _late(s, j)}
-    for _ in range(3):
+    for _ in range(LEAVE_LATER_TRIES):
         if delay <= EPSILON_MINUTES:
             return draft
         later = _simulate(data, vehicle, jobs, draft.start + delay, break_at)
@@ -279,8 +283,10 @@ def _leave_later(
             and {s.request for s, j in zip(_visits(later), visits, strict=True) if _late(s, j)}
             <= late_before
         ):
-            return later
-        delay /= 2
+            draft = later
+            delay = departure_delay(draft.stops, {j.id: j for j in visits}, draft.brk)
+        else:
+            delay /= 2
     return draft
 
 

@@ -33,6 +33,8 @@ MATRIX = {
     ],
 }
 LIMIT_SECONDS = 1.0
+R2_WINDOWS = [{"start": 650, "end": 960}]
+"""r2's window in the restock tests: r2 at 680 after the restock, r1 late if r2 goes first."""
 
 
 @pytest.fixture
@@ -68,12 +70,14 @@ def test_van_running_out_mid_route_forces_a_restock(van_data: dict[str, Any]) ->
     """One board in the van, r1 and r2 need one each: t1 restocks at d1 between them.
 
     From home h1: leave 490, r1 500-590, d1 at 620 (restock), s2 at 680, r2 680-740, home 790.
-    r2 first is late for r1 (window 600-960 puts r1 at 750 > 740); restocking before r1
-    costs 10 more km. Cost: labour 300 min = 300, travel (10 + 30 + 60 + 50) × 0.5 = 75.
+    r2 first is late for r1 (window 650-960 puts r1 at 750 > 740, gold credit); restocking
+    before r1 costs 10 more km and 10 more minutes. Cost: labour 300 min = 300, travel
+    (10 + 30 + 60 + 50) × 0.5 = 75. (With r2's window opening at 600, restocking first and
+    serving r2 600-660, r1 700-790 would tie at 375.)
     """
     tech = van_data["technicians"][0]
     tech.update(van_stock={"board": 1}, home={"id": "h1", "lat": 50.0, "lon": 8.0})
-    van_data["requests"][1].update(parts={"board": 1}, time_windows=[{"start": 600, "end": 960}])
+    van_data["requests"][1].update(parts={"board": 1}, time_windows=R2_WINDOWS)
     plan = _solve(van_data)
     assert _stops(plan) == [
         ("r1", 500, 500, 590),
@@ -88,7 +92,7 @@ def test_validator_rejects_an_empty_van(van_data: dict[str, Any]) -> None:
     """The same route without its restock stop leaves the van one board short at r2."""
     tech = van_data["technicians"][0]
     tech.update(van_stock={"board": 1}, home={"id": "h1", "lat": 50.0, "lon": 8.0})
-    van_data["requests"][1].update(parts={"board": 1}, time_windows=[{"start": 600, "end": 960}])
+    van_data["requests"][1].update(parts={"board": 1}, time_windows=R2_WINDOWS)
     plan = _solve(van_data)
     route = plan.routes[0]
     route.stops = [s for s in route.stops if s.kind == "visit"]
@@ -207,7 +211,7 @@ def test_gantt_shows_restock_waiting_and_unserved(van_data: dict[str, Any]) -> N
     r3, which needs a skill nobody holds, listed under its reason."""
     tech = van_data["technicians"][0]
     tech.update(van_stock={"board": 1}, home={"id": "h1", "lat": 50.0, "lon": 8.0})
-    van_data["requests"][1].update(parts={"board": 1}, time_windows=[{"start": 600, "end": 960}])
+    van_data["requests"][1].update(parts={"board": 1}, time_windows=R2_WINDOWS)
     van_data["requests"].append(
         {"id": "r3", "site": "s2", "product": "press", "opened_minute": 0,
          "duration_minutes": 60, "required_skills": ["welding"]}
