@@ -30,6 +30,7 @@ from aftersales.optimizer.network.solver import solve_network
 from aftersales.optimizer.routing import compile_routing, solve_routing
 from aftersales.optimizer.schema import (
     CostBreakdown,
+    DepotDecision,
     LayerResult,
     Plan,
     Route,
@@ -42,6 +43,7 @@ from aftersales.optimizer.schema import (
     Unserved,
 )
 from aftersales.optimizer.staffing.plan import staffing_costs, staffing_levels, technician_bases
+from aftersales.optimizer.staffing.trim import trim_staffing
 from aftersales.optimizer.travel import Travel
 from aftersales.optimizer.validate import ATTAINMENT_TARGET_MISSED, validate
 
@@ -173,8 +175,7 @@ def solve(
     depots = network.depot_decisions(network_data)
     assignments = network.assignments(network_data)
     layers = [network_report]
-    levels, bases = _staffing(scenario, setup, network_data, network)
-    costs = [network.costs, CostBreakdown(**staffing_costs(bases))]
+    costs = [network.costs]
     if "inventory" in options.layers:
         report("inventory", "started")
         if inventory is None:
@@ -184,6 +185,12 @@ def solve(
         costs.append(inventory.costs)
         report("inventory", "finished", inventory.report)
     stock: list[StockLevel] = inventory.stock if inventory else []
+    levels, bases, trim_note = _staffing(scenario, setup, network_data, network, depots, stock)
+    costs.append(CostBreakdown(**staffing_costs(bases)))
+    if trim_note:
+        layers[0] = network_report = network_report.model_copy(
+            update={"message": f"{network_report.message}; {trim_note}"}
+        )
     routes: list[Route] = []
     unserved: list[Unserved] = []
     if "routing" in options.layers:
@@ -299,19 +306,39 @@ def _strict_check(
 
 
 def _staffing(
-    scenario: Scenario, setup: ContractSetup, data: NetworkData, network: NetworkResult
-) -> tuple[list[StaffingLevel], list[TechnicianBase]]:
-    """The plan's staffing sections when the network model decided staffing, else empty."""
+    scenario: Scenario,
+    setup: ContractSetup,
+    data: NetworkData,
+    network: NetworkResult,
+    depots: list[DepotDecision],
+    stock: list[StockLevel],
+) -> tuple[list[StaffingLevel], list[TechnicianBase], str]:
+    """The plan's staffing sections when the network model decided staffing, else empty; the
+    decision is trimmed first (``staffing.trim``) and the note says what the trim saved."""
     if setup.staffing is None or network.staffing is None:
-        return [], []
+        return [], [], ""
+    network_plan = Plan(
+        status="feasible",
+        scenario=scenario.name,
+        depots=depots,
+        assignments=network.assignments(data),
+        stock=stock,
+    )
+    trim = trim_staffing(scenario, network_plan, setup.staffing, network.staffing)
     levels = staffing_levels(
         setup.staffing,
-        network.staffing.headcount,
+        trim.decision.headcount,
         network.is_open,
         network.depot_of_site,
         data.minutes,
     )
-    return levels, technician_bases(scenario, setup.staffing, network.staffing)
+    note = (
+        f"staffing trim: {trim.removed} technician(s) fewer, {trim.saved_first_year:,.0f} "
+        "first-year cost saved"
+        if trim.removed
+        else ""
+    )
+    return levels, technician_bases(scenario, setup.staffing, trim.decision), note
 
 
 def _checked(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from aftersales.optimizer.network import compile_network
 from aftersales.optimizer.network.solver import solve_network
 from aftersales.optimizer.pipeline import solve
 from aftersales.optimizer.schema import (
+    Plan,
     Scenario,
     ServiceCalendar,
     SolveOptions,
@@ -29,6 +31,7 @@ from aftersales.optimizer.staffing import (
     tier_allowances,
     wait_exceeds,
 )
+from aftersales.optimizer.staffing.trim import trim_staffing
 from aftersales.optimizer.validate import (
     ATTAINMENT_TARGET_MISSED,
     STAFFING_MISMATCH,
@@ -456,3 +459,56 @@ def test_priced_mode_prices_contracts_at_risk() -> None:
     binding = solve(scenario, NETWORK_ONLY)
     assert binding.status == "target_missed"
     assert binding.costs.contracts_at_risk_per_year == 0
+
+
+def test_trim_drops_surplus_hires_and_stops_at_need() -> None:
+    """Two surplus hires on top of the MILP's pool are both dropped, saving 2 × (30,000 labour
+    + 5,000 hiring); trimming the result again drops nothing (each further step would break
+    the hours rule or a tier's forecast), and the pipeline's trimmed plan validates."""
+    scenario = _contract_scenario(40.0, [3, 3, 3], [0.6, 0.6, 0.6], 1, 0.5)
+    data = compile_network(scenario)
+    setup = prepare_contract(scenario, data)
+    assert setup.staffing is not None
+    network = solve_network(data, 20, mip_gap=1e-9, contract=setup.contract)
+    decision = network.staffing
+    assert decision is not None
+    extra = np.zeros_like(decision.headcount)
+    extra[np.unravel_index(int(np.argmax(decision.headcount)), extra.shape)] = 2
+    padded = replace(decision, headcount=decision.headcount + extra, hired=decision.hired + extra)
+    plan = Plan(
+        status="feasible",
+        scenario=scenario.name,
+        depots=network.depot_decisions(data),
+        assignments=network.assignments(data),
+    )
+    trimmed = trim_staffing(scenario, plan, setup.staffing, padded)
+    assert trimmed.removed >= 2
+    assert trimmed.saved_first_year >= 2 * 35_000
+    assert (trimmed.decision.headcount <= decision.headcount).all()
+    again = trim_staffing(scenario, plan, setup.staffing, trimmed.decision)
+    assert again.removed == 0
+    solved = solve(scenario, NETWORK_ONLY)
+    assert validate(scenario, solved).violations == []
+
+
+def test_trim_keeps_a_technician_the_target_needs() -> None:
+    """Gold at 99.9 %: the hours rule needs one technician (2 units × 20 failures a year), the
+    queue rule two; dropping the second would take the tier's forecast below its target, so
+    the trim removes nobody."""
+    scenario = _contract_scenario(20.0, [2], [0.0], 1, 0.999)
+    data = compile_network(scenario)
+    setup = prepare_contract(scenario, data)
+    assert setup.staffing is not None
+    network = solve_network(data, 20, mip_gap=1e-9, contract=setup.contract)
+    assert network.staffing is not None
+    plan = Plan(
+        status="feasible",
+        scenario=scenario.name,
+        depots=network.depot_decisions(data),
+        assignments=network.assignments(data),
+    )
+    trimmed = trim_staffing(scenario, plan, setup.staffing, network.staffing)
+    assert trimmed.removed == 0
+    assert int(trimmed.decision.headcount.sum()) == int(network.staffing.headcount.sum()) == 2
+    work = setup.staffing.work_hours(data.minutes, 0)[0, network.depot_of_site[0]]
+    assert work <= 0.85 * 400  # one technician would carry the hours
