@@ -228,6 +228,7 @@ def solve(
         technician_bases=bases,
     )
     plan = _checked(scenario, plan, setup, options)
+    plan = _cost_to_meet(scenario, plan, setup, options, budget)
     if options.simulate_replications > 0:
         plan = _simulated(scenario, plan, options, report)
     return plan
@@ -339,6 +340,68 @@ def _staffing(
         else ""
     )
     return levels, technician_bases(scenario, setup.staffing, trim.decision), note
+
+
+MIN_FIX_SECONDS = 2.0
+"""Least time left in the limit for the binding solve that prices a priced plan's missed tiers."""
+
+
+def _cost_to_meet(
+    scenario: Scenario,
+    plan: Plan,
+    setup: ContractSetup,
+    options: SolveOptions,
+    budget: TimeBudget,
+) -> Plan:
+    """Priced mode: ``cost_to_meet_target`` of each missed tier that some network can reach.
+
+    The same scenario under ``policy.attainment = "binding"`` is solved (network and stock
+    layers of this solve, no routing) in the time left of the limit; the figure is that plan's
+    first-year network + stock total minus this plan's, for each tier the binding plan meets.
+    A tier no network reaches keeps its diagnosis (none exists); with less than
+    ``MIN_FIX_SECONDS`` left, or a binding plan that misses the tier too, the reason says so.
+    Binding mode needs no second solve: its plan already is the cheapest it found that meets
+    what can be met.
+    """
+    missed = [k for k in plan.kpis if k.target_met is False and not setup.reach_short(k.tier)]
+    if setup.binding or not missed or "network" not in options.layers:
+        return plan
+    seconds = options.time_limit_seconds - (time.perf_counter() - budget.started)
+    met: dict[str, float] = {}
+    if seconds >= MIN_FIX_SECONDS:
+        binding = scenario.model_copy(
+            update={"policy": scenario.policy.model_copy(update={"attainment": "binding"})}
+        )
+        layers = [name for name in ("network", "inventory") if name in options.layers]
+        kept = solve(
+            binding,
+            options.model_copy(
+                update={
+                    "layers": layers,
+                    "time_limit_seconds": seconds,
+                    "verify": False,
+                    "simulate_replications": 0,
+                }
+            ),
+        )
+        extra = kept.costs.annual_total - plan.costs.annual_total
+        met = {k.tier: extra for k in kept.kpis if k.target_met}
+    kpis = []
+    for kpi in plan.kpis:
+        if kpi in missed:
+            if kpi.tier in met:
+                kpi = kpi.model_copy(update={"cost_to_meet_target": met[kpi.tier]})
+            else:
+                why = (
+                    "no time left in the limit"
+                    if seconds < MIN_FIX_SECONDS
+                    else "the binding solve found no plan meeting it in the time left"
+                )
+                kpi = kpi.model_copy(
+                    update={"miss_reason": f"{kpi.miss_reason}; cost to meet it unknown: {why}"}
+                )
+        kpis.append(kpi)
+    return plan.model_copy(update={"kpis": kpis})
 
 
 def _checked(

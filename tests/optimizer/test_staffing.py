@@ -512,3 +512,31 @@ def test_trim_keeps_a_technician_the_target_needs() -> None:
     assert int(trimmed.decision.headcount.sum()) == int(network.staffing.headcount.sum()) == 2
     work = setup.staffing.work_hours(data.minutes, 0)[0, network.depot_of_site[0]]
     assert work <= 0.85 * 400  # one technician would carry the hours
+
+
+def test_priced_plan_gets_the_cost_to_meet_a_missed_target() -> None:
+    """Priced: S2 (1.0° east: 71.5 km, 93 min + 30 dispatch > 90 from D1; 0.4° from D2) costs
+    only its capped credits and 300 fee, so the plan keeps D1 alone and gold reaches 50 % of
+    its calls against 90 %. ``cost_to_meet_target`` is the binding plan's first-year total
+    minus the priced plan's, and positive; a met tier gets none."""
+    scenario = _contract_scenario(10.0, [1, 1], [0.0, 1.0], 1, 0.9)
+    priced = scenario.model_copy(
+        update={
+            "policy": scenario.policy.model_copy(update={"attainment": "priced"}),
+            "tiers": [scenario.tiers[0].model_copy(update={"annual_fee": 300})],
+        }
+    )
+    plan = solve(priced, NETWORK_ONLY)
+    assert validate(priced, plan).violations == []
+    gold = plan.kpis[0]
+    assert gold.target_met is False
+    binding = solve(
+        priced.model_copy(update={"policy": scenario.policy}),
+        NETWORK_ONLY,
+    )
+    assert binding.kpis[0].target_met
+    assert gold.cost_to_meet_target == pytest.approx(
+        binding.costs.annual_total - plan.costs.annual_total
+    )
+    assert gold.cost_to_meet_target > 0
+    assert binding.kpis[0].cost_to_meet_target is None
