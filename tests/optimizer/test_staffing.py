@@ -540,24 +540,3 @@ def test_priced_plan_gets_the_cost_to_meet_a_missed_target() -> None:
     )
     assert gold.cost_to_meet_target > 0
     assert binding.kpis[0].cost_to_meet_target is None
-
-
-def test_pool_slack_ratio_takes_the_shortest_slack_and_the_longest_job() -> None:
-    """Gold 90 min, dispatch 30, 60-minute repairs; S1 at D1, S2 1.0° east (≈ 93 min from D1:
-    out of promise there; ≈ 37 min from D2), D2 0.6° east (S1 ≈ 56 min away). D1: slack of its
-    only in-promise site S1 (60 min) over the longest job, S2's 1 h + 2 × 93 min. D2: both in
-    promise; the shortest slack is S1's ≈ 4 min, the longest job S1's 1 h + 2 × 56 min."""
-    scenario = _contract_scenario(1.0, [1, 1], [0.0, 1.0], 1, 0.9)
-    data = compile_network(scenario)
-    staffing = prepare_contract(scenario, data).staffing
-    assert staffing is not None
-    m = data.minutes
-    assert not data.within_promise[1, 0]
-    assert data.within_promise[0, 1]
-    assert data.within_promise[1, 1]
-    pair_site, pair_depot = (a.ravel() for a in np.indices(m.shape))
-    ratios = staffing.slack_ratios(m, data.within_promise, pair_site, pair_depot)
-    d1 = (60 - m[0, 0]) / 60 / (1 + 2 * m[1, 0] / 60)
-    d2 = (60 - m[0, 1]) / 60 / (1 + 2 * m[0, 1] / 60)
-    assert ratios[:, 0] == pytest.approx([d1, d2])
-    assert 0 < ratios[1, 0] < ratios[0, 0]
