@@ -7,10 +7,8 @@ Columns appended after the facility model's (one block per pool q = (j, k), j-ma
 * ``staff_choice``: Σ_c headcount[q, c] = 1;
 * ``staff_open``: Σ_{c≥1} headcount[q, c] ≤ open[j] (a closed depot has no technicians);
 * ``staff_hours``: Σ_i work[i, j, k]·assign[i, j] ≤ u × hours × Σ_c c·headcount[q, c];
-* ``staff_queue``: Σ_i load[i, j, k]·assign[i, j] ≤ Σ_c max_load_q(c, τ)·headcount[q, c]
-  (Erlang C waiting time: P(W ≤ σ_q) ≥ τ with the pool's shortest in-promise slack σ_q and
-  longest mean service time, ``StaffingData.slack_ratios``; the table is exact at every
-  integer headcount);
+* ``staff_queue``: Σ_i load[i, j, k]·assign[i, j] ≤ Σ_c max_load(c, τ)·headcount[q, c]
+  (Erlang C: 1 − C(c, a) ≥ τ; the table is exact at every integer headcount);
 * ``staff_balance``: Σ_c c·headcount[q, c] − hired + released − moved_in + moved_out = today's;
 * ``staff_leavers``: moved_out + released ≤ today's;
 * ``staff_moves``: Σ_j moved_in[j, k] = Σ_j moved_out[j, k] per skill;
@@ -73,7 +71,7 @@ class Contract:
     headcount_limit: IntArray | None = None
     """C_q per pool, shape (depots, skills)."""
     load_table: FloatArray | None = None
-    """max_load_q(c, τ) per pool q and c = 0..max C_q, shape (pools, max C_q + 1)."""
+    """max_load(c, τ) for c = 0..max C_q."""
 
     @property
     def pools(self) -> int:
@@ -101,8 +99,7 @@ def with_limits(contract: Contract, pair_site: IntArray, pair_depot: IntArray) -
     if staffing is None:
         return contract
     depots, skills = staffing.existing.shape
-    ratios = staffing.slack_ratios(contract.minutes, contract.within, pair_site, pair_depot)
-    table = staffing.load_tables(ratios, MAX_HEADCOUNT_PER_POOL)
+    table = staffing.load_table(MAX_HEADCOUNT_PER_POOL)
     limit = np.zeros((depots, skills), dtype=np.intp)
     for k in range(skills):
         work = staffing.work_hours(contract.minutes, k)[pair_site, pair_depot]
@@ -110,7 +107,7 @@ def with_limits(contract: Contract, pair_site: IntArray, pair_depot: IntArray) -
         total_work = np.bincount(pair_depot, weights=work, minlength=depots)
         total_load = np.bincount(pair_depot, weights=load, minlength=depots)
         for j in range(depots):
-            needed = staffing.headcount_needed(total_work[j], total_load[j], table[j * skills + k])
+            needed = staffing.headcount_needed(total_work[j], total_load[j], table)
             limit[j, k] = min(MAX_HEADCOUNT_PER_POOL, max(needed, staffing.existing[j, k]))
     return Contract(
         minutes=contract.minutes,
@@ -120,7 +117,7 @@ def with_limits(contract: Contract, pair_site: IntArray, pair_depot: IntArray) -
         reach_required=contract.reach_required,
         staffing=staffing,
         headcount_limit=limit,
-        load_table=table[:, : int(limit.max()) + 1],
+        load_table=table[: int(limit.max()) + 1],
     )
 
 
@@ -205,10 +202,7 @@ def contract_block(
             STAFF_QUEUE,
             pools,
             width,
-            [
-                *load_terms,
-                (pool_of_col, headcount_cols, -table[pool_of_col, count_of_col.astype(int)]),
-            ],
+            [*load_terms, (pool_of_col, headcount_cols, -table[count_of_col.astype(int)])],
             -np.inf,
             0.0,
         )
@@ -297,7 +291,7 @@ def _link_rows(
         load = staffing.load_erlangs(contract.minutes, k)[pair_site, pair_depot]
         used = np.flatnonzero(work > 0)
         pool = pair_depot[used] * skills + k
-        by_load = (contract.load_table[pool] < (load[used] - 1e-12)[:, None]).sum(axis=1)
+        by_load = np.searchsorted(contract.load_table, load[used] - 1e-12)
         by_hours = np.ceil(work[used] / capacity - 1e-9).astype(np.intp)
         first = np.minimum(np.maximum(by_load, by_hours), limit[pool] + 1)
         width_of_row = limit[pool] + 1 - first
@@ -398,8 +392,7 @@ def staffing_start(
         total_work = np.bincount(pair_depot, weights=work, minlength=depots)
         total_load = np.bincount(pair_depot, weights=load, minlength=depots)
         for j in np.flatnonzero(is_open):
-            table = contract.load_table[j * skills + k]
-            needed = staffing.headcount_needed(total_work[j], total_load[j], table)
+            needed = staffing.headcount_needed(total_work[j], total_load[j], contract.load_table)
             headcount[j, k] = min(needed, contract.headcount_limit[j, k])
     chosen = [
         np.eye(limit + 1)[c]

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aftersales.optimizer.arrays import BoolArray, FloatArray, IntArray
+from aftersales.optimizer.arrays import FloatArray, IntArray
 from aftersales.optimizer.schema import Scenario, Technician
-from aftersales.optimizer.staffing.queueing import max_load_table
+from aftersales.optimizer.staffing.queueing import max_load
 
 MINUTES_PER_HOUR = 60.0
 MAX_HEADCOUNT_PER_POOL = 60
@@ -41,9 +41,6 @@ class StaffingData:
     """On-site hours per year of those jobs, shape (sites, skills)."""
     service_hours_per_year: FloatArray
     """Service hours per year of each site's tier, shape (sites,)."""
-    promise_slack_minutes: FloatArray
-    """Tier response minus dispatch minutes per site, shape (sites,): the travel plus the
-    wait a call may take and still keep its promise."""
     existing: IntArray
     """Today's technicians per pool, shape (depots, skills)."""
     labour_per_year: FloatArray
@@ -55,7 +52,7 @@ class StaffingData:
     relocation_cost: float
     release_cost: float
     free_probability: float
-    """τ: each pool keeps P(wait ≤ slack) ≥ τ (the technician allowance)."""
+    """τ: each pool keeps 1 − C(c, a) ≥ τ (the technician allowance)."""
 
     def work_hours(self, minutes: FloatArray, k: int) -> FloatArray:
         """Hours/year of skill ``k`` work of site i served from depot j, shape like minutes."""
@@ -67,46 +64,9 @@ class StaffingData:
         """Offered load of skill ``k`` work of site i from depot j during its service hours."""
         return self.work_hours(minutes, k) / self.service_hours_per_year[:, None]
 
-    def slack_ratios(
-        self,
-        minutes: FloatArray,
-        within: BoolArray,
-        pair_site: IntArray,
-        pair_depot: IntArray,
-    ) -> FloatArray:
-        """σ / s per pool over its candidate pairs, shape (depots, skills), for the queue rule.
-
-        σ (hours): the shortest slack ``promise − dispatch − travel`` of the pool's candidate
-        sites within promise; s: the longest hours per job (repair + round trip) of any
-        candidate site. Whatever sites the pool ends up serving, each in-promise call has at
-        least σ of slack and the pool's mean service time is at most s, and ``P(W ≤ σ)`` falls
-        as σ shrinks or s grows, so the table built from σ / s never overstates a call's
-        chance. A pool with no in-promise candidate gets 0 (plain Erlang C).
-        """
-        depots = len(self.depot_ids)
-        ratios = np.zeros((depots, len(self.skills)))
-        for k in range(len(self.skills)):
-            used = self.jobs[pair_site, k] > 0
-            site, depot = pair_site[used], pair_depot[used]
-            travel = minutes[site, depot]
-            per_job = self.repair_hours[site, k] / self.jobs[site, k]
-            service = np.zeros(depots)
-            np.maximum.at(service, depot, per_job + 2.0 * travel / MINUTES_PER_HOUR)
-            inside = within[site, depot]
-            slack = np.full(depots, np.inf)
-            np.minimum.at(
-                slack,
-                depot[inside],
-                np.maximum(0.0, self.promise_slack_minutes[site[inside]] - travel[inside])
-                / MINUTES_PER_HOUR,
-            )
-            finite = np.isfinite(slack) & (service > 0)
-            ratios[finite, k] = slack[finite] / service[finite]
-        return ratios
-
-    def load_tables(self, slack_ratios: FloatArray, count: int) -> FloatArray:
-        """Most load (Erlangs) headcounts 0..count carry at τ, shape (pools, count + 1)."""
-        return max_load_table(count, self.free_probability, slack_ratios.ravel())
+    def load_table(self, count: int) -> FloatArray:
+        """Most load (Erlangs) headcounts 0..count carry at the free probability τ."""
+        return np.array([max_load(c, self.free_probability) for c in range(count + 1)])
 
     def headcount_needed(self, work_hours: float, load: float, table: FloatArray) -> int:
         """Smallest headcount meeting the hours rule and the queue rule (len(table) if none)."""
@@ -181,9 +141,6 @@ def compile_staffing(scenario: Scenario, free_probability: float) -> StaffingDat
         repair_hours=repair,
         service_hours_per_year=np.array(
             [tiers[s.tier].service_hours_per_year for s in scenario.sites]
-        ),
-        promise_slack_minutes=np.array(
-            [tiers[s.tier].response_minutes - costs.dispatch_minutes for s in scenario.sites]
         ),
         existing=existing,
         labour_per_year=np.divide(labour, existing, out=np.zeros(labour.shape), where=existing > 0),

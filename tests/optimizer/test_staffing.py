@@ -6,13 +6,11 @@ import itertools
 import math
 from dataclasses import replace
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from aftersales.datasets.generator import generate_scenario
-from aftersales.optimizer.arrays import FloatArray
 from aftersales.optimizer.contract import prepare_contract
 from aftersales.optimizer.network import compile_network
 from aftersales.optimizer.network.solver import solve_network
@@ -62,37 +60,6 @@ def test_max_load_is_the_boundary_of_the_free_probability() -> None:
     most = max_load(4, 0.95)
     assert 1 - erlang_c(4, most) >= 0.95 - 1e-9
     assert 1 - erlang_c(4, most + 1e-6) < 0.95
-
-
-def test_max_load_with_slack_hand_value() -> None:
-    """One technician, slack/service ratio r: P(W ≤ σ) = 1 − a e^{−(1−a) r}. With
-    r = ln 2 / 0.8 the load a = 0.2 waits past σ with probability 0.2 × 1/2 = 0.1, so τ = 0.9
-    allows 0.2 Erlangs, twice the 0.1 of plain Erlang C (r = 0)."""
-    assert max_load(1, 0.9, math.log(2) / 0.8) == pytest.approx(0.2, abs=1e-9)
-    assert max_load(1, 0.9, 0.0) == pytest.approx(0.1, abs=1e-9)
-
-
-@given(
-    servers=st.integers(1, 12),
-    free=st.floats(0.5, 0.999),
-    ratio=st.floats(0.0, 5.0),
-    service_hours=st.floats(0.5, 8.0),
-)
-def test_slack_table_boundary_agrees_with_the_validator(
-    servers: int, free: float, ratio: float, service_hours: float
-) -> None:
-    """At the solver's most load for a slack σ = ratio × s, the validator's own waiting-time
-    formula 1 − C(c, a) e^{−(c−a) σ / s} keeps τ; a load 1e-6 above breaks it."""
-
-    def on_time(load: float) -> float:
-        decay = (servers - load) / service_hours
-        return 1 - wait_probability(servers, load) * math.exp(-decay * ratio * service_hours)
-
-    most = max_load(servers, free, ratio)
-    assert on_time(most) >= free - 1e-9
-    assert most >= max_load(servers, free) - 1e-12
-    if most + 1e-6 < servers:
-        assert on_time(most + 1e-6) < free + 1e-9
 
 
 def test_technician_allowance_takes_three_quarters_of_the_loss() -> None:
@@ -216,8 +183,7 @@ def _contract_scenario(
 
 def _brute_force(scenario: Scenario) -> float | None:
     """Cheapest network + staffing over open sets, assignments, headcounts and flows under the
-    MILP's rules (reach allowance, hours rule, P(W ≤ σ) ≥ τ at each pool's slack ratio over
-    every pair); None when nothing is feasible."""
+    MILP's rules (reach allowance, hours rule, 1 − C(c, a) ≥ τ); None when nothing is feasible."""
     data = compile_network(scenario)
     setup = prepare_contract(scenario, data)
     staffing = setup.staffing
@@ -229,8 +195,6 @@ def _brute_force(scenario: Scenario) -> float | None:
     reach_needed = setup.contract.reach_required[0] * calls.sum() * (1 - 1e-9)
     work = staffing.work_hours(data.minutes, 0)
     load = staffing.load_erlangs(data.minutes, 0)
-    pair_site, pair_depot = (a.ravel() for a in np.indices(data.minutes.shape))
-    ratios = staffing.slack_ratios(data.minutes, data.within_promise, pair_site, pair_depot)
     best = None
     sites = range(len(data.site_ids))
     for is_open in ((True, False), (False, True), (True, True)):
@@ -246,13 +210,7 @@ def _brute_force(scenario: Scenario) -> float | None:
             pool_work = [sum(work[i, j] for i in sites if depot_of[i] == j) for j in range(2)]
             pool_load = [sum(load[i, j] for i in sites if depot_of[i] == j) for j in range(2)]
             staff = _cheapest_staffing(
-                scenario,
-                existing,
-                is_open,
-                pool_work,
-                pool_load,
-                labour,
-                staffing.load_tables(ratios, 7),
+                scenario, existing, is_open, pool_work, pool_load, labour, staffing.free_probability
             )
             if staff is None:
                 continue
@@ -268,7 +226,7 @@ def _cheapest_staffing(
     work: list[float],
     load: list[float],
     labour: float,
-    most_load: FloatArray,
+    free: float,
 ) -> float | None:
     """Cheapest headcounts and flows (moves, hires, releases) that carry each pool's work."""
     costs = scenario.costs
@@ -279,7 +237,7 @@ def _cheapest_staffing(
             continue
         if any(work[j] > capacity * counts[j] + 1e-9 for j in range(2)):
             continue
-        if any(load[j] > most_load[j, counts[j]] + 1e-12 for j in range(2)):
+        if any(load[j] > max_load(counts[j], free) + 1e-12 for j in range(2)):
             continue
         for m12, m21 in itertools.product(range(existing[0] + 1), range(existing[1] + 1)):
             for r1, r2 in itertools.product(
