@@ -1,9 +1,9 @@
 """Post-solve staffing trim: drop technicians the network model kept only for its safety margins.
 
-The network model keeps every pool's ``P(W ≤ σ) ≥ τ`` at the pool's *shortest* slack and
-*longest* service time, and splits each tier's target into fixed allowances; the validator's
-per-site recomputation (each call's own slack, the pool's own mean service time, the tier's
-call-weighted product of reach, parts and technician) often shows room left. The trim removes one
+The network model keeps every pool's ``1 − C(c, a) ≥ τ`` (no wait at all) and splits each
+tier's target into fixed allowances; the validator's per-site recomputation (each call waiting
+at most its own slack, the pool's own mean service time, the tier's call-weighted product of
+reach, parts and technician) often shows room left. The trim removes one
 technician at a time from the pool where it saves the most (a hire not made, else a release),
 while the pool still carries its hours (``work ≤ u × hours × c``) and every tier's forecast
 attainment, as the validator recomputes it, stays at or above its target (a tier already below
