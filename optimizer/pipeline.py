@@ -68,8 +68,14 @@ def _ignore(_: Progress) -> None:
     """Default progress callback."""
 
 
-LAYER_SHARE: dict[str, float] = {"network": 0.4, "inventory": 0.1, "routing": 0.5}
-"""Share of the time limit each layer may use; time a layer leaves unused passes on."""
+LAYER_SHARE: dict[str, float] = {"network": 0.6, "inventory": 0.1, "routing": 0.3}
+"""Share of the time limit each layer may use; time a layer leaves unused passes on.
+
+The network MILP (with staffing) is the slow layer; routing is anytime. Side by side in one
+run on the demo (S seed 0, 60 s, verify, load 6 on 2 cores), network 0.4 / routing 0.5 with
+half the limit for the first verify solve → network 0.6 / routing 0.3 with three quarters:
+network gap 12.7 % (3.4 s) → 1.2 % (13.5 s), technicians 16 → 14, staffing labour 1.68 M →
+1.44 M; every tier verified, no violation in both."""
 
 
 @dataclass(frozen=True)
