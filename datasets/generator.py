@@ -18,7 +18,7 @@ today's network (the existing depots, each site at its nearest one) stays feasib
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -160,6 +160,14 @@ EXCLUSIVE_SHARE = 0.05
 """Share of sites whose customer paid for exclusive stock."""
 
 
+STAFF_HEADROOM = 1.5
+"""Cost-to-serve estimate of the fees: today's technicians (the hours rule's need) times this,
+for the technicians the queue rule and a changed network add (S seeds 0/1/2: today 13/11/13,
+the binding plan after the trim 16/14/18; at 1.25 S seed 2's silver and bronze margins were
+negative)."""
+TIER_MARGINS = {"gold": 0.30, "silver": 0.20, "bronze": 0.10}
+"""Margin each tier's fee adds to its estimated cost to serve per site."""
+
 OVER_PROMISED_GOLD = (90, 0.99)
 """Gold response minutes and attainment target of an over-promised scenario: 1.5 h cannot be
 reached from any depot for most sites, so no plan meets the target (for the diagnosis)."""
@@ -198,12 +206,14 @@ def generate_scenario(
     depots = _depots(rng, spec, cities, sites)
     if not over_promised:
         _sell_gold_within_reach(sites, depots)
-    staff = _technicians(rng, spec, skills, depots)
+    work = _pool_work_hours(catalogue, sites, depots, len(skills))
+    staff = _technicians(rng, spec, skills, depots, work)
     reach = _reach_minutes(sites, depots, staff, len(skills))
+    fees = _fees(sites, depots, staff)
     data: Record = {
         "name": f"synthetic-{key}-seed{seed}-{cities.country}",
         "skills": skills,
-        "tiers": _tiers(over_promised),
+        "tiers": _tiers(over_promised, fees),
         "products": catalogue.products,
         "parts": catalogue.parts,
         "sites": sites.records,
@@ -248,13 +258,14 @@ def _padded(prefix: str, count: int, width: int) -> list[str]:
     return [f"{prefix}{n:0{digits}d}" for n in range(1, count + 1)]
 
 
-def _tiers(over_promised: bool = False) -> list[Record]:
-    """The three contract levels with credits derived from their fees."""
-    tiers = list(TIERS)
+def _tiers(over_promised: bool = False, fees: dict[str, float] | None = None) -> list[Record]:
+    """The three contract levels with credits derived from their fees (``fees`` replaces the
+    default :data:`TIERS` fee per tier, e.g. the calibrated ones of :func:`_fees`)."""
+    tiers = [replace(t, annual_fee=(fees or {}).get(t.id, t.annual_fee)) for t in TIERS]
     if over_promised:
         minutes, target = OVER_PROMISED_GOLD
         tiers[0] = _TierSpec(
-            "gold", "Gold: on site within 1.5 h", minutes, target, TIERS[0].annual_fee, 0.2
+            "gold", "Gold: on site within 1.5 h", minutes, target, tiers[0].annual_fee, 0.2
         )
     return [
         {
@@ -482,8 +493,6 @@ class _Depots:
     lon: FloatArray
     existing: IntArray
     """Indices of today's depots, ascending."""
-    workload: FloatArray
-    """Visits per year each depot serves today (0 for candidates that are not open)."""
 
 
 def _depots(rng: np.random.Generator, spec: SizeSpec, cities: Cities, sites: _Sites) -> _Depots:
@@ -526,7 +535,7 @@ def _depots(rng: np.random.Generator, spec: SizeSpec, cities: Cities, sites: _Si
         }
         for j, depot_id in enumerate(ids)
     ]
-    return _Depots(records, lat, lon, existing, workload)
+    return _Depots(records, lat, lon, existing)
 
 
 def _hundreds(amount: float) -> float:
@@ -549,15 +558,26 @@ class _Staff:
 
 
 def _technicians(
-    rng: np.random.Generator, spec: SizeSpec, skills: list[str], depots: _Depots
+    rng: np.random.Generator,
+    spec: SizeSpec,
+    skills: list[str],
+    depots: _Depots,
+    work: FloatArray,
 ) -> _Staff:
-    """Technicians at today's depots, staffed by workload, Monday-Friday 08:00-17:00 shifts."""
-    team_sizes = _staffing(spec.technicians, depots.workload[depots.existing])
-    sets = [s for size in team_sizes for s in _skill_sets(rng, int(size), len(skills))]
+    """Technicians at today's depots, staffed by the hours rule, Monday-Friday 08:00-17:00.
+
+    Each (existing depot, skill) pool gets the technicians its work needs (``_pool_sizes``);
+    a technician's first skill is its pool's, and 0-2 further skills are drawn at random.
+    """
+    team = _pool_sizes(spec.technicians, work[depots.existing])
+    pools = [(d, k) for d in range(team.shape[0]) for k in range(team.shape[1])]
+    home = np.repeat(depots.existing, team.sum(axis=1))
+    first = [k for d, k in pools for _ in range(team[d, k])]
+    count = len(first)
+    sets = _skill_sets(rng, first, len(skills))
     _cover_all_skills(sets, len(skills))
-    home = np.repeat(depots.existing, team_sizes)
-    hourly = [_money(h) for h in rng.uniform(45.0, 75.0, spec.technicians)]
-    member = np.concatenate([np.arange(1, size + 1) for size in team_sizes])
+    hourly = [_money(h) for h in rng.uniform(45.0, 75.0, count)]
+    member = np.concatenate([np.arange(1, size + 1) for size in team.sum(axis=1)])
     records = [
         {
             "id": tech_id,
@@ -575,50 +595,111 @@ def _technicians(
             "break_window_start_minute": BREAK_WINDOW[0],
             "break_window_end_minute": BREAK_WINDOW[1],
         }
-        for t, tech_id in enumerate(_padded("T", spec.technicians, 3))
+        for t, tech_id in enumerate(_padded("T", count, 3))
     ]
     return _Staff(records, home, sets)
 
 
-def _staffing(count: int, workload: FloatArray) -> IntArray:
-    """Technicians per depot: one each, the rest by largest remainder of workload shares."""
-    spare = count - len(workload)
-    weights = workload if workload.sum() > 0 else np.ones(len(workload))
-    quota = spare * weights / weights.sum()
-    extra = np.floor(quota).astype(np.intp)
-    leftover = spare - int(extra.sum())
-    extra[np.argsort(-(quota - extra), kind="stable")[:leftover]] += 1
-    return 1 + extra
+def _pool_work_hours(
+    catalogue: _Catalogue, sites: _Sites, depots: _Depots, skills: int
+) -> FloatArray:
+    """Hours/year of work per (depot, skill) under today's network, shape (depots, skills).
 
-
-def _skill_sets(rng: np.random.Generator, team: int, skills: int) -> list[list[int]]:
-    """Skill indices of each member of one depot's team: 1-3 each, covering all skills if it can.
-
-    Sizes are drawn first and raised (to at most 3) until the team has a slot per skill; the
-    skills are dealt round-robin in random order, spare slots get random further skills.
+    Each site is served by its nearest existing depot; a job (corrective call or preventive
+    visit) takes its repair minutes plus the round trip, the staffing model's rule
+    (docs/semantics.md, "Attainment and staffing").
     """
-    sizes = rng.choice([1, 2, 3], size=team, p=[0.3, 0.45, 0.25])
-    while sizes.sum() < skills and sizes.min() < 3:
-        sizes[np.argmin(sizes)] += 1
-    held: list[list[int]] = [[] for _ in range(team)]
-    slots = [m for level in range(3) for m in range(team) if sizes[m] > level]
-    for slot, skill in zip(slots, rng.permutation(skills), strict=False):
-        held[slot].append(int(skill))
-    for m in range(team):
-        missing = int(sizes[m]) - len(held[m])
-        if missing > 0:
-            free = np.setdiff1d(np.arange(skills), held[m])
-            held[m] += [int(s) for s in rng.choice(free, size=missing, replace=False)]
-    return [sorted(h) for h in held]
+    travel = TravelModel()
+    serving = depots.existing[
+        nearest(sites.lat, sites.lon, depots.lat[depots.existing], depots.lon[depots.existing])
+    ]
+    site, product = sites.pair_site, sites.pair_product
+    km = haversine_km(
+        sites.lat[site], sites.lon[site], depots.lat[serving[site]], depots.lon[serving[site]]
+    )
+    minutes = km * travel.circuity_factor / travel.speed_kmh * 60.0
+    per_unit = catalogue.failure_rate + catalogue.preventive_rate
+    jobs = sites.pair_units * per_unit[product]
+    hours = jobs * (catalogue.minutes[0, product] + 2.0 * minutes) / 60.0
+    work = np.zeros((len(depots.records), skills))
+    np.add.at(work, (serving[site], catalogue.skill[product]), hours)
+    return work
+
+
+def _fees(sites: _Sites, depots: _Depots, staff: _Staff) -> dict[str, float]:
+    """Annual fee per tier: its sites' estimated cost to serve plus :data:`TIER_MARGINS`.
+
+    Today's yearly cost (existing depots' fixed costs, the technicians' labour ×
+    :data:`STAFF_HEADROOM`, the round trips of every visit at the travel cost per km) is shared
+    per visit, the rule the report shares costs by (docs/semantics.md); a tier's fee is its
+    mean visits per site × that cost per visit × (1 + margin), in whole hundreds.
+    """
+    costs = CostParameters()
+    travel = TravelModel()
+    existing = depots.existing
+    km = haversine_km(
+        sites.lat[:, None],
+        sites.lon[:, None],
+        depots.lat[None, existing],
+        depots.lon[None, existing],
+    ).min(axis=1)
+    visits = sites.visits_per_year
+    yearly = (
+        sum(depots.records[j]["fixed_cost_per_year"] for j in existing)
+        + STAFF_HEADROOM
+        * costs.technician_hours_per_year
+        * sum(r["hourly_cost"] for r in staff.records)
+        + float((visits * 2.0 * km * travel.circuity_factor).sum()) * costs.travel_cost_per_km
+    )
+    per_visit = yearly / visits.sum()
+    tiers = np.array([r["tier"] for r in sites.records])
+    fees = {}
+    for tier in TIERS:
+        mine = tiers == tier.id
+        if mine.any():
+            cost = float(visits[mine].mean()) * per_visit
+            fees[tier.id] = _hundreds(cost * (1.0 + TIER_MARGINS[tier.id]))
+    return fees
+
+
+def _pool_sizes(minimum: int, work: FloatArray) -> IntArray:
+    """Technicians per (existing depot, skill): the hours rule's need ``⌈work / (u × hours)⌉``,
+    one at least in each depot; spare ones (up to ``minimum`` in all) by largest remainder of
+    the work."""
+    costs = CostParameters()
+    capacity = costs.max_technician_utilisation * costs.technician_hours_per_year
+    team = np.ceil(work / capacity - 1e-9).astype(np.intp)
+    idle = team.sum(axis=1) == 0
+    team[idle, np.argmax(work[idle], axis=1)] = 1
+    spare = minimum - int(team.sum())
+    if spare > 0:
+        quota = spare * work.ravel() / work.sum()
+        extra = np.floor(quota).astype(np.intp)
+        leftover = spare - int(extra.sum())
+        extra[np.argsort(-(quota - extra), kind="stable")[:leftover]] += 1
+        team += extra.reshape(team.shape)
+    return team
+
+
+def _skill_sets(rng: np.random.Generator, first: list[int], skills: int) -> list[list[int]]:
+    """Skill indices of each technician: its pool's skill first, then 0-2 further random ones."""
+    extra = rng.choice([0, 1, 2], size=len(first), p=[0.3, 0.45, 0.25])
+    held = []
+    for own, more in zip(first, extra, strict=True):
+        others = np.setdiff1d(np.arange(skills), [own])
+        chosen = rng.choice(others, size=min(int(more), len(others)), replace=False)
+        held.append([own, *sorted(int(s) for s in chosen)])
+    return held
 
 
 def _cover_all_skills(sets: list[list[int]], skills: int) -> None:
-    """Give each skill nobody holds to the technician with the fewest skills (first on ties)."""
+    """Give each skill nobody holds to the technician with the fewest skills (first on ties),
+    after the skills they hold (the first one names their pool)."""
     held = {s for skill_set in sets for s in skill_set}
     for skill in range(skills):
         if skill not in held:
             fewest = min(range(len(sets)), key=lambda t: len(sets[t]))
-            sets[fewest] = sorted([*sets[fewest], skill])
+            sets[fewest] = [*sets[fewest], skill]
 
 
 def _reach_minutes(sites: _Sites, depots: _Depots, staff: _Staff, skills: int) -> FloatArray:

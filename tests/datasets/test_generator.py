@@ -15,9 +15,14 @@ from aftersales.datasets.generator import (
     generate_scenario,
     scenario_json,
 )
+from aftersales.optimizer.network import compile_network, current_network
+from aftersales.optimizer.pipeline import solve
 from aftersales.optimizer.rates import site_rates
-from aftersales.optimizer.schema import MINUTES_PER_DAY, Scenario
+from aftersales.optimizer.schema import MINUTES_PER_DAY, Scenario, SolveOptions
+from aftersales.optimizer.simulate.economics import tier_economics
+from aftersales.optimizer.staffing import compile_staffing
 from aftersales.optimizer.travel import Travel, haversine_km
+from aftersales.optimizer.validate import validate
 
 GERMANY = {"lat": (47.27, 55.06), "lon": (5.87, 15.04)}
 """Bounding box of Germany, degrees."""
@@ -67,7 +72,7 @@ def test_counts_match_size(generated: tuple[str, Scenario]) -> None:
     assert len(scenario.depots) == spec.depots
     assert len(scenario.parts) == spec.parts
     assert len(scenario.products) == spec.products
-    assert len(scenario.technicians) == spec.technicians
+    assert len(scenario.technicians) >= spec.technicians  # a floor: the workload sets it
     assert len(scenario.requests) == spec.requests
     existing = sum(d.existing for d in scenario.depots)
     assert existing == spec.existing_depots >= 2
@@ -261,3 +266,42 @@ def test_size_spec_rejects_bad_counts(changes: dict[str, object], message: str) 
     }  # fmt: skip
     with pytest.raises(ValueError, match=message):
         SizeSpec(**{**counts, **changes})  # type: ignore[arg-type]
+
+
+def test_todays_technicians_fit_the_workload(generated: tuple[str, Scenario]) -> None:
+    """Each (existing depot, skill) pool — a technician counts in his first skill's — carries
+    today's work by the hours rule (work ≤ 85 % × 1,720 h × technicians, recomputed by the
+    staffing model), and holds no technician more than that rule needs (at least one per
+    depot) once the size's floor of technicians is passed."""
+    size, scenario = generated
+    data = compile_network(scenario)
+    staffing = compile_staffing(scenario, 0.0)
+    assert staffing is not None
+    today = current_network(data)
+    sites = np.arange(len(data.site_ids))
+    capacity = staffing.max_utilisation * staffing.hours_per_technician
+    need = np.zeros(staffing.existing.shape, dtype=int)
+    for k in range(len(staffing.skills)):
+        work = staffing.work_hours(data.minutes, k)[sites, today.depot_of_site]
+        pool_work = np.bincount(today.depot_of_site, weights=work, minlength=len(data.depot_ids))
+        assert (pool_work <= capacity * staffing.existing[:, k] * (1 + 1e-6)).all()
+        need[:, k] = np.ceil(pool_work / capacity - 1e-6)
+    existing = data.existing
+    need[existing & (need.sum(axis=1) == 0), 0] = 1
+    if need.sum() >= SIZES[size].technicians:
+        assert (staffing.existing <= np.maximum(need, 1) * (staffing.existing > 0)).all()
+        assert staffing.existing.sum() <= need.sum() + existing.sum()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fees_pay_for_the_cost_to_serve(seed: int) -> None:
+    """S seeds 0-2 solved (network and stock, binding): every tier's fees exceed its cost to
+    serve as the report shares it (positive margin)."""
+    scenario = generate_scenario("S", seed=seed)
+    options = SolveOptions(layers=["network", "inventory"], time_limit_seconds=30)
+    plan = solve(scenario, options)
+    assert validate(scenario, plan).violations == []
+    economics = {e.tier: e for e in tier_economics(scenario, plan)}
+    assert set(economics) == {"gold", "silver", "bronze"}
+    for tier in economics.values():
+        assert tier.margin_per_year > 0, tier

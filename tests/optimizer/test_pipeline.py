@@ -74,11 +74,12 @@ def test_overall_status_is_the_weakest_layer_claim(statuses: list[str], expected
 
 def test_time_budget_follows_its_shares() -> None:
     """A large contract network leaves the stock layer 20 % of the limit instead of 10 % (by
-    hand: 0.2 / (0.2 + 0.4) of what is left after the network); the last layer gets the rest."""
+    hand: 0.2 / (0.2 + 0.4) of what is left after the network, against 0.1 / (0.1 + 0.3)); the
+    last layer gets the rest."""
     layers = ["network", "inventory", "routing"]
     large = TimeBudget(time.perf_counter(), 100.0, layers, shares=LARGE_NETWORK_SHARE)
     usual = TimeBudget(time.perf_counter(), 100.0, layers)
     assert large.for_layer("network") == pytest.approx(40.0, abs=1.0)
     assert large.for_layer("inventory") == pytest.approx(100.0 / 3.0, abs=1.0)
-    assert usual.for_layer("inventory") == pytest.approx(100.0 / 6.0, abs=1.0)
+    assert usual.for_layer("inventory") == pytest.approx(25.0, abs=1.0)
     assert large.for_layer("routing") == pytest.approx(100.0, abs=1.0)  # nothing after it

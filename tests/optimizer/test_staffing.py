@@ -6,6 +6,7 @@ import itertools
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -21,6 +22,7 @@ from aftersales.optimizer.network.solver import solve_network
 from aftersales.optimizer.network.start import repair_start, start_cost
 from aftersales.optimizer.pipeline import solve
 from aftersales.optimizer.schema import (
+    Plan,
     Scenario,
     ServiceCalendar,
     SolveOptions,
@@ -33,6 +35,7 @@ from aftersales.optimizer.staffing import (
     tier_allowances,
     wait_exceeds,
 )
+from aftersales.optimizer.staffing.trim import trim_staffing
 from aftersales.optimizer.validate import (
     ATTAINMENT_TARGET_MISSED,
     STAFFING_MISMATCH,
@@ -448,3 +451,84 @@ def test_contract_bound_and_start_bracket_brute_force(
     _, cost = improve_start(problem, *start, seconds=5.0)
     assert cost <= start_cost(problem, *start)
     assert cost >= expected * (1 - 1e-9)
+
+
+def test_trim_drops_surplus_hires_and_stops_at_need() -> None:
+    """Two surplus hires on top of the MILP's pool are both dropped, saving 2 × (30,000 labour
+    + 5,000 hiring); trimming the result again drops nothing (each further step would break
+    the hours rule or a tier's forecast), and the pipeline's trimmed plan validates."""
+    scenario = _contract_scenario(40.0, [3, 3, 3], [0.6, 0.6, 0.6], 1, 0.5)
+    data = compile_network(scenario)
+    setup = prepare_contract(scenario, data)
+    assert setup.staffing is not None
+    network = solve_network(data, 20, mip_gap=1e-9, contract=setup.contract)
+    decision = network.staffing
+    assert decision is not None
+    extra = np.zeros_like(decision.headcount)
+    extra[np.unravel_index(int(np.argmax(decision.headcount)), extra.shape)] = 2
+    padded = replace(decision, headcount=decision.headcount + extra, hired=decision.hired + extra)
+    plan = Plan(
+        status="feasible",
+        scenario=scenario.name,
+        depots=network.depot_decisions(data),
+        assignments=network.assignments(data),
+    )
+    trimmed = trim_staffing(scenario, plan, setup.staffing, padded)
+    assert trimmed.removed >= 2
+    assert trimmed.saved_first_year >= 2 * 35_000
+    assert (trimmed.decision.headcount <= decision.headcount).all()
+    again = trim_staffing(scenario, plan, setup.staffing, trimmed.decision)
+    assert again.removed == 0
+    solved = solve(scenario, NETWORK_ONLY)
+    assert validate(scenario, solved).violations == []
+
+
+def test_trim_keeps_a_technician_the_target_needs() -> None:
+    """Gold at 99.9 %: the hours rule needs one technician (2 units × 20 failures a year), the
+    queue rule two; dropping the second would take the tier's forecast below its target, so
+    the trim removes nobody."""
+    scenario = _contract_scenario(20.0, [2], [0.0], 1, 0.999)
+    data = compile_network(scenario)
+    setup = prepare_contract(scenario, data)
+    assert setup.staffing is not None
+    network = solve_network(data, 20, mip_gap=1e-9, contract=setup.contract)
+    assert network.staffing is not None
+    plan = Plan(
+        status="feasible",
+        scenario=scenario.name,
+        depots=network.depot_decisions(data),
+        assignments=network.assignments(data),
+    )
+    trimmed = trim_staffing(scenario, plan, setup.staffing, network.staffing)
+    assert trimmed.removed == 0
+    assert int(trimmed.decision.headcount.sum()) == int(network.staffing.headcount.sum()) == 2
+    work = setup.staffing.work_hours(data.minutes, 0)[0, network.depot_of_site[0]]
+    assert work <= 0.85 * 400  # one technician would carry the hours
+
+
+def test_priced_plan_gets_the_cost_to_meet_a_missed_target() -> None:
+    """Priced: S2 (1.0° east: 71.5 km, 93 min + 30 dispatch > 90 from D1; 0.4° from D2) costs
+    only its capped credits and 300 fee, so the plan keeps D1 alone and gold reaches 50 % of
+    its calls against 90 %. ``cost_to_meet_target`` is the binding plan's first-year total
+    minus the priced plan's, and positive; a met tier gets none."""
+    scenario = _contract_scenario(10.0, [1, 1], [0.0, 1.0], 1, 0.9)
+    priced = scenario.model_copy(
+        update={
+            "policy": scenario.policy.model_copy(update={"attainment": "priced"}),
+            "tiers": [scenario.tiers[0].model_copy(update={"annual_fee": 300})],
+        }
+    )
+    plan = solve(priced, NETWORK_ONLY)
+    assert validate(priced, plan).violations == []
+    gold = plan.kpis[0]
+    assert gold.target_met is False
+    binding = solve(
+        priced.model_copy(update={"policy": scenario.policy}),
+        NETWORK_ONLY,
+    )
+    assert binding.kpis[0].target_met
+    assert gold.cost_to_meet_target == pytest.approx(
+        binding.costs.annual_total - plan.costs.annual_total
+    )
+    assert gold.cost_to_meet_target > 0
+    assert binding.kpis[0].cost_to_meet_target is None
