@@ -325,11 +325,18 @@ def _from_orders(
     credit: dict[str, float],
     allowed: dict[int, list[int]],
 ) -> _Candidate:
-    """Exact timing of each vehicle's order; stops that do not fit are dropped (unserved)."""
+    """Exact timing of each vehicle's order; stops that do not fit are dropped (unserved).
+
+    A job on a vehicle not ``allowed`` for it (skills, pin, tools, reach) is dropped first: an
+    infeasible PyVRP solution may route a job over the prohibitively long arc that encodes a
+    missing skill (generated M seed 1 sent a hydraulics technician to a software call).
+    """
     routes: list[Route] = []
     served: set[int] = set()
     job_index = {job.id: i for i, job in enumerate(data.jobs)}
+    allowed_on = {j: set(vehicles) for j, vehicles in allowed.items()}
     for v, order in enumerate(orders):
+        order = [j for j in order if v in allowed_on[j]]
         if not order:
             continue
         timed, _ = time_or_repair(data, data.vehicles[v], order_items(data, order), credit)

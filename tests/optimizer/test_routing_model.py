@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from aftersales.optimizer.routing import compile_routing, solve_routing
+from aftersales.optimizer.routing.solver import _from_orders, allowed_vehicles
 from aftersales.optimizer.routing.timing import time_route
 from aftersales.optimizer.schema import Plan, Scenario
 from aftersales.optimizer.validate import validate
@@ -223,3 +224,19 @@ def test_warm_start_improves_a_poor_start_and_counts_moves(routed_data: dict[str
     assert plan.costs.horizon_total < 480
     assert start_cost.costs.horizon_total <= 480 + 1e-6
     assert "2 assignments moved" in message
+
+
+def test_orders_on_an_unqualified_vehicle_are_dropped(routed_data: dict[str, Any]) -> None:
+    """A candidate's orders that put r1 (electrical) on t2 (given only mechanical here) — as an
+    infeasible PyVRP solution can, over the long arc that encodes the missing skill — leave r1
+    unserved instead of routing it to a technician without the skill."""
+    routed_data["technicians"].append(_t2(skills=["mechanical"]))
+    scenario = Scenario.model_validate(routed_data)
+    data = compile_routing(scenario)
+    jobs = {job.id: j for j, job in enumerate(data.jobs)}
+    vehicles = {v.technician: k for k, v in enumerate(data.vehicles)}
+    orders: list[list[int]] = [[] for _ in data.vehicles]
+    orders[vehicles["t2"]] = [jobs["r1"]]
+    candidate = _from_orders(scenario, data, "planted", orders, {}, allowed_vehicles(data))
+    assert candidate.routes == []
+    assert [u.request for u in candidate.unserved if u.request == "r1"] == ["r1"]
