@@ -35,7 +35,7 @@ from aftersales.optimizer.staffing import (
     tier_allowances,
     wait_exceeds,
 )
-from aftersales.optimizer.staffing.trim import trim_staffing
+from aftersales.optimizer.staffing.trim import trim_staffing, yearly_error
 from aftersales.optimizer.validate import (
     ATTAINMENT_TARGET_MISSED,
     STAFFING_MISMATCH,
@@ -532,3 +532,11 @@ def test_priced_plan_gets_the_cost_to_meet_a_missed_target() -> None:
     )
     assert gold.cost_to_meet_target > 0
     assert binding.kpis[0].cost_to_meet_target is None
+
+
+def test_trim_margin_is_one_yearly_standard_error() -> None:
+    """By hand: gold at 95 % over 34 calls a year, sqrt(0.95 × 0.05 / 34) = 0.03738; 1,000 calls
+    give 0.00689; a tier without calls needs no margin."""
+    assert yearly_error(0.95, 34) == pytest.approx(0.03738, abs=1e-5)
+    assert yearly_error(0.95, 1000) == pytest.approx(0.00689, abs=1e-5)
+    assert yearly_error(0.95, 0) == 0.0
