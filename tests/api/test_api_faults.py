@@ -13,6 +13,10 @@ from api_server import wait_for
 from sqlalchemy import create_engine, text
 
 LONG = {"time_limit_seconds": 10}
+WALL_CLOCK = {"deterministic": False}
+"""Jobs these tests wait for run on the wall clock: a deterministic job runs its whole work
+budget (M's contract MILP spends ~30 s in its root LP, capped only at 3x its share + 60 s), and
+what is tested here is the fault handling, not the plan."""
 
 
 def _state(pid: int) -> str:
@@ -63,7 +67,7 @@ def test_sigkill_server_then_restart_finishes_job(server_factory: Any, m_scenari
     succeeds, none lost or doubled."""
     server = server_factory(workers=1)
     with server.client() as client:
-        body = {"scenario": m_scenario, "options": {"time_limit_seconds": 6}}
+        body = {"scenario": m_scenario, "options": {"time_limit_seconds": 6, **WALL_CLOCK}}
         running = client.post("/v1/jobs", json=body).json()["id"]
         queued = client.post("/v1/jobs", json=body).json()["id"]
         wait_for(client, running, ("running",), timeout=30)
@@ -90,7 +94,7 @@ def test_graceful_restart_requeues_running_job(server_factory: Any, m_scenario: 
     """SIGTERM to the server's group mid-solve: the job is requeued and succeeds after restart."""
     server = server_factory(workers=1)
     with server.client() as client:
-        body = {"scenario": m_scenario, "options": {"time_limit_seconds": 6}}
+        body = {"scenario": m_scenario, "options": {"time_limit_seconds": 6, **WALL_CLOCK}}
         job_id = client.post("/v1/jobs", json=body).json()["id"]
         wait_for(client, job_id, ("running",), timeout=30)
     server.stop()
@@ -119,7 +123,7 @@ def test_killed_solver_is_retried_once_then_fails(server_factory: Any, m_scenari
         assert job["status"] == "failed"
         assert "SIGKILL" in job["error"]
         assert client.get("/health").json()["status"] == "ok"
-        small = {"scenario": m_scenario, "options": {"time_limit_seconds": 3}}
+        small = {"scenario": m_scenario, "options": {"time_limit_seconds": 3, **WALL_CLOCK}}
         later = client.post("/v1/jobs", json=small).json()["id"]
         assert wait_for(client, later, timeout=60)["status"] == "succeeded"
 
