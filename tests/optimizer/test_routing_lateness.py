@@ -25,7 +25,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aftersales.optimizer.routing import compile_routing, solve_routing
-from aftersales.optimizer.routing.pyvrp_model import _clients, solve_pyvrp, ticks_down
+from aftersales.optimizer.routing.pyvrp_model import (
+    PyvrpSolution,
+    _clients,
+    solve_pyvrp,
+    ticks_down,
+)
 from aftersales.optimizer.schema import Scenario
 from aftersales.optimizer.validate import validate
 from tests.conftest import MINIMAL_SCENARIO
@@ -58,11 +63,10 @@ def scenario(scenario_data: dict[str, Any]) -> Scenario:
     return Scenario.model_validate(scenario_data)
 
 
-def _order(scenario: Scenario, lateness: dict[int, float]) -> list[int]:
-    """t1's order as the PyVRP model alone chooses it."""
-    data = compile_routing(scenario)
+def _pyvrp_alone(scenario: Scenario, lateness: dict[int, float] | None = None) -> PyvrpSolution:
+    """The PyVRP model alone on both jobs, each must-serve on t1's only day."""
     solution = solve_pyvrp(
-        data,
+        compile_routing(scenario),
         {GOLD: [0], BRONZE: [0]},
         {GOLD: MUST_SERVE, BRONZE: MUST_SERVE},
         scenario.costs.travel_cost_per_km,
@@ -71,7 +75,12 @@ def _order(scenario: Scenario, lateness: dict[int, float]) -> list[int]:
         lateness=lateness,
     )
     assert solution is not None
-    return solution.orders[0]
+    return solution
+
+
+def _order(scenario: Scenario, lateness: dict[int, float]) -> list[int]:
+    """t1's order as the PyVRP model alone chooses it."""
+    return _pyvrp_alone(scenario, lateness).orders[0]
 
 
 def test_without_lateness_the_model_takes_the_shorter_day(scenario: Scenario) -> None:
@@ -102,16 +111,7 @@ def test_must_serve_work_that_cannot_all_fit_is_still_searched(scenario: Scenari
     returned its start unsearched)."""
     shift = scenario.technicians[0].shifts[0]
     shift.end_minute = 640
-    data = compile_routing(scenario)
-    solution = solve_pyvrp(
-        data,
-        {GOLD: [0], BRONZE: [0]},
-        {GOLD: MUST_SERVE, BRONZE: MUST_SERVE},
-        scenario.costs.travel_cost_per_km,
-        SECONDS,
-        required={GOLD, BRONZE},
-    )
-    assert solution is not None
+    solution = _pyvrp_alone(scenario)
     assert solution.status == "feasible"
     assert len(solution.orders[0]) == 1
 
