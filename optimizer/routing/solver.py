@@ -336,7 +336,7 @@ def _from_orders(
     job_index = {job.id: i for i, job in enumerate(data.jobs)}
     allowed_on = {j: set(vehicles) for j, vehicles in allowed.items()}
     for v, order in enumerate(orders):
-        order = [j for j in order if v in allowed_on[j]]
+        order = [j for j in order if j == RESTOCK_INDEX or v in allowed_on[j]]
         if not order:
             continue
         timed, _ = time_or_repair(data, data.vehicles[v], order_items(data, order), credit)
