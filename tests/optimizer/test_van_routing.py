@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aftersales.optimizer.routing import compile_routing, solve_routing
-from aftersales.optimizer.routing.timing import time_route
+from aftersales.optimizer.routing.solver import _from_orders, allowed_vehicles
+from aftersales.optimizer.routing.timing import RESTOCK_INDEX, time_route
 from aftersales.optimizer.schema import Plan, Scenario, Stop, Unserved
 from aftersales.optimizer.simulate.report import gantt_figure
 from aftersales.optimizer.validate import validate
@@ -275,3 +276,22 @@ def test_deferrable_visit_gives_way_to_a_repair(van_data: dict[str, Any]) -> Non
     plan = _solve(van_data)
     assert [(u.request, u.reason) for u in plan.unserved] == [("r2", "deferred")]
     assert plan.costs.horizon_total == pytest.approx(380)
+
+
+def test_candidate_orders_keep_their_restocks(van_data: dict[str, Any]) -> None:
+    """A candidate's orders with an explicit restock (as PyVRP's trips give them) keep it
+    through the allowed-vehicle filter: r1, restock at d1, r2, timed as in the restock test."""
+    tech = van_data["technicians"][0]
+    tech.update(van_stock={"board": 1}, home={"id": "h1", "lat": 50.0, "lon": 8.0})
+    van_data["requests"][1].update(parts={"board": 1}, time_windows=R2_WINDOWS)
+    scenario = Scenario.model_validate(van_data)
+    data = compile_routing(scenario)
+    jobs = {job.id: j for j, job in enumerate(data.jobs)}
+    orders = [[jobs["r1"], RESTOCK_INDEX, jobs["r2"]]]
+    candidate = _from_orders(scenario, data, "planted", orders, {}, allowed_vehicles(data))
+    assert [s.request or f"restock@{s.depot}" for s in candidate.routes[0].stops] == [
+        "r1",
+        "restock@d1",
+        "r2",
+    ]
+    assert candidate.cost == pytest.approx(375)
