@@ -19,7 +19,7 @@ from aftersales.benchmarks.orlib_cap import FOLDER, facility_from_cap
 from aftersales.datasets.generator import generate_scenario
 from aftersales.datasets.orlib_cap import read_orlib_cap
 from aftersales.optimizer.network.milp import solve_facility
-from aftersales.optimizer.pipeline import TimeBudget, solve
+from aftersales.optimizer.pipeline import LAYER_SHARE, TimeBudget, solve
 from aftersales.optimizer.routing.budget import (
     MIN_ITERATIONS,
     PYVRP_ITERATIONS_PER_SECOND,
@@ -115,8 +115,8 @@ def test_deterministic_time_budget_ignores_the_clock() -> None:
     before it took (here: a start 100 s in the past, past the whole 10-s limit)."""
     layers = ["network", "inventory", "routing"]
     past = TimeBudget(started=-100.0, limit_seconds=10.0, layers=layers, deterministic=True)
-    assert past.for_layer("network") == pytest.approx(4.0)
-    assert past.for_layer("routing") == pytest.approx(5.0)
+    assert past.for_layer("network") == pytest.approx(10.0 * LAYER_SHARE["network"])
+    assert past.for_layer("routing") == pytest.approx(10.0 * LAYER_SHARE["routing"])
     only_routing = TimeBudget(-100.0, 10.0, ["routing"], deterministic=True)
     assert only_routing.for_layer("routing") == pytest.approx(10.0)
     assert TimeBudget(-100.0, 10.0, layers).for_layer("routing") == 0.0  # the clock's budget
