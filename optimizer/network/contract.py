@@ -24,7 +24,7 @@ labour) + moved_in × relocation cost, plus today's labour as a constant.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -109,16 +109,7 @@ def with_limits(contract: Contract, pair_site: IntArray, pair_depot: IntArray) -
         for j in range(depots):
             needed = staffing.headcount_needed(total_work[j], total_load[j], table)
             limit[j, k] = min(MAX_HEADCOUNT_PER_POOL, max(needed, staffing.existing[j, k]))
-    return Contract(
-        minutes=contract.minutes,
-        within=contract.within,
-        calls=contract.calls,
-        site_tier=contract.site_tier,
-        reach_required=contract.reach_required,
-        staffing=staffing,
-        headcount_limit=limit,
-        load_table=table[: int(limit.max()) + 1],
-    )
+    return replace(contract, headcount_limit=limit, load_table=table[: int(limit.max()) + 1])
 
 
 @dataclass(frozen=True)
