@@ -105,8 +105,17 @@ def _stock_scenario(
     return scenario.model_copy(update={"tiers": tiers})
 
 
+PRICED_MISS = "priced: breach cheaper than keeping the target"
+"""How a priced plan's miss of a reachable target begins its reason: the model chose it."""
+
+
 def diagnosed(setup: ContractSetup, kpis: list[TierKpi]) -> list[TierKpi]:
-    """Tier KPIs with the solver's diagnosis of every missed target (binding mode)."""
+    """Tier KPIs with the solver's diagnosis of every missed target.
+
+    A tier no plan can meet (sites no candidate depot reaches) says so in either policy; any
+    other miss of a priced plan is the model's choice (``PRICED_MISS``), of a binding plan a
+    shortfall of the solve, with the attainment's three factors either way.
+    """
     out = []
     for kpi in kpis:
         if kpi.target_met is not False:
@@ -126,6 +135,8 @@ def diagnosed(setup: ContractSetup, kpis: list[TierKpi]) -> list[TierKpi]:
                 f"{kpi.attainment_target:.1%}: reach {kpi.reach_share or 0:.1%}, parts "
                 f"{kpi.parts_share or 0:.1%}, technician free {kpi.technician_share or 0:.1%}"
             )
+            if not setup.binding:
+                reason = f"{PRICED_MISS}; {reason}"
         out.append(
             kpi.model_copy(update={"best_reachable_attainment": best, "miss_reason": reason})
         )

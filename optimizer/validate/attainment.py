@@ -125,15 +125,18 @@ def unreachable_sites(ctx: Context) -> dict[str, list[str]]:
 def check_attainment(
     ctx: Context, decided: bool, forecasts: dict[str, float | None], out: Collector
 ) -> None:
-    """Binding mode: every tier's forecast attainment reaches its target (within 1e-6).
+    """Every tier's forecast attainment reaches its target (within 1e-6), in every policy.
 
-    Checked only when the plan decides the network (``assignments`` not empty and no network
-    layer reported as skipped, i.e. today's network): the target is
-    a constraint of the network model, and a plan of other layers over today's network is not
-    answerable for it (its KPIs still say whether the target is met).
+    Binding or priced, a plan that misses a tier's target breaks the promise: under ``priced``
+    the miss is a choice of the model (breaches cost less than keeping the target), but the plan
+    still does not keep the contract, so it is a violation all the same (``aftersales validate``
+    exits 1). Checked only when the plan decides the network (``assignments`` not empty and no
+    network layer reported as skipped, i.e. today's network): a plan of other layers over
+    today's network is not answerable for it (its KPIs still say whether the target is met).
     """
-    if ctx.scenario.policy.attainment != "binding" or not decided:
+    if not decided:
         return
+    policy = ctx.scenario.policy.attainment
     for i, tier in enumerate(ctx.scenario.tiers):
         value = forecasts.get(tier.id)
         if value is not None and value < tier.attainment_target - RELATIVE_TOLERANCE:
@@ -141,5 +144,5 @@ def check_attainment(
                 ATTAINMENT_TARGET_MISSED,
                 pointer("kpis", i, "forecast_attainment"),
                 f"tier '{tier.id}': forecast attainment {value:.4f} < target "
-                f"{tier.attainment_target}",
+                f"{tier.attainment_target} ({policy} policy)",
             )

@@ -19,7 +19,7 @@ from aftersales.optimizer.network.data import NetworkData
 from aftersales.optimizer.network.solver import solve_large, solve_network
 from aftersales.optimizer.pipeline import solve
 from aftersales.optimizer.schema import Plan, Scenario, SolveOptions
-from aftersales.optimizer.validate import validate
+from aftersales.optimizer.validate import ATTAINMENT_TARGET_MISSED, validate
 
 OPTIMA = published_optima()
 
@@ -96,6 +96,7 @@ def _tiny_scenario(draw: st.DrawFn) -> Scenario:
             ],
             "costs": {"change_cost_per_site": draw(st.sampled_from([0, 50]))},
             # the plain location model: targets priced (no fee), so the plan answers for costs
+            # (a missed target is still reported: attainment_target_missed)
             "policy": {"max_open_depots": draw(st.sampled_from([None, 1, 2])),
                        "attainment": "priced"},
         }
@@ -178,8 +179,9 @@ def test_milp_equals_brute_force_on_tiny_scenarios(scenario: Scenario, curve: Cu
         assignments=result.assignments(data),
         costs=result.costs,
     )
-    report = validate(scenario, plan)
-    assert report.ok, report.violations
+    # priced targets may be missed (reported as such); every rule of the network holds
+    broken = [v for v in validate(scenario, plan).violations if v.kind != ATTAINMENT_TARGET_MISSED]
+    assert broken == []
 
 
 @settings(max_examples=15, deadline=None)

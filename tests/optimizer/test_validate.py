@@ -503,11 +503,23 @@ CASES = [
     ),
     # --- contract: attainment and staffing ----------------------------------------------------
     case(
-        lambda s, p: edit(s.policy, attainment="binding"),  # gold forecast ≈ 0.19 < 0.95
+        # gold forecast ≈ 0.19 < 0.95, in binding mode
+        lambda s, p: (
+            edit(s.policy, attainment="binding"),
+            edit(s.tiers[0], attainment_target=0.95),
+        ),
         ATTAINMENT_TARGET_MISSED,
         "/kpis/0/forecast_attainment",
         id="attainment-binding",
-        alone=False,  # silver misses too; no fee at risk in binding mode
+        alone=False,  # target_met reported True; no fee at risk in binding mode
+    ),
+    case(
+        # the same miss under the priced policy is a violation too (the promise is broken)
+        lambda s, p: edit(s.tiers[0], attainment_target=0.95),
+        ATTAINMENT_TARGET_MISSED,
+        "/kpis/0/forecast_attainment",
+        id="attainment-priced",
+        alone=False,  # target_met reported True
     ),
     case(
         lambda s, p: _keep_technicians(p, one_off_cost=1),
