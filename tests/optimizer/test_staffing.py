@@ -5,14 +5,18 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
+from contract_scenario import contract_scenario
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from aftersales.datasets.generator import generate_scenario
-from aftersales.optimizer.contract import prepare_contract
+from aftersales.optimizer.cli import app
+from aftersales.optimizer.contract import PRICED_MISS, prepare_contract
 from aftersales.optimizer.network import compile_network, current_network
 from aftersales.optimizer.network.contract import with_limits
 from aftersales.optimizer.network.facility import facility_problem
@@ -71,7 +75,7 @@ def test_max_load_is_the_boundary_of_the_free_probability() -> None:
 def test_technician_allowance_takes_three_quarters_of_the_loss() -> None:
     """Highest target 0.95: τ = 1 − 0.75 × 0.05 = 0.9625; gold (parts matter: 90 min promise <
     720 min emergency delay) gets π = ρ = (0.95/0.9625 + 1)/2 = 0.99351."""
-    scenario = _contract_scenario(2.0, [1, 1], [0.0, 0.1], 1, 0.95)
+    scenario = contract_scenario(2.0, [1, 1], [0.0, 0.1], 1, 0.95)
     free = technician_allowance(scenario)
     assert free == pytest.approx(0.9625)
     gold = tier_allowances(scenario, free)["gold"]
@@ -83,7 +87,7 @@ def test_technician_allowance_takes_three_quarters_of_the_loss() -> None:
 def test_allowances_multiply_back_to_the_target(highest: float, fraction: float) -> None:
     """τ (π + ρ − 1) equals every tier's target, and τ is never below the highest target."""
     low = 0.5 + fraction * (highest - 0.5)
-    scenario = _contract_scenario(2.0, [1, 1], [0.0, 0.1], 1, highest)
+    scenario = contract_scenario(2.0, [1, 1], [0.0, 0.1], 1, highest)
     silver = scenario.tiers[0].model_copy(update={"id": "silver", "attainment_target": low})
     scenario = scenario.model_copy(update={"tiers": [*scenario.tiers, silver]})
     free = technician_allowance(scenario)
@@ -110,81 +114,6 @@ def test_service_calendar_hours_per_year() -> None:
     assert not calendar.is_open(5 * 1440 + 600)  # Saturday 10:00
     with pytest.raises(ValueError, match="weekdays"):
         ServiceCalendar(weekdays=[7])
-
-
-def _contract_scenario(
-    rate: float,
-    units: list[int],
-    offsets: list[float],
-    existing: int,
-    target: float,
-    hours: float = 400.0,
-    service_hours: object = "24/7",
-) -> Scenario:
-    """One gold tier, one skill, sites east of D1 (D2 lies 0.6° east); km by haversine."""
-    sites = [
-        {
-            "id": f"S{n + 1}",
-            "lat": 50.0,
-            "lon": 10.0 + offset,
-            "tier": "gold",
-            "installed_base": {"P1": count},
-            "depot": "D1",
-        }
-        for n, (count, offset) in enumerate(zip(units, offsets, strict=True))
-    ]
-    return Scenario.model_validate(
-        {
-            "skills": ["mech"],
-            "tiers": [
-                {
-                    "id": "gold",
-                    "response_minutes": 90,
-                    "attainment_target": target,
-                    "credit_per_breach": 100,
-                    "credit_cap_per_year": 300,
-                    "service_hours": service_hours,
-                }
-            ],
-            "products": [
-                {
-                    "id": "P1",
-                    "failure_rate_per_unit_year": rate,
-                    "repair_minutes": 60,
-                    "skill": "mech",
-                }
-            ],
-            "sites": sites,
-            "depots": [
-                {
-                    "id": "D1",
-                    "lat": 50.0,
-                    "lon": 10.0,
-                    "existing": True,
-                    "fixed_cost_per_year": 1000,
-                    "closing_cost": 300,
-                },
-                {
-                    "id": "D2",
-                    "lat": 50.0,
-                    "lon": 10.6,
-                    "fixed_cost_per_year": 600,
-                    "opening_cost": 500,
-                },
-            ],
-            "technicians": [
-                {"id": f"T{n + 1}", "depot": "D1", "skills": ["mech"], "hourly_cost": 50}
-                for n in range(existing)
-            ],
-            "costs": {
-                "technician_hours_per_year": hours,
-                "technician_cost_per_year": 30_000,
-                "hiring_cost_per_technician": 5_000,
-                "relocation_cost_per_technician": 2_000,
-                "release_cost_per_technician": 4_000,
-            },
-        }
-    )
 
 
 def _brute_force(scenario: Scenario) -> float | None:
@@ -271,7 +200,7 @@ TINY_CONTRACTS = {
     "existing": st.integers(1, 2),
     "target": st.floats(0.5, 0.95),
 }
-"""Tiny contract scenarios (``_contract_scenario``'s arguments) the brute force can enumerate."""
+"""Tiny contract scenarios (``contract_scenario``'s arguments) the brute force can enumerate."""
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -281,7 +210,7 @@ def test_binding_milp_equals_brute_force(
 ) -> None:
     """On tiny scenarios the binding MILP's cost equals brute force over open sets,
     assignments, headcounts and staffing flows under the same rules."""
-    scenario = _contract_scenario(rate, units, offsets[: len(units)], existing, target)
+    scenario = contract_scenario(rate, units, offsets[: len(units)], existing, target)
     expected = _brute_force(scenario)
     assume(expected is not None)
     data = compile_network(scenario)
@@ -300,7 +229,7 @@ def test_technician_hired_and_moved_with_their_costs() -> None:
     # 3 sites 0.6° east (at D2): 40 failures/unit-year × 3 units = 120 calls each, 1 h repair
     # (+ 0 travel) = 120 h/year each, 360 h in all; 400 h × 0.85 = 340 h per technician → at
     # least 2 technicians: T1 moved and one hire
-    scenario = _contract_scenario(40.0, [3, 3, 3], [0.6, 0.6, 0.6], 1, 0.5)
+    scenario = contract_scenario(40.0, [3, 3, 3], [0.6, 0.6, 0.6], 1, 0.5)
     plan = solve(scenario, NETWORK_ONLY)
     assert validate(scenario, plan).violations == []
     assert plan.open_depots() == {"D2"}
@@ -324,8 +253,8 @@ def test_business_hours_load_the_pool_more_than_24_7() -> None:
     """The same work inside Mon–Fri 08:00–18:00 (2,607 h/year) offers 8,760/2,607 = 3.36×
     the load of 24/7: the 24/7 plan's pools are mis-stated and less often free under business
     hours, and the business-hours plan staffs at least as many technicians."""
-    around_clock = _contract_scenario(20.0, [2, 2], [0.1, 0.2], 2, 0.9)
-    office = _contract_scenario(
+    around_clock = contract_scenario(20.0, [2, 2], [0.1, 0.2], 2, 0.9)
+    office = contract_scenario(
         20.0,
         [2, 2],
         [0.1, 0.2],
@@ -352,7 +281,7 @@ def test_business_hours_load_the_pool_more_than_24_7() -> None:
 def test_validator_catches_staffing_one_technician_short() -> None:
     """Dropping one hire from a valid plan: the pool's headcount and capacity no longer match,
     its hours rule breaks, and the labour cost differs."""
-    scenario = _contract_scenario(40.0, [3, 3, 3], [0.6, 0.6, 0.6], 1, 0.5)
+    scenario = contract_scenario(40.0, [3, 3, 3], [0.6, 0.6, 0.6], 1, 0.5)
     plan = solve(scenario, NETWORK_ONLY)
     hire = next(b for b in plan.technician_bases if b.action == "hired")
     short = plan.model_copy(
@@ -364,7 +293,7 @@ def test_validator_catches_staffing_one_technician_short() -> None:
 
 def test_technician_base_with_wrong_cost_is_a_mismatch() -> None:
     """A kept technician reported with a relocation cost is a staffing mismatch."""
-    scenario = _contract_scenario(1.0, [1, 1], [0.0, 0.1], 1, 0.5)
+    scenario = contract_scenario(1.0, [1, 1], [0.0, 0.1], 1, 0.5)
     plan = solve(scenario, NETWORK_ONLY)
     bases = [
         TechnicianBase(**{**b.model_dump(), "one_off_cost": 2_000}) if b.action == "kept" else b
@@ -407,21 +336,19 @@ def test_strict_fails_a_missed_target_with_the_diagnosis(over_promised: Scenario
 
 
 def test_priced_mode_prices_contracts_at_risk() -> None:
-    """Priced: no attainment violation; an out-of-reach site whose credits reach the cap costs
-    its fee in contracts_at_risk_per_year."""
+    """Priced: an out-of-reach site whose credits reach the cap costs its fee in
+    contracts_at_risk_per_year; the missed target is reported as in binding mode."""
     # S1 1.2° east (86 km, 112 min + 30 dispatch > 90) from both depots? D2 is 0.6° east:
     # 0.6° at 50° N ≈ 42.9 km → 55.8 min + 30 = 85.8 ≤ 90: reachable from D2, so close D2 by
     # making it hard to open: instead test with a site 2° east (unreachable from both).
-    scenario = _contract_scenario(10.0, [1], [2.0], 1, 0.9)
-    priced = scenario.model_copy(
-        update={
-            "policy": scenario.policy.model_copy(update={"attainment": "priced"}),
-            "tiers": [scenario.tiers[0].model_copy(update={"annual_fee": 5_000})],
-        }
-    )
+    scenario = contract_scenario(10.0, [1], [2.0], 1, 0.9)
+    priced = _priced(scenario, 5_000)
     plan = solve(priced, NETWORK_ONLY)
     report = validate(priced, plan)
-    assert report.violations == []
+    assert {v.kind for v in report.violations} == {ATTAINMENT_TARGET_MISSED}
+    assert plan.status == "target_missed"
+    assert plan.kpis[0].unreachable_sites  # no plan reaches it: not a priced choice
+    assert not (plan.kpis[0].miss_reason or "").startswith(PRICED_MISS)
     # 10 failures × 100 credit = 1,000 ≥ cap 300 → the 5,000 fee is at risk
     assert plan.costs.contracts_at_risk_per_year == 5_000
     binding = solve(scenario, NETWORK_ONLY)
@@ -436,7 +363,7 @@ def test_contract_bound_and_start_bracket_brute_force(
 ) -> None:
     """On tiny scenarios: Lagrangian + staffing lower bound ≤ brute-force optimum ≤ the cost of
     the repaired, improved start of today's network (when that start is feasible)."""
-    scenario = _contract_scenario(rate, units, offsets[: len(units)], existing, target)
+    scenario = contract_scenario(rate, units, offsets[: len(units)], existing, target)
     expected = _brute_force(scenario)
     assume(expected is not None)
     data = compile_network(scenario)
@@ -457,7 +384,7 @@ def test_trim_drops_surplus_hires_and_stops_at_need() -> None:
     """Two surplus hires on top of the MILP's pool are both dropped, saving 2 × (30,000 labour
     + 5,000 hiring); trimming the result again drops nothing (each further step would break
     the hours rule or a tier's forecast), and the pipeline's trimmed plan validates."""
-    scenario = _contract_scenario(40.0, [3, 3, 3], [0.6, 0.6, 0.6], 1, 0.5)
+    scenario = contract_scenario(40.0, [3, 3, 3], [0.6, 0.6, 0.6], 1, 0.5)
     data = compile_network(scenario)
     setup = prepare_contract(scenario, data)
     assert setup.staffing is not None
@@ -487,7 +414,7 @@ def test_trim_keeps_a_technician_the_target_needs() -> None:
     """Gold at 99.9 %: the hours rule needs one technician (2 units × 20 failures a year), the
     queue rule two; dropping the second would take the tier's forecast below its target, so
     the trim removes nobody."""
-    scenario = _contract_scenario(20.0, [2], [0.0], 1, 0.999)
+    scenario = contract_scenario(20.0, [2], [0.0], 1, 0.999)
     data = compile_network(scenario)
     setup = prepare_contract(scenario, data)
     assert setup.staffing is not None
@@ -509,19 +436,18 @@ def test_trim_keeps_a_technician_the_target_needs() -> None:
 def test_priced_plan_gets_the_cost_to_meet_a_missed_target() -> None:
     """Priced: S2 (1.0° east: 71.5 km, 93 min + 30 dispatch > 90 from D1; 0.4° from D2) costs
     only its capped credits and 300 fee, so the plan keeps D1 alone and gold reaches 50 % of
-    its calls against 90 %. ``cost_to_meet_target`` is the binding plan's first-year total
-    minus the priced plan's, and positive; a met tier gets none."""
-    scenario = _contract_scenario(10.0, [1, 1], [0.0, 1.0], 1, 0.9)
-    priced = scenario.model_copy(
-        update={
-            "policy": scenario.policy.model_copy(update={"attainment": "priced"}),
-            "tiers": [scenario.tiers[0].model_copy(update={"annual_fee": 300})],
-        }
-    )
+    its calls against 90 %. The plan is ``target_missed`` (never ``feasible``), the validator
+    reports the miss and the reason says the priced model chose it. ``cost_to_meet_target`` is
+    the binding plan's first-year total minus the priced plan's, and positive; a met tier gets
+    none."""
+    scenario = contract_scenario(10.0, [1, 1], [0.0, 1.0], 1, 0.9)
+    priced = _priced(scenario, 300)
     plan = solve(priced, NETWORK_ONLY)
-    assert validate(priced, plan).violations == []
+    assert [v.kind for v in validate(priced, plan).violations] == [ATTAINMENT_TARGET_MISSED]
+    assert plan.status == "target_missed"
     gold = plan.kpis[0]
     assert gold.target_met is False
+    assert (gold.miss_reason or "").startswith(PRICED_MISS)
     binding = solve(
         priced.model_copy(update={"policy": scenario.policy}),
         NETWORK_ONLY,
@@ -532,6 +458,29 @@ def test_priced_plan_gets_the_cost_to_meet_a_missed_target() -> None:
     )
     assert gold.cost_to_meet_target > 0
     assert binding.kpis[0].cost_to_meet_target is None
+
+
+def _priced(scenario: Scenario, fee: float) -> Scenario:
+    """The scenario under ``policy.attainment = "priced"`` with its one tier's fee."""
+    return scenario.model_copy(
+        update={
+            "policy": scenario.policy.model_copy(update={"attainment": "priced"}),
+            "tiers": [scenario.tiers[0].model_copy(update={"annual_fee": fee})],
+        }
+    )
+
+
+def test_validate_command_exits_1_on_a_priced_plan_that_misses(tmp_path: Path) -> None:
+    """``aftersales validate`` rejects the priced plan of the test above (gold reached for 50 %
+    of its calls against 90 %) with exit code 1, naming the missed target."""
+    priced = _priced(contract_scenario(10.0, [1, 1], [0.0, 1.0], 1, 0.9), 300)
+    plan = solve(priced, NETWORK_ONLY)
+    scenario_path, plan_path = tmp_path / "scenario.json", tmp_path / "plan.json"
+    scenario_path.write_text(priced.model_dump_json())
+    plan_path.write_text(plan.model_dump_json())
+    result = CliRunner().invoke(app, ["validate", str(scenario_path), str(plan_path)])
+    assert result.exit_code == 1, result.output
+    assert ATTAINMENT_TARGET_MISSED in result.output
 
 
 def test_trim_margin_is_one_yearly_standard_error() -> None:
