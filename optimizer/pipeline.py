@@ -243,7 +243,7 @@ def solve(
             open_depots={d.id for d in depots if d.open},
             stock=pooled if stock else None,
             travel=travel,
-            bases={b.technician: b.depot for b in bases} if bases else None,
+            bases=bases or None,
         )
         # the routing layer is anytime: it uses all the time it is given (no per-request cap)
         routing_seconds = budget.for_layer("routing")

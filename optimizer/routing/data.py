@@ -6,12 +6,20 @@ minutes from the horizon start, so multi-day plans need no special casing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from aftersales.optimizer.schema import MINUTES_PER_DAY, Request, Scenario, Technician
+from aftersales.optimizer.schema import (
+    MINUTES_PER_DAY,
+    Request,
+    Scenario,
+    Technician,
+    TechnicianBase,
+)
+from aftersales.optimizer.schema.crew import planned_technicians
 from aftersales.optimizer.travel import Travel
 
 StockLevels = dict[tuple[str, str], int]
@@ -129,39 +137,22 @@ def missing_equipment(job: Job, vehicle: Vehicle) -> str | None:
 
 
 def working_depots(
-    scenario: Scenario,
-    travel: Travel,
-    open_depots: set[str] | None,
-    bases: dict[str, str | None] | None = None,
+    technicians: Sequence[Technician], travel: Travel, open_depots: set[str] | None
 ) -> dict[str, str]:
-    """Depot each technician works from: home if open, else the nearest open depot by time.
-
-    ``bases`` (the plan's technician bases, id → depot or None when released) overrides the
-    home depot of the technicians it names; released ones do not work.
-    """
-    if bases is not None:
-        scenario = scenario.model_copy(
-            update={
-                "technicians": [
-                    t.model_copy(update={"depot": bases.get(t.id, t.depot)})
-                    for t in scenario.technicians
-                    if bases.get(t.id, t.depot) is not None
-                ]
-            }
-        )
+    """Depot each technician works from: its depot if open, else the nearest open depot by time."""
     if open_depots is None:
-        return {t.id: t.depot for t in scenario.technicians}
+        return {t.id: t.depot for t in technicians}
     if not open_depots:
         return {}
     targets = sorted(open_depots)
-    homes = sorted({t.depot for t in scenario.technicians} - open_depots)
+    homes = sorted({t.depot for t in technicians} - open_depots)
     nearest = {}
     if homes:
         minutes = travel.minutes(homes, targets)
         nearest = {
             home: targets[int(k)] for home, k in zip(homes, minutes.argmin(axis=1), strict=True)
         }
-    return {t.id: nearest.get(t.depot, t.depot) for t in scenario.technicians}
+    return {t.id: nearest.get(t.depot, t.depot) for t in technicians}
 
 
 def _due(request: Request, response_minutes: float) -> float:
@@ -188,18 +179,24 @@ def compile_routing(
     open_depots: set[str] | None = None,
     stock: StockLevels | None = None,
     travel: Travel | None = None,
-    bases: dict[str, str | None] | None = None,
+    bases: Sequence[TechnicianBase] | None = None,
 ) -> RoutingData:
     """Build technician-days (of open depots only) and jobs with effective skills and due times.
 
-    ``bases`` moves or releases technicians as the plan's staffing decided (``working_depots``).
+    ``bases`` (the plan's technician bases) decide who works and from where
+    (``schema.crew.planned_technicians``): kept and moved technicians from their plan depot,
+    hires with the shifts of their depot's first technician, released ones not at all.
+    Without bases, today's technicians work from their depot, or from the nearest open one
+    when the plan closes it (``working_depots``).
     """
     travel = travel or Travel(scenario)
     sites = {s.id: s for s in scenario.sites}
     tiers = {t.id: t for t in scenario.tiers}
     products = {p.id: p for p in scenario.products}
-    base = working_depots(scenario, travel, open_depots, bases)
-    technicians = [t for t in scenario.technicians if t.id in base]
+    today = {t.id: t.depot for t in scenario.technicians}
+    crew = planned_technicians(scenario, bases or [])
+    base = working_depots(crew, travel, open_depots)
+    technicians = [t for t in crew if t.id in base]
     locations = list(
         dict.fromkeys(
             [base[t.id] for t in technicians]
@@ -234,7 +231,7 @@ def compile_routing(
             technician=t.id,
             day=shift.day,
             depot=base[t.id],
-            relocated=base[t.id] != t.depot,
+            relocated=base[t.id] != today.get(t.id, t.depot),
             location=index[_start_of(t, base[t.id])],
             depot_location=index[base[t.id]],
             tools=frozenset(t.tools),

@@ -2,12 +2,13 @@
 
 Two sources of technicians:
 
-* **The plan's staffing** (``plan.technician_bases`` not empty): every base except ``released``
-  works from its plan ``depot`` (kept, moved and hired alike). A kept or moved technician keeps
-  the scenario's skills, shifts and hourly cost. A *hire* has the one skill of its pool and the
-  weekly shifts of the first technician based at the same depot today (the depot's existing
-  staff), else Monday-Friday 08:00-17:00; its hourly cost is ``technician_cost_per_year /
-  technician_hours_per_year``.
+* **The plan's staffing** (``plan.technician_bases`` not empty): the plan's crew as the routing
+  layer and the validator read it (``schema.crew.planned_technicians``): every base except
+  ``released`` works from its plan ``depot`` (kept, moved and hired alike). A kept or moved
+  technician keeps the scenario's skills, shifts and hourly cost. A *hire* has the one skill of
+  its pool and the shifts of the first technician based at the same depot today, else of the
+  scenario's first technician (Monday-Friday 08:00-17:00 without any); its hourly cost is
+  ``technician_cost_per_year / technician_hours_per_year``.
 * **Today's staff** (no bases): each scenario technician at its home depot, or, when the plan
   closes it, at the nearest open depot (as routes do).
 
@@ -30,6 +31,7 @@ import numpy as np
 
 from aftersales.optimizer.arrays import FloatArray, IntArray
 from aftersales.optimizer.schema import Plan, Scenario, Shift
+from aftersales.optimizer.schema.crew import planned_technicians
 
 MINUTES_PER_WEEK = 7 * 1440
 DEFAULT_WEEK: tuple[tuple[float, float], ...] = tuple(
@@ -93,7 +95,6 @@ def plan_crew(
     ``nearest_open`` maps a depot index the plan closes to the open depot its technicians move
     to (used only without ``technician_bases``).
     """
-    by_id = {t.id: t for t in scenario.technicians}
     bases = plan.technician_bases
     if not bases:
         return [
@@ -106,33 +107,13 @@ def plan_crew(
             )
             for t in scenario.technicians
         ]
-    depot_week: dict[str, WeekPattern] = {}
-    for tech in scenario.technicians:
-        depot_week.setdefault(tech.depot, weekly_pattern(tech.shifts))
-    costs = scenario.costs
-    hire_hourly = float(costs.technician_cost_per_year / costs.technician_hours_per_year)
-    crew: list[CrewMember] = []
-    for base in bases:
-        if base.action == "released" or base.depot is None or base.depot not in depots:
-            continue
-        known = by_id.get(base.technician)
-        if known is not None and base.action != "hired":
-            crew.append(
-                CrewMember(
-                    known.id,
-                    depots[base.depot],
-                    frozenset(known.skills),
-                    weekly_pattern(known.shifts),
-                    float(known.hourly_cost),
-                )
-            )
-        else:
-            week = depot_week.get(base.depot, DEFAULT_WEEK)
-            hire = CrewMember(
-                base.technician, depots[base.depot], frozenset([base.skill]), week, hire_hourly
-            )
-            crew.append(hire)
-    return crew
+    return [
+        CrewMember(
+            t.id, depots[t.depot], frozenset(t.skills), weekly_pattern(t.shifts), t.hourly_cost
+        )
+        for t in planned_technicians(scenario, bases)
+        if t.depot in depots
+    ]
 
 
 def rostered_weeks(

@@ -46,8 +46,8 @@ Further choices where the spec is silent:
   ``expected_credits_per_year``;
 * attainment and staffing (docs/semantics.md, "Attainment and staffing"): reach, parts per call
   and Erlang C technician-free probability per site, recomputed here (own code);
-  ``attainment_target_missed`` in binding mode when the plan decides assignments (and does not
-  report its network layer as skipped); staffing
+  ``attainment_target_missed`` in every policy (binding and priced) when the plan decides
+  assignments (and does not report its network layer as skipped); staffing
   decided when ``staffing`` or ``technician_bases`` is not empty, else today's technicians
   form the pools;
 * loaner pools: loans per (depot, loanable product) count every site the depot serves, exclusive
@@ -167,7 +167,7 @@ __all__ = [
 
 def validate(scenario: Scenario, plan: Plan) -> ValidationReport:
     """Check ``plan`` against ``scenario``; return violations, recomputed KPIs and costs."""
-    ctx = Context.build(scenario)
+    ctx = Context.build(scenario, plan.technician_bases)
     out = Collector()
     network = check_network(ctx, plan, out)
     stock = check_stock(ctx, plan, network.serving, network.within, out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aftersales.optimizer.schema import (
@@ -14,9 +15,11 @@ from aftersales.optimizer.schema import (
     Shift,
     Site,
     Technician,
+    TechnicianBase,
     Tier,
 )
 from aftersales.optimizer.schema.common import MINUTES_PER_DAY
+from aftersales.optimizer.schema.crew import planned_technicians, released_technicians
 from aftersales.optimizer.travel import Travel
 from aftersales.optimizer.validate.report import TIME_TOLERANCE_MINUTES
 
@@ -59,15 +62,22 @@ class Context:
     sites: dict[str, Site]
     depots: dict[str, Depot]
     technicians: dict[str, Technician]
+    """The scenario's technicians (today's staff)."""
+    crew: dict[str, Technician]
+    """Who may have routes under the plan: today's staff without plan bases, else the plan's
+    kept, moved (at their plan depot) and hired technicians (``schema.crew``)."""
+    released: frozenset[str]
+    """Technicians the plan releases."""
     requests: dict[str, Request]
     shifts: dict[tuple[str, int], Shift]
-    """(technician id, day) → that day's shift."""
+    """(crew technician id, day) → that day's shift."""
     rates: dict[str, SiteRates]
 
     @classmethod
-    def build(cls, scenario: Scenario) -> Context:
-        """Index a scenario; cost is linear in its size."""
+    def build(cls, scenario: Scenario, bases: Sequence[TechnicianBase] = ()) -> Context:
+        """Index a scenario and the crew of a plan's ``bases``; cost is linear in their size."""
         products = {p.id: p for p in scenario.products}
+        crew = planned_technicians(scenario, bases)
         return cls(
             scenario=scenario,
             travel=Travel(scenario),
@@ -77,8 +87,10 @@ class Context:
             sites={s.id: s for s in scenario.sites},
             depots={d.id: d for d in scenario.depots},
             technicians={t.id: t for t in scenario.technicians},
+            crew={t.id: t for t in crew},
+            released=released_technicians(bases),
             requests={r.id: r for r in scenario.requests},
-            shifts={(t.id, s.day): s for t in scenario.technicians for s in t.shifts},
+            shifts={(t.id, s.day): s for t in crew for s in t.shifts},
             rates={s.id: site_rates(s, products) for s in scenario.sites},
         )
 

@@ -30,6 +30,7 @@ from aftersales.optimizer.validate.report import (
     SERVICE_DURATION,
     SHIFT_END,
     SHIFT_START,
+    STAFFING_MISMATCH,
     TIME_TOLERANCE_MINUTES,
     TIME_WINDOW,
     TRAVEL_TIME,
@@ -83,14 +84,24 @@ def check_routes(
     travel_km = labour = overtime = 0.0
     for i, route in enumerate(plan.routes):
         requests = _check_stops(ctx, i, route, first_stop, out)
-        tech = ctx.technicians.get(route.technician)
+        tech = ctx.crew.get(route.technician)
         if tech is None:
+            released = route.technician in ctx.released
             out.add(
-                UNKNOWN_REFERENCE,
+                STAFFING_MISMATCH if released else UNKNOWN_REFERENCE,
                 pointer("routes", i, "technician"),
-                f"unknown technician '{route.technician}'",
+                f"technician '{route.technician}' is released by the plan but has a route"
+                if released
+                else f"unknown technician '{route.technician}'",
             )
             continue
+        if plan.technician_bases and route.depot not in (None, tech.depot):
+            out.add(
+                STAFFING_MISMATCH,
+                pointer("routes", i, "depot"),
+                f"technician '{tech.id}' works from '{route.depot}', the plan bases it at "
+                f"'{tech.depot}'",
+            )
         base = route.depot or tech.depot
         if base not in ctx.depots:
             out.add(UNKNOWN_REFERENCE, pointer("routes", i, "depot"), f"unknown depot '{base}'")
