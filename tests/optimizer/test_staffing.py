@@ -291,6 +291,45 @@ def test_validator_catches_staffing_one_technician_short() -> None:
     assert {STAFFING_MISMATCH, STAFFING_OVER_HOURS, "cost_mismatch"} <= kinds
 
 
+def test_validator_catches_a_consistent_plan_one_technician_short() -> None:
+    """The same plan one hire short *everywhere* (its base, the pool's entry with its capacity,
+    utilisation and wait probability, and the costs): nothing disagrees with itself, and the
+    validator still rejects it from its own hours rule (360 h > 85 % of one 400-h technician),
+    with no mismatch of figures."""
+    scenario = contract_scenario(40.0, [3, 3, 3], [0.6, 0.6, 0.6], 1, 0.5)
+    plan = solve(scenario, NETWORK_ONLY)
+    hire = next(b for b in plan.technician_bases if b.action == "hired")
+    pool = next(i for i, s in enumerate(plan.staffing) if s.depot == hire.depot)
+    level = plan.staffing[pool]
+    count = level.technicians - 1
+    capacity = count * scenario.costs.technician_hours_per_year
+    fewer = level.model_copy(
+        update={
+            "technicians": count,
+            "capacity_hours_per_year": capacity,
+            "utilisation": level.workload_hours_per_year / capacity,
+            "wait_probability": erlang_c(count, level.offered_load_erlangs),
+        }
+    )
+    costs = plan.costs.model_copy(
+        update={
+            "staffing_labour_per_year": plan.costs.staffing_labour_per_year - hire.labour_per_year,
+            "staffing_changes_one_off": plan.costs.staffing_changes_one_off - hire.one_off_cost,
+        }
+    )
+    short = plan.model_copy(
+        update={
+            "technician_bases": [b for b in plan.technician_bases if b is not hire],
+            "staffing": [fewer if i == pool else s for i, s in enumerate(plan.staffing)],
+            "costs": costs,
+            "routes": [],
+        }
+    )
+    kinds = {v.kind for v in validate(scenario, short).violations}
+    assert STAFFING_OVER_HOURS in kinds
+    assert not kinds & {STAFFING_MISMATCH, "cost_mismatch"}
+
+
 def test_technician_base_with_wrong_cost_is_a_mismatch() -> None:
     """A kept technician reported with a relocation cost is a staffing mismatch."""
     scenario = contract_scenario(1.0, [1, 1], [0.0, 0.1], 1, 0.5)
