@@ -48,8 +48,13 @@ def test_layers_not_requested_are_skipped(scenario_data: dict[str, Any]) -> None
 
 
 def test_strict_option_fails_on_unserved_required_request(scenario_data: dict[str, Any]) -> None:
-    """A required request nobody can do makes a strict solve infeasible, naming the request."""
-    scenario_data["technicians"][0]["skills"] = ["mechanical"]
+    """A required request nobody can do makes a strict solve infeasible, naming the request.
+
+    Nobody includes the plan's hires: they are routed with their pool's skill, so the request
+    asks for a skill that no product's pool has (a request for a pool's skill would be served
+    by the hire the staffing makes for it)."""
+    scenario_data["skills"].append("welding")
+    scenario_data["requests"][0]["required_skills"] = ["welding"]
     scenario = Scenario.model_validate(scenario_data)
     plan = solve(scenario, SolveOptions(strict=True))
     assert plan.status == "infeasible"
