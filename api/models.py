@@ -35,12 +35,25 @@ class JobOptions(SolveOptions):
 
 
 class JobCreate(BaseModel):
-    """A solve request: the scenario and, optionally, options replacing the scenario's own."""
+    """A solve request: the scenario, optionally options replacing the scenario's own, and
+    optionally the previous plan to warm-start from (one of ``previous_job_id`` and
+    ``previous_plan``)."""
 
     model_config = ConfigDict(extra="forbid")
 
     scenario: Scenario
     options: JobOptions | None = None
+    previous_job_id: str | None = Field(
+        default=None,
+        max_length=36,
+        description="A job of yours with a plan (e.g. last night's): its plan warm-starts the "
+        "network and routing layers (routes matched by calendar day). Unknown or another "
+        "tenant's: 422; no plan (yet): 409.",
+    )
+    previous_plan: Plan | None = Field(
+        default=None,
+        description="A previous plan given inline instead of previous_job_id (not both: 422).",
+    )
 
 
 class JobProgress(BaseModel):
@@ -77,6 +90,12 @@ class JobPublic(JobSummary):
 
     options: JobOptions
     cancel_requested: bool = False
+    previous_job_id: str | None = Field(
+        default=None, description="The job whose plan warm-started this one."
+    )
+    warm_started: bool = Field(
+        default=False, description="A previous plan (by job id or inline) warm-starts the solve."
+    )
     plan: Plan | None = None
 
     @classmethod
@@ -87,6 +106,8 @@ class JobPublic(JobSummary):
             **_summary_fields(job),
             options=JobOptions.model_validate_json(job.options_json),
             cancel_requested=job.cancel_requested,
+            previous_job_id=job.previous_job_id,
+            warm_started=job.previous_plan_json is not None,
             plan=plan,
         )
 
