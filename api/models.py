@@ -85,16 +85,25 @@ class JobSummary(BaseModel):
         return cls(**_summary_fields(job))
 
 
+class PreviousJob(BaseModel):
+    """Where a job's warm start came from: another job's plan, a plan sent inline, or nowhere
+    (a cold solve)."""
+
+    id: str | None = Field(
+        default=None, description="The job whose plan warm-starts this one (null when inline)."
+    )
+    inline: bool = Field(default=False, description="The plan came in the body (previous_plan).")
+
+
 class JobPublic(JobSummary):
     """A job with its effective options and, once succeeded, its plan."""
 
     options: JobOptions
     cancel_requested: bool = False
-    previous_job_id: str | None = Field(
-        default=None, description="The job whose plan warm-started this one."
-    )
-    warm_started: bool = Field(
-        default=False, description="A previous plan (by job id or inline) warm-starts the solve."
+    previous: PreviousJob = Field(
+        default_factory=lambda: PreviousJob(),
+        description="The previous plan that warm-starts the solve (id null and inline false: "
+        "a cold solve).",
     )
     plan: Plan | None = None
 
@@ -106,8 +115,10 @@ class JobPublic(JobSummary):
             **_summary_fields(job),
             options=JobOptions.model_validate_json(job.options_json),
             cancel_requested=job.cancel_requested,
-            previous_job_id=job.previous_job_id,
-            warm_started=job.previous_plan_json is not None,
+            previous=PreviousJob(
+                id=job.previous_job_id,
+                inline=job.previous_plan_json is not None and job.previous_job_id is None,
+            ),
             plan=plan,
         )
 

@@ -59,11 +59,6 @@ JOB_LINKS: dict[str, Any] = {
     "ReadJob": READ_JOB,
     "ReadJobEvents": _job_link("read_job_events", "Follow the job as server-sent events."),
     "ReadJobPlan": _job_link("read_job_plan", "Fetch the plan once the job succeeded."),
-    "DiffJob": _job_link(
-        "read_job_diff",
-        "Compare the job's plan with another job's (here itself: no change).",
-        against="$response.body#/id",
-    ),
     "CancelJob": _job_link("cancel_job", "Cancel the job (idempotent)."),
     "PurgeJob": PURGE_JOB,
 }

@@ -36,7 +36,7 @@ def test_next_night_warm_from_previous_job_and_diff(
     """Last night's job → roll → tonight's job with previous_job_id (and one with the plan
     inline): both warm-started, valid plans of the new horizon; the diff compares them."""
     first = _succeeded(client, _post(client, s_scenario).json()["id"])
-    assert first["warm_started"] is False
+    assert first["previous"] == {"id": None, "inline": False}  # a cold solve
     assert "assignments moved" not in _routing_message(Plan.model_validate(first["plan"]))
     rolled = roll_scenario(
         Scenario.model_validate(s_scenario), Plan.model_validate(first["plan"]), 1
@@ -45,10 +45,9 @@ def test_next_night_warm_from_previous_job_and_diff(
     by_id = _post(client, tonight, previous_job_id=first["id"])
     inline = _post(client, tonight, previous_plan=first["plan"])
     assert by_id.status_code == inline.status_code == 202, (by_id.text, inline.text)
-    for response, previous_id in ((by_id, first["id"]), (inline, None)):
+    for response, previous in ((by_id, (first["id"], False)), (inline, (None, True))):
         job = _succeeded(client, response.json()["id"])
-        assert job["warm_started"] is True
-        assert job["previous_job_id"] == previous_id
+        assert (job["previous"]["id"], job["previous"]["inline"]) == previous
         plan = Plan.model_validate(job["plan"])
         assert plan.horizon_start_day == 1
         assert "assignments moved" in _routing_message(plan)  # the routing layer used it

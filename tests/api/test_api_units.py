@@ -161,8 +161,7 @@ def test_openapi_documents_the_errors_every_v1_route_sends() -> None:
 
 
 def test_openapi_links_lead_from_a_job_id_to_its_operations() -> None:
-    """A submission's 202 links to polling, events, plan, diff, cancel and purge of that job
-    id (the diff against the same job)."""
+    """A submission's 202 links to polling, events, plan, cancel and purge of that job id."""
     paths = create_app().openapi()["paths"]
     links = paths["/v1/jobs"]["post"]["responses"]["202"]["links"]
     targets = {(link["operationId"], link["parameters"].get("purge")) for link in links.values()}
@@ -170,11 +169,9 @@ def test_openapi_links_lead_from_a_job_id_to_its_operations() -> None:
         ("read_job", None),
         ("read_job_events", None),
         ("read_job_plan", None),
-        ("read_job_diff", None),
         ("cancel_job", None),
         ("cancel_job", True),
     }
     assert all(link["parameters"]["job_id"] == "$response.body#/id" for link in links.values())
-    assert links["DiffJob"]["parameters"]["against"] == "$response.body#/id"
     newest = paths["/v1/jobs"]["get"]["responses"]["200"]["links"]["ReadNewestJob"]
     assert newest["parameters"]["job_id"] == "$response.body#/data/0/id"
