@@ -35,12 +35,25 @@ class JobOptions(SolveOptions):
 
 
 class JobCreate(BaseModel):
-    """A solve request: the scenario and, optionally, options replacing the scenario's own."""
+    """A solve request: the scenario, optionally options replacing the scenario's own, and
+    optionally the previous plan to warm-start from (one of ``previous_job_id`` and
+    ``previous_plan``)."""
 
     model_config = ConfigDict(extra="forbid")
 
     scenario: Scenario
     options: JobOptions | None = None
+    previous_job_id: str | None = Field(
+        default=None,
+        max_length=36,
+        description="A job of yours with a plan (e.g. last night's): its plan warm-starts the "
+        "network and routing layers (routes matched by calendar day). Unknown or another "
+        "tenant's: 422; no plan (yet): 409.",
+    )
+    previous_plan: Plan | None = Field(
+        default=None,
+        description="A previous plan given inline instead of previous_job_id (not both: 422).",
+    )
 
 
 class JobProgress(BaseModel):
@@ -72,11 +85,26 @@ class JobSummary(BaseModel):
         return cls(**_summary_fields(job))
 
 
+class PreviousJob(BaseModel):
+    """Where a job's warm start came from: another job's plan, a plan sent inline, or nowhere
+    (a cold solve)."""
+
+    id: str | None = Field(
+        default=None, description="The job whose plan warm-starts this one (null when inline)."
+    )
+    inline: bool = Field(default=False, description="The plan came in the body (previous_plan).")
+
+
 class JobPublic(JobSummary):
     """A job with its effective options and, once succeeded, its plan."""
 
     options: JobOptions
     cancel_requested: bool = False
+    previous: PreviousJob = Field(
+        default_factory=lambda: PreviousJob(),
+        description="The previous plan that warm-starts the solve (id null and inline false: "
+        "a cold solve).",
+    )
     plan: Plan | None = None
 
     @classmethod
@@ -87,6 +115,10 @@ class JobPublic(JobSummary):
             **_summary_fields(job),
             options=JobOptions.model_validate_json(job.options_json),
             cancel_requested=job.cancel_requested,
+            previous=PreviousJob(
+                id=job.previous_job_id,
+                inline=job.previous_plan_json is not None and job.previous_job_id is None,
+            ),
             plan=plan,
         )
 

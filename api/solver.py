@@ -20,7 +20,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from aftersales.optimizer.pipeline import Progress, solve
-from aftersales.optimizer.schema import Scenario, SolveOptions
+from aftersales.optimizer.schema import Plan, Scenario, SolveOptions
 
 
 def progress_message(event: Progress, layers: list[str], finished: set[str]) -> dict[str, Any]:
@@ -82,8 +82,9 @@ def solve_in_process(
     temp_dir: str | None = None,
     memory_mb: int | None = None,
     nice: int = 0,
+    previous_json: str | None = None,
 ) -> None:
-    """Entry point of a solver process."""
+    """Entry point of a solver process; ``previous_json`` is the plan that warm-starts it."""
     # Ctrl-C or a SIGTERM to the whole process group is the server's to handle: it stops its
     # solvers itself and puts their jobs back in the queue.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -92,12 +93,13 @@ def solve_in_process(
     try:
         scenario = Scenario.model_validate_json(scenario_json)
         options = SolveOptions.model_validate_json(options_json)
+        previous = Plan.model_validate_json(previous_json) if previous_json else None
         finished: set[str] = set()
 
         def forward(event: Progress) -> None:
             conn.send(("progress", progress_message(event, list(options.layers), finished)))
 
-        plan = solve(scenario, options, progress=forward)
+        plan = solve(scenario, options, progress=forward, previous=previous)
         conn.send(("plan", plan.model_dump_json()))
     except (BrokenPipeError, EOFError, OSError):
         return

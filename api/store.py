@@ -91,6 +91,10 @@ class Job(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     scenario_json: Mapped[str] = mapped_column(Text)
     options_json: Mapped[str] = mapped_column(Text)
+    previous_job_id: Mapped[str | None] = mapped_column(String(36))
+    """The tenant's job whose plan warm-starts this one (its plan is copied at submission)."""
+    previous_plan_json: Mapped[str | None] = mapped_column(Text)
+    """The plan that warm-starts the solve: ``previous_job_id``'s, or one given inline."""
     callback_url: Mapped[str | None] = mapped_column(Text)
     plan_json: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
@@ -176,6 +180,8 @@ class NewJob:
     idempotency_key: str | None = None
     callback_url: str | None = None
     tenant: str = DEFAULT_TENANT
+    previous_job_id: str | None = None
+    previous_plan_json: str | None = None
 
 
 @dataclass(frozen=True)
@@ -350,6 +356,8 @@ class JobStore:
                 request_hash=new.request_hash,
                 scenario_json=new.scenario_json,
                 options_json=new.options_json,
+                previous_job_id=new.previous_job_id,
+                previous_plan_json=new.previous_plan_json,
                 callback_url=new.callback_url,
                 attempts=0,
                 cancel_requested=False,

@@ -229,6 +229,7 @@ class SolverPool:
                 "temp_dir": temp_dir,
                 "memory_mb": self.max_solver_memory_mb,
                 "nice": self.solver_nice,
+                "previous_json": job.previous_plan_json,
             },
             name=f"solver-{job.id}",
             daemon=True,

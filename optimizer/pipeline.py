@@ -27,6 +27,7 @@ from aftersales.optimizer.network import (
     current_network,
 )
 from aftersales.optimizer.network.solver import RESTRICT_ABOVE_PAIRS, solve_network
+from aftersales.optimizer.nightly.align import on_horizon
 from aftersales.optimizer.routing import compile_routing, solve_routing
 from aftersales.optimizer.schema import (
     CostBreakdown,
@@ -143,9 +144,12 @@ def solve(
 
     ``previous`` (e.g. last night's plan) warm-starts the network MILP with its depots and
     assignments, and the routing layer, which then never returns routes costlier than that
-    plan's and reports how many assignments moved.
+    plan's and reports how many assignments moved. A previous plan of an earlier horizon (see
+    ``aftersales roll``) is matched by calendar day (``nightly.align.on_horizon``).
     """
     options = options or scenario.options
+    if previous is not None:
+        previous = on_horizon(previous, scenario.horizon_start_day)
     if options.verify:
         return _verified(scenario, options, progress, previous)
     notify = progress or _ignore
@@ -262,6 +266,7 @@ def solve(
     plan = Plan(
         status=combine_status(layers),
         scenario=scenario.name,
+        horizon_start_day=scenario.horizon_start_day,
         depots=depots,
         assignments=assignments,
         stock=stock,
@@ -370,6 +375,7 @@ def _staffing(
     network_plan = Plan(
         status="feasible",
         scenario=scenario.name,
+        horizon_start_day=scenario.horizon_start_day,
         depots=depots,
         assignments=network.assignments(data),
         stock=stock,

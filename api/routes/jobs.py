@@ -32,6 +32,7 @@ from aftersales.api.notify import job_finished
 from aftersales.api.settings import Settings
 from aftersales.api.store import FINAL_STATUSES, Job, JobStore, Limits, NewJob, QueueFull
 from aftersales.api.streams import StreamGate
+from aftersales.optimizer.diff import PlanDiff, diff_plans
 from aftersales.optimizer.schema import Plan
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=V1_ERRORS)
@@ -116,7 +117,11 @@ def effective_options(payload: JobCreate, settings: Settings) -> JobOptions:
             "links": JOB_LINKS,
         },
         **UNREADABLE_BODY,
-        409: {"model": ErrorPublic, "description": "Idempotency-Key reused for another body."},
+        409: {
+            "model": ErrorPublic,
+            "description": "Idempotency-Key reused for another body, or previous_job_id has no "
+            "plan (yet).",
+        },
         413: {"model": ErrorPublic, "description": "Body too large."},
         429: {"model": ErrorPublic, "description": "Queue full; see Retry-After."},
     },
@@ -133,11 +138,16 @@ def create_job(
     """Submit a scenario to solve; the job is stored before this answers 202."""
     scenario_json = payload.scenario.model_dump_json()
     given = payload.options.model_dump_json() if payload.options else "null"
-    request_hash = hashlib.sha256(f"{scenario_json}\n{given}".encode()).hexdigest()
+    inline = payload.previous_plan.model_dump_json() if payload.previous_plan else None
+    request = f"{scenario_json}\n{given}"
+    if payload.previous_job_id is not None or inline is not None:  # earlier hashes unchanged
+        request += f"\n{payload.previous_job_id}\n{inline}"
+    request_hash = hashlib.sha256(request.encode()).hexdigest()
     if idempotency_key:
         existing = store.find_by_key(tenant, idempotency_key)
         if existing is not None:
             return _accepted(existing, request_hash, response)
+    previous_json = _previous_plan(payload, store, tenant) or inline
     options = effective_options(payload, settings)
     limits = Limits(settings.max_queue, settings.tenant_max_queued, settings.idempotency_hours)
     new = NewJob(
@@ -147,6 +157,8 @@ def create_job(
         idempotency_key=idempotency_key or None,
         callback_url=str(options.callback_url) if options.callback_url else None,
         tenant=tenant,
+        previous_job_id=payload.previous_job_id,
+        previous_plan_json=previous_json,
     )
     try:
         job, _created = store.create_job(new, limits)
@@ -156,6 +168,24 @@ def create_job(
         ) from exc
     pool.wake()
     return _accepted(job, request_hash, response)
+
+
+def _previous_plan(payload: JobCreate, store: JobStore, tenant: str) -> str | None:
+    """The plan JSON of ``previous_job_id`` (None without one): 422 when both a job id and an
+    inline plan are given or the job is unknown (or another tenant's: the same answer), 409
+    when it has no plan (yet)."""
+    if payload.previous_job_id is not None and payload.previous_plan is not None:
+        message = "give previous_job_id or previous_plan, not both"
+        raise InputError([ErrorItem(pointer="/previous_plan", message=message)])
+    if payload.previous_job_id is None:
+        return None
+    previous = store.get_job(payload.previous_job_id, tenant)
+    if previous is None:
+        message = f"no job {payload.previous_job_id}"
+        raise InputError([ErrorItem(pointer="/previous_job_id", message=message)])
+    if previous.plan_json is None:
+        raise HTTPException(409, f"previous job {previous.id} is {previous.status}: no plan")
+    return previous.plan_json
 
 
 def _accepted(job: Job, request_hash: str, response: Response) -> JobAccepted:
@@ -237,6 +267,39 @@ def read_job_plan(job_id: str, store: StoreDep, tenant: TenantDep) -> Response:
     if job.plan_json is None:
         raise HTTPException(409, f"job {job_id} is {job.status}: no plan")
     return Response(job.plan_json, media_type="application/json")
+
+
+@router.get(
+    "/{job_id}/diff",
+    response_model=PlanDiff,
+    responses={
+        200: {"description": "What changed from the `against` job's plan to this job's."},
+        **NOT_FOUND,
+        409: {"model": ErrorPublic, "description": "One of the two jobs has no plan (yet)."},
+    },
+)
+def read_job_diff(
+    job_id: str,
+    store: StoreDep,
+    tenant: TenantDep,
+    against: Annotated[
+        str, Query(max_length=36, description="The earlier job (e.g. last night's), same tenant.")
+    ],
+    minutes_tolerance: Annotated[
+        float, Query(ge=0, le=1440, description="A visit moved by at most this is kept, min.")
+    ] = 30.0,
+) -> PlanDiff:
+    """Depots opened/closed, sites moved, staffing and stock changes, visits reassigned (other
+    technician or calendar day) or retimed, unserved added/removed, KPI and cost deltas."""
+    new, old = _job_or_404(store, job_id, tenant), _job_or_404(store, against, tenant)
+    for job in (old, new):
+        if job.plan_json is None:
+            raise HTTPException(409, f"job {job.id} is {job.status}: no plan")
+    return diff_plans(
+        Plan.model_validate_json(old.plan_json or ""),
+        Plan.model_validate_json(new.plan_json or ""),
+        minutes_tolerance=minutes_tolerance,
+    )
 
 
 @router.delete(

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from aftersales.datasets.tables.grid import OutTable, Value
 from aftersales.datasets.tables.layout import (
     ENTITIES,
+    HORIZON_KEY,
     LIST_SEPARATOR,
     MATRICES,
     MATRIX_COLUMNS,
@@ -94,8 +95,12 @@ def _relation_table(spec: RelationTable, parents: Sequence[Any]) -> OutTable:
 
 
 def _settings_table(scenario: Scenario) -> OutTable:
-    """Key/value rows for the name and every field of the scalar sections, defaults included."""
-    rows: list[list[Value]] = [[NAME_KEY, scenario.name]]
+    """Key/value rows for the name, the horizon start and every field of the scalar sections,
+    defaults included."""
+    rows: list[list[Value]] = [
+        [NAME_KEY, scenario.name],
+        [HORIZON_KEY, scenario.horizon_start_day],
+    ]
     for section, model in SECTIONS.items():
         values = getattr(scenario, section)
         rows += [

@@ -164,6 +164,10 @@ SECTIONS: dict[str, type[BaseModel]] = {
 SETTING_EXCLUDED = {("travel", "matrix")}
 """Section fields held in tables of their own rather than in ``settings``."""
 NAME_KEY = "name"
+HORIZON_KEY = "horizon_start_day"
+"""The scenario's calendar day of horizon day 0 (a settings key of its own, like the name)."""
+TOP_KEYS = (NAME_KEY, HORIZON_KEY)
+"""Settings keys that are top-level fields of the Scenario rather than ``section.field``."""
 
 MATRICES: dict[str, str] = {"travel_minutes": "minutes", "travel_km": "km"}
 """Travel matrix tables (long form ``from, to, value``) and the TravelMatrix field they fill."""

@@ -25,13 +25,13 @@ from aftersales.datasets.tables.layout import (
     ENTITIES,
     LIST_SEPARATOR,
     MATRICES,
-    NAME_KEY,
     RELATIONS,
     SCENARIO_TABLES,
     SECTIONS,
     SETTING_EXCLUDED,
     SETTINGS,
     SKILLS,
+    TOP_KEYS,
     EntityTable,
     RelationTable,
     is_list_field,
@@ -211,8 +211,8 @@ class _Assembly:
                     self._put_setting(path, value)
 
     def _put_setting(self, path: Loc, value: str) -> None:
-        if path == (NAME_KEY,):
-            self.data[NAME_KEY] = value
+        if len(path) == 1:  # a top-level key: the name or the horizon start
+            self.data[str(path[0])] = value
             return
         section, field = str(path[0]), str(path[1])
         self.data.setdefault(section, {})[field] = _cell(SECTIONS[section], field, value)
@@ -280,8 +280,8 @@ class _Assembly:
 
 def _setting_path(key: str) -> Loc | None:
     """Document path of a settings key (``costs.dispatch_minutes``), None if not a setting."""
-    if key == NAME_KEY:
-        return (NAME_KEY,)
+    if key in TOP_KEYS:
+        return (key,)
     section, dot, field = key.partition(".")
     if not dot or section not in SECTIONS or not field or (section, field) in SETTING_EXCLUDED:
         return None
@@ -294,4 +294,4 @@ def _unknown_setting(key: str) -> str:
     if key == "travel.matrix":
         return "the travel matrix goes in the travel_minutes and travel_km tables"
     sections = ", ".join(f"{section}.*" for section in SECTIONS)
-    return f"unknown setting '{key}'; expected {NAME_KEY} or one of {sections}"
+    return f"unknown setting '{key}'; expected {', '.join(TOP_KEYS)} or one of {sections}"

@@ -14,7 +14,8 @@ optimised):
   *template*: the first technician (scenario order) based at the same depot today, else the
   scenario's first technician: their shifts (so the horizon's working days and hours of that
   depot), break, overtime limit and rate, tools and van stock. Shifts default to
-  Monday-Friday 08:00-17:00 on the horizon's days (day 0 is a Monday) when the template has
+  Monday-Friday 08:00-17:00 on the horizon's days (weekday of day d: (horizon_start_day + d)
+  mod 7, 0 = Monday) when the template has
   none; a scenario without technicians gives those shifts, no break, no overtime, no tools and
   no van model.
 
@@ -31,16 +32,17 @@ from aftersales.optimizer.schema.scenario import Scenario, Shift, Technician
 DEFAULT_SHIFT_MINUTES = (480.0, 1020.0)
 """08:00-17:00, minutes of the day, of a hire in a scenario without technicians."""
 WORKING_WEEKDAYS = 5
-"""Monday-Friday: days d of the horizon with d mod 7 < 5."""
+"""Monday-Friday: weekdays 0..4 (0 = Monday)."""
 
 
-def default_shifts(horizon_days: int) -> list[Shift]:
-    """Monday-Friday 08:00-17:00 on each working day of the horizon."""
+def default_shifts(horizon_days: int, horizon_start_day: int = 0) -> list[Shift]:
+    """Monday-Friday 08:00-17:00 on each working day of the horizon (day d's weekday is
+    ``(horizon_start_day + d) % 7``, as in the service calendars)."""
     start, end = DEFAULT_SHIFT_MINUTES
     return [
         Shift(day=day, start_minute=start, end_minute=end)
         for day in range(horizon_days)
-        if day % 7 < WORKING_WEEKDAYS
+        if (horizon_start_day + day) % 7 < WORKING_WEEKDAYS
     ]
 
 
@@ -63,7 +65,7 @@ def hired_technician(scenario: Scenario, base: TechnicianBase) -> Technician:
             id=base.technician,
             depot=depot,
             skills=[base.skill],
-            shifts=default_shifts(scenario.policy.horizon_days),
+            shifts=default_shifts(scenario.policy.horizon_days, scenario.horizon_start_day),
             hourly_cost=hourly,
         )
     return template.model_copy(
@@ -73,7 +75,8 @@ def hired_technician(scenario: Scenario, base: TechnicianBase) -> Technician:
             "depot": depot,
             "home": None,
             "skills": [base.skill],
-            "shifts": template.shifts or default_shifts(scenario.policy.horizon_days),
+            "shifts": template.shifts
+            or default_shifts(scenario.policy.horizon_days, scenario.horizon_start_day),
             "hourly_cost": hourly,
         },
         deep=True,

@@ -106,12 +106,20 @@ def report_command(
         int, typer.Option(help="Replications of the simulation; 0 = no simulation.")
     ] = 10,
     seed: Annotated[int, typer.Option(help="Root random seed.")] = 0,
+    against: Annotated[
+        Path | None,
+        typer.Option(help="A previous plan JSON: add a section of what changed since it."),
+    ] = None,
 ) -> None:
-    """Write the planner's report: map, technician Gantt, frontier, costs, attainment."""
+    """Write the planner's report: map, technician Gantt, frontier, costs, attainment (and,
+    with --against, the changes since a previous plan)."""
+    from aftersales.optimizer.cli import _load
+    from aftersales.optimizer.diff import diff_plans
     from aftersales.optimizer.simulate import SimulationSettings, simulate
     from aftersales.optimizer.simulate.report import write_report
 
     scenario, plan = _load_pair(scenario_path, plan_path)
+    diff = diff_plans(_load(Plan, against), plan) if against is not None else None
     result = None
     if replications > 0:
         with console.status("simulating ..."):
@@ -120,5 +128,5 @@ def report_command(
                 plan,
                 SimulationSettings(years=years, replications=replications, seed=seed),
             )
-    write_report(scenario, plan, result, output)
+    write_report(scenario, plan, result, output, diff)
     errors.print(f"wrote {output}")

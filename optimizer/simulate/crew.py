@@ -57,13 +57,15 @@ class CrewMember:
     hourly_cost: float
 
 
-def weekly_pattern(shifts: Sequence[Shift]) -> WeekPattern:
-    """Shift intervals of a technician folded onto one week (day d → weekday d mod 7)."""
+def weekly_pattern(shifts: Sequence[Shift], start_day: int = 0) -> WeekPattern:
+    """Shift intervals of a technician folded onto one week (the simulation's week starts on a
+    Monday): horizon day d → weekday (start_day + d) mod 7, ``start_day`` being the scenario's
+    ``horizon_start_day``."""
     if not shifts:
         return DEFAULT_WEEK
     seen: set[tuple[float, float]] = set()
     for shift in shifts:
-        offset = (shift.day % 7) * 1440
+        offset = ((start_day + shift.day) % 7) * 1440
         seen.add((offset + shift.start_minute, offset + shift.end_minute))
     return tuple(sorted(seen))
 
@@ -96,20 +98,25 @@ def plan_crew(
     to (used only without ``technician_bases``).
     """
     bases = plan.technician_bases
+    start_day = scenario.horizon_start_day
     if not bases:
         return [
             CrewMember(
                 t.id,
                 nearest_open.get(depots[t.depot], depots[t.depot]),
                 frozenset(t.skills),
-                weekly_pattern(t.shifts),
+                weekly_pattern(t.shifts, start_day),
                 float(t.hourly_cost),
             )
             for t in scenario.technicians
         ]
     return [
         CrewMember(
-            t.id, depots[t.depot], frozenset(t.skills), weekly_pattern(t.shifts), t.hourly_cost
+            t.id,
+            depots[t.depot],
+            frozenset(t.skills),
+            weekly_pattern(t.shifts, start_day),
+            float(t.hourly_cost),
         )
         for t in planned_technicians(scenario, bases)
         if t.depot in depots

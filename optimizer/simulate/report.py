@@ -6,7 +6,8 @@ ringed red where the promise is not met, open and closed depots, assignment line
 frontier, the chosen point marked), ``costs`` (cost breakdown) and ``attainment`` (forecast vs
 simulated attainment per tier, with the 95 % interval). Above them three tables: each tier's
 verdict (met or missed, verified), the reason and the cost to meet its target; fees, cost to
-serve and margin per tier (``economics``); the staffing per depot and skill pool. plotly.js is
+serve and margin per tier (``economics``); the staffing per depot and skill pool; with a previous
+plan (``--against``), a ``diff`` section: changes by kind, KPI and cost deltas. plotly.js is
 inlined, so the page needs no network. The map is a plain longitude/latitude scatter (aspect
 corrected by cos latitude) rather than ``Scattergeo``: plotly's geo base map downloads its
 topojson from a CDN, which an offline machine cannot reach.
@@ -21,6 +22,8 @@ from pathlib import Path
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from aftersales.optimizer.diff import PlanDiff
+from aftersales.optimizer.diff_view import diff_tables
 from aftersales.optimizer.schema import CostBreakdown, Plan, Route, Scenario, TierKpi
 from aftersales.optimizer.simulate.economics import tier_economics
 from aftersales.optimizer.simulate.forecast import plan_forecast
@@ -510,8 +513,25 @@ def staffing_table(plan: Plan) -> str:
     return _table("staffing-table", head, rows)
 
 
-def report_html(scenario: Scenario, plan: Plan, result: SimulationResult | None) -> str:
-    """The whole report as one HTML string (plotly.js inlined once)."""
+def diff_section(diff: PlanDiff | None) -> str:
+    """The changes against a previous plan as HTML tables (empty without one)."""
+    if diff is None:
+        return ""
+    tables = "".join(
+        f"<h3>{html.escape(t.title)}</h3>{_table(f'diff-table-{i}', t.head, t.rows)}"
+        for i, t in enumerate(diff_tables(diff))
+    )
+    return f'<section id="diff"><h2>Changes against the previous plan</h2>{tables}</section>'
+
+
+def report_html(
+    scenario: Scenario,
+    plan: Plan,
+    result: SimulationResult | None,
+    diff: PlanDiff | None = None,
+) -> str:
+    """The whole report as one HTML string (plotly.js inlined once); ``diff`` adds the changes
+    against a previous plan."""
     kpis = _kpis(scenario, plan)
     currency = scenario.costs.currency
     figures = [
@@ -550,15 +570,20 @@ def report_html(scenario: Scenario, plan: Plan, result: SimulationResult | None)
         f"<h2>Fees, cost to serve and margin per tier ({html.escape(currency)}/year)</h2>"
         f"{economics_table(scenario, plan, result)}"
         f"<h2>Staffing per depot and skill</h2>{staffing_table(plan)}"
+        + diff_section(diff)
         + "".join(parts)
         + "</body></html>"
     )
 
 
 def write_report(
-    scenario: Scenario, plan: Plan, result: SimulationResult | None, path: Path
+    scenario: Scenario,
+    plan: Plan,
+    result: SimulationResult | None,
+    path: Path,
+    diff: PlanDiff | None = None,
 ) -> Path:
     """Write the report to ``path`` (folders created) and return it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(report_html(scenario, plan, result), encoding="utf-8")
+    path.write_text(report_html(scenario, plan, result, diff), encoding="utf-8")
     return path

@@ -21,6 +21,7 @@ ROUTES = [
     ("POST", "/v1/jobs"),
     ("GET", "/v1/jobs/x"),
     ("GET", "/v1/jobs/x/plan"),
+    ("GET", "/v1/jobs/x/diff?against=x"),
     ("GET", "/v1/jobs/x/events"),
     ("DELETE", "/v1/jobs/x"),
     ("POST", "/v1/validate"),
@@ -78,6 +79,7 @@ def test_tenants_cannot_see_each_other(server_factory: Any, db_url: str, s_scena
         for method, path in [
             ("GET", f"/v1/jobs/{job_a}"),
             ("GET", f"/v1/jobs/{job_a}/plan"),
+            ("GET", f"/v1/jobs/{job_a}/diff?against={job_a}"),
             ("GET", f"/v1/jobs/{job_a}/events"),
             ("DELETE", f"/v1/jobs/{job_a}"),
             ("DELETE", f"/v1/jobs/{job_a}?purge=true"),

@@ -99,9 +99,11 @@ def minimal(scenario_data: dict[str, Any]) -> Scenario:
 
 @pytest.fixture
 def rich(scenario_data: dict[str, Any]) -> Scenario:
-    """The minimal scenario plus a travel matrix, settings, odd floats, text and empty lists."""
+    """The minimal scenario plus a horizon start, a travel matrix, settings, odd floats, text
+    and empty lists."""
     data = scenario_data
     data["name"] = 'Nord, "Ost" – Zürich'
+    data["horizon_start_day"] = 9  # a rolled horizon: day 0 is a Wednesday
     data["tiers"][0]["parts_on_hand_target"] = 0.9
     data["sites"][0].update(lat=50 + 1 / 3, name="=SUM(A1)")  # 17 digits; looks like a formula
     data["depots"][1]["capacity_calls_per_year"] = 0.1 + 0.2

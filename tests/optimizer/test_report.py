@@ -156,3 +156,33 @@ def test_report_tables_mark_tiers_and_show_margin_and_staffing(
     assert staff
     assert "<td>1/0/1/0</td>" in staff.group(1)  # T1 kept, H1 hired at D1
     assert "<td>29%</td>" in staff.group(1)  # 1,000 / 3,440 h
+
+
+def test_cli_report_against_a_previous_plan_adds_the_diff(
+    solved: tuple[Scenario, Plan], tmp_path: Path
+) -> None:
+    """`report --against OLD` adds a diff section whose tables count the changes from OLD: here
+    one site served from another depot yesterday, and a day-later horizon (every visit on
+    another calendar day)."""
+    scenario, plan = solved
+    first = plan.assignments[0]
+    other = next(d for d in sorted(plan.open_depots()) if d != first.depot)
+    moved = [first.model_copy(update={"depot": other}), *plan.assignments[1:]]
+    yesterday = plan.model_copy(update={"assignments": moved, "horizon_start_day": 1})
+    paths = {name: tmp_path / f"{name}.json" for name in ("scenario", "plan", "old")}
+    paths["scenario"].write_text(scenario.model_dump_json())
+    paths["plan"].write_text(plan.model_dump_json())
+    paths["old"].write_text(yesterday.model_dump_json())
+    out = tmp_path / "report.html"
+    args = ["report", str(paths["scenario"]), str(paths["plan"]), "-o", str(out)]
+    result = CliRunner().invoke(app, [*args, "--replications", "0", "--against", str(paths["old"])])
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    section = re.search('<section id="diff">(.*?)</section>', page, re.S)
+    assert section, "diff section missing"
+    rows = dict(re.findall(r"<tr><td>(\w+)</td><td>(\d+)</td>", section.group(1)))
+    visits = sum(len(r.visits) for r in plan.routes)
+    assert rows["sites_moved"] == "1"
+    assert rows["visits_reassigned"] == str(visits)
+    assert rows["depots_opened"] == rows["unserved_added"] == "0"
+    assert f"{first.site} ({other} → {first.depot})" in section.group(1)
