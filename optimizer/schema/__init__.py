@@ -27,6 +27,8 @@ from aftersales.optimizer.schema.plan import (
 )
 from aftersales.optimizer.schema.scenario import (
     ALL_LAYERS,
+    FROZEN_LAYERS,
+    NIGHTLY_FREEZE,
     CostParameters,
     Depot,
     FrozenLayer,
@@ -55,7 +57,9 @@ from aftersales.optimizer.schema.scenario import (
 
 __all__ = [
     "ALL_LAYERS",
+    "FROZEN_LAYERS",
     "MINUTES_PER_DAY",
+    "NIGHTLY_FREEZE",
     "Assignment",
     "Break",
     "CostBreakdown",

@@ -481,6 +481,7 @@ class InventorySettings(Strict):
 
 FrozenLayer = Literal["network", "stock", "routing"]
 """A layer ``SolveOptions.freeze`` can keep as in the previous plan."""
+FROZEN_LAYERS: tuple[FrozenLayer, ...] = ("network", "stock", "routing")
 
 
 class StabilityCosts(Strict):
