@@ -124,6 +124,13 @@ def solve(
     replications: Annotated[
         int | None, typer.Option(help="Simulated years (replications) after the solve; 0 = off.")
     ] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            help="Last run's plan JSON (e.g. last night's, before `aftersales roll`): warm "
+            "starts the network and routing from it (routes matched by technician and day)."
+        ),
+    ] = None,
     deterministic: Annotated[
         bool | None,
         typer.Option(
@@ -166,6 +173,7 @@ def solve(
     from aftersales.optimizer.pipeline import solve as run
 
     scenario = _load(Scenario, scenario_path)
+    prior = _load(Plan, previous) if previous is not None else None
     update: dict[str, object] = {"strict": strict or scenario.options.strict}
     if time_limit is not None:
         update["time_limit_seconds"] = time_limit
@@ -194,7 +202,7 @@ def solve(
                 console.log(f"{event.layer} finished ({event.elapsed_seconds:.1f} s)")
 
         try:
-            plan = run(scenario, options, progress=show)
+            plan = run(scenario, options, progress=show, previous=prior)
         except PreviousPlanError as exc:
             _fail(str(exc))
     console.print(layer_table(plan.layers))
@@ -268,6 +276,68 @@ def validate(
         console.print(f"[red]{violation.kind}[/red] {violation.path}: {violation.message}")
     console.print(f"[red]{len(report.violations)} violations[/red]")
     raise typer.Exit(1)
+
+
+@app.command()
+def roll(
+    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario JSON.")],
+    plan_path: Annotated[
+        Path, typer.Argument(metavar="PLAN", help="The plan that was run for it.")
+    ],
+    days: Annotated[int, typer.Option(min=1, help="Days to move the horizon forward.")] = 1,
+    repeat_weekly: Annotated[
+        bool,
+        typer.Option(
+            help="Give each technician, on each day entering the horizon, their shift of the "
+            "same weekday in the old horizon."
+        ),
+    ] = True,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Scenario JSON.")] = None,
+) -> None:
+    """Move the horizon forward: drop the requests the plan served on the days that rolled out,
+    carry the rest over with their due times, keep pins, drop the technician-days gone."""
+    from aftersales.optimizer.nightly.roll import roll_scenario
+
+    scenario = _load(Scenario, scenario_path)
+    plan = _load(Plan, plan_path)
+    try:
+        rolled = roll_scenario(scenario, plan, days, repeat_weekly=repeat_weekly)
+    except ValueError as exc:
+        _fail(str(exc))
+    late = sum(1 for r in rolled.requests if r.due_minute is not None and r.due_minute < 0)
+    errors.print(
+        f"horizon day 0 is now calendar day {rolled.horizon_start_day}: "
+        f"{len(scenario.requests) - len(rolled.requests)} served requests dropped, "
+        f"{len(rolled.requests)} carried over ({late} already past due), technician shifts "
+        f"{sum(len(t.shifts) for t in scenario.technicians)} → "
+        f"{sum(len(t.shifts) for t in rolled.technicians)}"
+    )
+    _write(rolled.model_dump_json(indent=2) + "\n", output)
+
+
+@app.command()
+def diff(
+    old_path: Annotated[Path, typer.Argument(metavar="OLD", help="Earlier plan JSON.")],
+    new_path: Annotated[Path, typer.Argument(metavar="NEW", help="Later plan JSON.")],
+    minutes_tolerance: Annotated[
+        float, typer.Option(min=0, help="A visit moved by at most this many minutes is kept.")
+    ] = 30.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
+) -> None:
+    """What changed between two plans: depots, sites, staffing, stock, visits (by calendar
+    day), unserved requests, KPIs per tier and costs."""
+    from aftersales.optimizer.console import text_table
+    from aftersales.optimizer.diff import diff_plans
+    from aftersales.optimizer.diff_view import diff_tables
+
+    result = diff_plans(
+        _load(Plan, old_path), _load(Plan, new_path), minutes_tolerance=minutes_tolerance
+    )
+    if as_json:
+        console.out(result.model_dump_json(indent=2))
+        return
+    for table in diff_tables(result):
+        console.print(text_table(table))
 
 
 @app.command()

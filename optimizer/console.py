@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from aftersales.optimizer.diff_view import TextTable
 from aftersales.optimizer.schema import CostBreakdown, LayerResult, TierKpi
 
 
@@ -137,3 +138,13 @@ def verification_table(kpis: list[TierKpi]) -> Table | None:
             "[green]yes[/green]" if verified else "[red]no[/red]",
         )
     return table
+
+
+def text_table(table: TextTable) -> Table:
+    """A rich table of a ``TextTable`` (first column left, the others right-aligned)."""
+    out = Table(title=table.title)
+    for i, column in enumerate(table.head):
+        out.add_column(column, justify="left" if i == 0 or column == "examples" else "right")
+    for row in table.rows:
+        out.add_row(*row)
+    return out

@@ -108,6 +108,7 @@ def better_of(
     draft = Plan(
         status="feasible",
         scenario=scenario.name,
+        horizon_start_day=scenario.horizon_start_day,
         depots=kept.network.depot_decisions(data),
         assignments=previous.assignments,
         stock=kept.inventory.stock if kept.inventory is not None else [],

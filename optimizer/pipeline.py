@@ -146,13 +146,13 @@ def solve(
 ) -> Plan:
     """Solve the layers named in ``options.layers`` (default: the scenario's options).
 
-    ``previous`` (e.g. last night's plan; its routes are moved into this horizon by calendar
-    day, aftersales.optimizer.previous) warm-starts the network MILP with its depots and
-    assignments, and the routing layer, which then never returns routes costlier than that
-    plan's and reports how many assignments moved. ``options.freeze`` keeps whole layers of it,
-    ``options.freeze_before_minute`` pins its early visits, ``options.stability`` prices each
-    change against it in every layer's objective; a re-solved network and stock are replaced by
-    the previous plan's when those still keep every rule here at no more cost
+    ``previous`` (e.g. last night's plan; a plan of an earlier horizon, see ``aftersales roll``,
+    is matched by calendar day: ``nightly.align.on_horizon``) warm-starts the network MILP with
+    its depots and assignments, and the routing layer, which then never returns routes costlier
+    than that plan's and reports how many assignments moved. ``options.freeze`` keeps whole
+    layers of it, ``options.freeze_before_minute`` pins its early visits, ``options.stability``
+    prices each change against it in every layer's objective; a re-solved network and stock are
+    replaced by the previous plan's when those still keep every rule here at no more cost
     (aftersales.optimizer.keep_previous). Raises ``PreviousPlanError`` when the options need a
     previous plan and none is given.
     """
@@ -324,6 +324,7 @@ def solve(
     plan = Plan(
         status=combine_status(layers),
         scenario=scenario.name,
+        horizon_start_day=scenario.horizon_start_day,
         depots=depots,
         assignments=assignments,
         stock=stock,
@@ -450,6 +451,7 @@ def _staffing(
     network_plan = Plan(
         status="feasible",
         scenario=scenario.name,
+        horizon_start_day=scenario.horizon_start_day,
         depots=depots,
         assignments=network.assignments(data),
         stock=stock,

@@ -329,7 +329,8 @@ def _clients(
     tools, parts = dimensions
     prize, late_cost = prizes
     release = min(data.release_minute(job, data.vehicles[v]) for v in vehicles)
-    early = max(job.opened, release)
+    # a request carried over by ``aftersales roll`` may have opened before the horizon (minute 0)
+    early = max(job.opened, release, 0.0)
     late = float("inf")
     if job.windows:
         usable = [(a, b) for a, b in job.windows if b >= early]

@@ -1,6 +1,7 @@
 """The Plan: the answer to a Scenario, from any subset of the three layers.
 
-Absolute times are minutes from the scenario's horizon start, as in the Scenario.
+Absolute times are minutes from the scenario's horizon start, as in the Scenario; the plan
+carries the scenario's ``horizon_start_day`` so its routes map to calendar days on their own.
 """
 
 from __future__ import annotations
@@ -426,6 +427,13 @@ class Plan(Strict):
 
     status: SolveStatus
     scenario: str = Field(default="", description="Name of the scenario solved.")
+    horizon_start_day: int = Field(
+        default=0,
+        ge=0,
+        description="The scenario's horizon_start_day (calendar day of horizon day 0, days since "
+        "a Monday epoch): a route's calendar day is horizon_start_day + day, so plans of "
+        "different horizons compare by calendar day.",
+    )
     depots: list[DepotDecision] = Field(default_factory=list)
     assignments: list[Assignment] = Field(default_factory=list)
     stock: list[StockLevel] = Field(default_factory=list)

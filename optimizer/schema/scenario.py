@@ -2,7 +2,9 @@
 
 Times inside a scenario are integers or floats of *minutes*. Absolute times (request opening,
 time windows, deadlines) count minutes from the start of the planning horizon (day 0, 00:00);
-shift times count minutes from the start of their own day. Distances are km, money is in the
+shift times count minutes from the start of their own day. Day 0 of the horizon is calendar day
+``horizon_start_day`` (days since a Monday epoch), so horizon day ``d`` falls on weekday
+``(horizon_start_day + d) % 7`` (0 = Monday). Distances are km, money is in the
 scenario's currency, rates are per year unless the name says otherwise.
 """
 
@@ -36,7 +38,8 @@ WEEKS_PER_YEAR = 365.0 / 7.0
 class ServiceCalendar(Strict):
     """Weekly service hours of a tier: the days and the minutes of day its clock runs.
 
-    Day 0 of the horizon is a Monday, so weekday ``d % 7`` of day ``d`` is 0 for Monday.
+    Horizon day ``d`` falls on weekday ``(horizon_start_day + d) % 7`` (0 = Monday); with the
+    default ``horizon_start_day`` 0, day 0 is a Monday.
     """
 
     weekdays: list[int] = Field(
@@ -72,12 +75,12 @@ class ServiceCalendar(Strict):
         weekly = len(self.weekdays) * (self.end_minute - self.start_minute) / 60.0
         return weekly * WEEKS_PER_YEAR
 
-    def is_open(self, minute: float) -> bool:
-        """Whether the clock runs at ``minute`` (absolute minutes from horizon start)."""
+    def is_open(self, minute: float, horizon_start_day: int = 0) -> bool:
+        """Whether the clock runs at ``minute`` (absolute minutes from the start of a horizon
+        whose day 0 is calendar day ``horizon_start_day``, days since a Monday)."""
         day, minute_of_day = divmod(minute, MINUTES_PER_DAY)
-        return (
-            int(day) % 7 in self.weekdays and self.start_minute <= minute_of_day < self.end_minute
-        )
+        weekday = (horizon_start_day + int(day)) % 7
+        return weekday in self.weekdays and self.start_minute <= minute_of_day < self.end_minute
 
 
 ServiceHours = Literal["24/7"] | ServiceCalendar
@@ -119,7 +122,8 @@ class Tier(Strict):
     service_hours: ServiceHours = Field(
         default="24/7",
         description="When the response clock runs and calls arrive: '24/7' or a weekly "
-        "calendar {weekdays, start_minute, end_minute} (day 0 of the horizon is a Monday).",
+        "calendar {weekdays, start_minute, end_minute} (weekday 0 = Monday; horizon day d is "
+        "weekday (horizon_start_day + d) mod 7).",
     )
 
     @property
@@ -217,7 +221,10 @@ class Depot(Strict):
 class Shift(Strict):
     """One working day of a technician."""
 
-    day: int = Field(ge=0, description="Day of the horizon, 0-based.")
+    day: int = Field(
+        ge=0,
+        description="Day of the horizon, 0-based (weekday (horizon_start_day + day) mod 7).",
+    )
     start_minute: float = Field(ge=0, le=MINUTES_PER_DAY, description="Shift start, minute of day.")
     end_minute: float = Field(
         gt=0, le=2 * MINUTES_PER_DAY, description="Shift end, minute of day (> 1440 past midnight)."
@@ -598,6 +605,13 @@ class Scenario(Strict):
     """Everything one solve needs. Cross-references are checked on construction."""
 
     name: str = "scenario"
+    horizon_start_day: int = Field(
+        default=0,
+        ge=0,
+        description="Calendar day of the horizon's day 0, days since a Monday epoch: horizon "
+        "day d falls on weekday (horizon_start_day + d) mod 7 (0 = Monday). `aftersales roll` "
+        "advances it; 0 (a Monday) for files written before it existed.",
+    )
     skills: list[Identifier] = Field(default_factory=list, description="Declared skill ids.")
     tiers: list[Tier]
     products: list[Product]

@@ -55,13 +55,15 @@ class CrewMember:
     hourly_cost: float
 
 
-def weekly_pattern(shifts: Sequence[Shift]) -> WeekPattern:
-    """Shift intervals of a technician folded onto one week (day d → weekday d mod 7)."""
+def weekly_pattern(shifts: Sequence[Shift], start_day: int = 0) -> WeekPattern:
+    """Shift intervals of a technician folded onto one week (the simulation's week starts on a
+    Monday): horizon day d → weekday (start_day + d) mod 7, ``start_day`` being the scenario's
+    ``horizon_start_day``."""
     if not shifts:
         return DEFAULT_WEEK
     seen: set[tuple[float, float]] = set()
     for shift in shifts:
-        offset = (shift.day % 7) * 1440
+        offset = ((start_day + shift.day) % 7) * 1440
         seen.add((offset + shift.start_minute, offset + shift.end_minute))
     return tuple(sorted(seen))
 
@@ -95,20 +97,21 @@ def plan_crew(
     """
     by_id = {t.id: t for t in scenario.technicians}
     bases = plan.technician_bases
+    start_day = scenario.horizon_start_day
     if not bases:
         return [
             CrewMember(
                 t.id,
                 nearest_open.get(depots[t.depot], depots[t.depot]),
                 frozenset(t.skills),
-                weekly_pattern(t.shifts),
+                weekly_pattern(t.shifts, start_day),
                 float(t.hourly_cost),
             )
             for t in scenario.technicians
         ]
     depot_week: dict[str, WeekPattern] = {}
     for tech in scenario.technicians:
-        depot_week.setdefault(tech.depot, weekly_pattern(tech.shifts))
+        depot_week.setdefault(tech.depot, weekly_pattern(tech.shifts, start_day))
     costs = scenario.costs
     hire_hourly = float(costs.technician_cost_per_year / costs.technician_hours_per_year)
     crew: list[CrewMember] = []
@@ -122,7 +125,7 @@ def plan_crew(
                     known.id,
                     depots[base.depot],
                     frozenset(known.skills),
-                    weekly_pattern(known.shifts),
+                    weekly_pattern(known.shifts, start_day),
                     float(known.hourly_cost),
                 )
             )

@@ -12,7 +12,8 @@ processes. Rules (see ``optimizer/simulate/__init__.py`` for the full list):
   take calls is their roster (``crew``). Candidates of a call: the qualified technicians working
   from the serving depot; if there are none, every qualified technician of an open depot,
   nearest first.
-* Weekly shift pattern: shift ``day`` d falls on weekday ``d mod 7`` (day 0 = Monday); a
+* Weekly shift pattern: shift ``day`` d falls on weekday ``(horizon_start_day + d) mod 7``
+  (0 = Monday; the simulated clock starts on a Monday); a
   technician without shifts works Monday-Friday 08:00-17:00. Preventive visits arrive in the
   union of the crew's own shifts.
 * Service hours of a tier: ``"24/7"`` (window ``None``: calls around the clock, the response

@@ -79,6 +79,7 @@ from aftersales.optimizer.validate.report import (
     DUPLICATE_ENTRY,
     DUPLICATE_ROUTE,
     HARD_TIER_BREACH,
+    HORIZON_MISMATCH,
     KPI_MISMATCH,
     LOANER_MISMATCH,
     LOANER_TARGET_MISSED,
@@ -131,6 +132,7 @@ __all__ = [
     "DUPLICATE_ENTRY",
     "DUPLICATE_ROUTE",
     "HARD_TIER_BREACH",
+    "HORIZON_MISMATCH",
     "KPI_MISMATCH",
     "LOANER_MISMATCH",
     "LOANER_TARGET_MISSED",
@@ -169,6 +171,13 @@ def validate(scenario: Scenario, plan: Plan) -> ValidationReport:
     """Check ``plan`` against ``scenario``; return violations, recomputed KPIs and costs."""
     ctx = Context.build(scenario)
     out = Collector()
+    if plan.horizon_start_day != scenario.horizon_start_day:
+        out.add(
+            HORIZON_MISMATCH,
+            "/horizon_start_day",
+            f"the plan's horizon starts on calendar day {plan.horizon_start_day}, the "
+            f"scenario's on day {scenario.horizon_start_day}",
+        )
     network = check_network(ctx, plan, out)
     stock = check_stock(ctx, plan, network.serving, network.within, out)
     check_stock_targets(ctx, plan, network.serving, stock, out)

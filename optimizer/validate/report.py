@@ -104,6 +104,9 @@ STAFFING_MISMATCH = "staffing_mismatch"
 """A staffing entry or technician base differs from what the scenario and the bases imply."""
 STAFFING_OVER_HOURS = "staffing_over_hours"
 """A pool's workload exceeds max_technician_utilisation × its capacity hours."""
+# --- horizon ---------------------------------------------------------------------------------
+HORIZON_MISMATCH = "horizon_mismatch"
+"""The plan's horizon_start_day is not the scenario's: its days mean other calendar days."""
 
 ALL_KINDS: tuple[str, ...] = (
     UNKNOWN_REFERENCE,
@@ -142,6 +145,7 @@ ALL_KINDS: tuple[str, ...] = (
     ATTAINMENT_TARGET_MISSED,
     STAFFING_MISMATCH,
     STAFFING_OVER_HOURS,
+    HORIZON_MISMATCH,
 )
 """Every violation kind the validator can report."""
 

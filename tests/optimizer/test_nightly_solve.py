@@ -10,7 +10,7 @@ import pytest
 
 from aftersales.datasets.generator import generate_scenario
 from aftersales.optimizer.pipeline import solve
-from aftersales.optimizer.previous import PreviousPlanError, shifted_route
+from aftersales.optimizer.previous import PreviousPlanError
 from aftersales.optimizer.schema import Plan, Scenario, SolveOptions
 from aftersales.optimizer.validate import ATTAINMENT_TARGET_MISSED, validate
 
@@ -220,15 +220,3 @@ def test_warm_solve_is_never_worse_than_keeping_the_previous_plan(
     moves = sum(1 for a in warm.assignments if before[a.site] != a.depot)
     assert warm.costs.annual_total <= keep.costs.annual_total + 500.0 * moves + 1e-6
     assert "previous plan's network + stock here" in warm.layers[0].message
-
-
-def test_routes_move_into_a_rolled_horizon(last_night: Plan) -> None:
-    """A route of calendar day 2 is day 1 of a horizon that starts a day later."""
-    route = next(r for r in last_night.routes if r.day == 2)
-    moved = shifted_route(route, 1)
-    assert (moved.day, moved.start, moved.stops[0].start) == (
-        1,
-        route.start - 1440,
-        route.stops[0].start - 1440,
-    )
-    assert shifted_route(route, 0) is route

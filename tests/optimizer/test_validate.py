@@ -39,6 +39,7 @@ from aftersales.optimizer.validate import (
     DUPLICATE_ENTRY,
     DUPLICATE_ROUTE,
     HARD_TIER_BREACH,
+    HORIZON_MISMATCH,
     KPI_MISMATCH,
     LOANER_MISMATCH,
     LOANER_TARGET_MISSED,
@@ -522,6 +523,13 @@ CASES = [
         "/staffing",
         id="staffing-over-hours",
         alone=False,
+    ),
+    # --- horizon ------------------------------------------------------------------------------
+    case(
+        lambda s, p: edit(p, horizon_start_day=1),  # last night's plan against tonight's file
+        HORIZON_MISMATCH,
+        "/horizon_start_day",
+        id="horizon",
     ),
 ]
 

@@ -1,0 +1,1 @@
+"""Nightly re-optimisation: roll a scenario's horizon forward after a plan has run."""
