@@ -88,14 +88,26 @@ def generate(
     over_promised: Annotated[
         bool, typer.Option(help="Gold promises 1.5 h at 99 %: no plan can meet it.")
     ] = False,
+    next_night_of: Annotated[
+        Path | None,
+        typer.Option(
+            help="A plan of this generated scenario: write the next night's scenario instead "
+            "(horizon rolled a day, served requests dropped, 20 new calls, one technician off "
+            "sick, one open depot's capacity cut by 30 %; drawn from --seed)."
+        ),
+    ] = None,
 ) -> None:
     """Generate a synthetic scenario on real cities (deterministic for a seed)."""
     from aftersales.datasets.generator import generate_scenario, scenario_json
+    from aftersales.datasets.next_night import next_night
 
+    plan = _load(Plan, next_night_of) if next_night_of is not None else None
     try:
         scenario = generate_scenario(
             size.upper(), seed=seed, country=country.upper(), over_promised=over_promised
         )
+        if plan is not None:
+            scenario = next_night(scenario, plan, seed)
     except ValueError as exc:
         _fail(str(exc))
     _write(scenario_json(scenario), output)

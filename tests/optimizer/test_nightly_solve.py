@@ -4,11 +4,16 @@ costs, and a warm solve that is never worse than keeping the previous plan."""
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from aftersales.datasets.generator import generate_scenario
+from aftersales.datasets.next_night import next_night
+from aftersales.optimizer.cli import app
+from aftersales.optimizer.nightly.roll import roll_scenario
 from aftersales.optimizer.pipeline import solve
 from aftersales.optimizer.previous import PreviousPlanError
 from aftersales.optimizer.schema import Plan, Scenario, SolveOptions
@@ -220,3 +225,46 @@ def test_warm_solve_is_never_worse_than_keeping_the_previous_plan(
     moves = sum(1 for a in warm.assignments if before[a.site] != a.depot)
     assert warm.costs.annual_total <= keep.costs.annual_total + 500.0 * moves + 1e-6
     assert "previous plan's network + stock here" in warm.layers[0].message
+
+
+def test_next_night_rolls_and_perturbs_the_scenario(small: Scenario, last_night: Plan) -> None:
+    """One day rolled, day-0 work dropped, 20 new calls, one technician off sick on the new day
+    0, one open depot's capacity cut by 30 %; the same seed gives the same scenario."""
+    rolled = roll_scenario(small, last_night, 1)
+    tonight = next_night(small, last_night, seed=3)
+    assert tonight == next_night(small, last_night, seed=3)
+    assert tonight != next_night(small, last_night, seed=4)
+    assert tonight.horizon_start_day == small.horizon_start_day + 1
+    done = {s.request for r in last_night.routes if r.day == 0 for s in r.visits}
+    ids = [r.id for r in tonight.requests]
+    assert done
+    assert not done & set(ids)
+    new = [r for r in tonight.requests if r.id not in {q.id for q in rolled.requests}]
+    assert len(new) == 20
+    assert all(0 <= r.opened_minute < 1440 for r in new)
+    shifts = {t.id: {s.day for s in t.shifts} for t in rolled.technicians}
+    now = {t.id: {s.day for s in t.shifts} for t in tonight.technicians}
+    sick = [t for t in now if now[t] != shifts[t]]
+    assert len(sick) == 1
+    assert shifts[sick[0]] - now[sick[0]] == {0}
+    before = {d.id: d.capacity_calls_per_year for d in rolled.depots}
+    cut = [d for d in tonight.depots if d.capacity_calls_per_year != before[d.id]]
+    assert len(cut) == 1
+    assert cut[0].id in last_night.open_depots()
+    assert cut[0].capacity_calls_per_year == pytest.approx(0.7 * before[cut[0].id])
+    plan = solve(tonight, SolveOptions(time_limit_seconds=3), previous=last_night)
+    _valid(tonight, plan)
+
+
+def test_generate_next_night_of_a_plan(tmp_path: Path, last_night: Plan) -> None:
+    """``aftersales generate --next-night-of plan.json`` writes the next night's scenario."""
+    plan_path = tmp_path / "plan.json"
+    plan_path.write_text(last_night.model_dump_json())
+    out = tmp_path / "next.json"
+    result = CliRunner().invoke(
+        app, ["generate", "--size", "S", "--next-night-of", str(plan_path), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert Scenario.model_validate_json(out.read_text()) == next_night(
+        generate_scenario("S", 0), last_night, seed=0
+    )
