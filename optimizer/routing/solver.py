@@ -73,6 +73,9 @@ RESERVE_SHARE_MAX = 0.5
 MIN_SEARCH_SECONDS = 0.05
 FINAL_SECONDS = 0.15
 """Wall-clock kept back from polishing for costing and reporting."""
+KEPT_INSERTION_SHARE = 0.2
+"""Most share of the search time spent completing the previous plan by insertion when visits
+have a stability price (the candidate that moves least)."""
 CUT_SHARE = 0.99
 """A deterministic search that ran this share of its wall-clock cap was stopped by the cap."""
 
@@ -165,6 +168,16 @@ def solve_routing(
         RESERVE_SHARE_MAX * time_limit_seconds,
         RESERVE_SECONDS + RESERVE_SECONDS_PER_JOB * len(data.jobs),
     )
+    if previous is not None and reassign_cost > 0:
+        # the previous plan completed by insertion: the fewest moves that serve new work; before
+        # the search (which starts from the best-ranked candidate) and with its own time share
+        start = candidates[-1]
+        until = time.perf_counter() + KEPT_INSERTION_SHARE * max(
+            0.0, deadline - time.perf_counter() - reserve
+        )
+        kept = _polish(scenario, data, start, spec, credit, allowed, until)
+        if kept is not start:
+            candidates.append(kept)
     # a deterministic search's work: the nominal search time (limit less reserve) in iterations
     search_seconds = max(MIN_SEARCH_SECONDS, time_limit_seconds - reserve)
     jobs = len(spec.allowed)
@@ -223,12 +236,6 @@ def solve_routing(
         best = polished
     if previous is not None:
         start = next(c for c in candidates if c.name == "previous")
-        if reassign_cost > 0 and best is not start:
-            # the previous plan completed by insertion: the fewest moves that serve new work
-            kept = _polish(scenario, data, start, spec, credit, allowed, deadline - FINAL_SECONDS)
-            if kept is not start:
-                candidates.append(kept)
-                best = min((best, kept), key=ranked)
         if ranked(best) >= ranked(start) - 1e-9:
             best = start
     costs = routing_costs(scenario, data, best.routes, best.unserved)
