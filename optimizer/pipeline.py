@@ -143,6 +143,8 @@ def solve(
     options: SolveOptions | None = None,
     progress: ProgressCallback | None = None,
     previous: Plan | None = None,
+    *,
+    keep_previous: bool = True,
 ) -> Plan:
     """Solve the layers named in ``options.layers`` (default: the scenario's options).
 
@@ -153,8 +155,9 @@ def solve(
     layers of it, ``options.freeze_before_minute`` pins its early visits, ``options.stability``
     prices each change against it in every layer's objective; a re-solved network and stock are
     replaced by the previous plan's when those still keep every rule here at no more cost
-    (aftersales.optimizer.keep_previous). Raises ``PreviousPlanError`` when the options need a
-    previous plan and none is given.
+    (aftersales.optimizer.keep_previous; ``keep_previous=False`` skips that comparison: the
+    verify loop's rounds re-solve on purpose a plan found short). Raises ``PreviousPlanError``
+    when the options need a previous plan and none is given.
     """
     options = options or scenario.options
     previous = checked_previous(scenario, options, previous)
@@ -268,7 +271,8 @@ def solve(
         layers[0] = network_report = network_report.model_copy(
             update={"message": f"{network_report.message}; {trim_note}"}
         )
-    if previous is not None and not frozen and {"network", "inventory"} <= set(options.layers):
+    compare = keep_previous and previous is not None and not frozen
+    if compare and {"network", "inventory"} <= set(options.layers):
         chosen = better_of(
             scenario,
             stock_scenario,
@@ -377,7 +381,8 @@ def _verified(
     from aftersales.optimizer.simulate.verify import verify_loop
 
     def once(tightened: Scenario, round_options: SolveOptions, start: Plan | None) -> Plan:
-        return solve(tightened, round_options, progress, start)
+        # a later round's start is the plan found short: re-solve it, never keep it as it is
+        return solve(tightened, round_options, progress, start, keep_previous=start is previous)
 
     def recheck(original: Scenario, plan: Plan) -> Plan:
         # Judge a plan solved for tightened targets against the original ones: fresh KPIs, and
