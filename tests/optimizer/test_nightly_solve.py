@@ -270,3 +270,30 @@ def test_generate_next_night_of_a_plan(tmp_path: Path, last_night: Plan) -> None
     assert Scenario.model_validate_json(out.read_text()) == next_night(
         generate_scenario("S", 0), last_night, seed=0
     )
+
+
+def test_new_work_is_inserted_into_yesterdays_routes(scenario_data: dict[str, Any]) -> None:
+    """Yesterday t2 did r1 alone (t1 away); tonight t1 is back and r2 is new. At 100 per
+    reassigned visit r1 stays with t2 and r2 is served: yesterday's routes completed by
+    insertion are a candidate, ahead of the search."""
+    data = copy.deepcopy(scenario_data)
+    second = copy.deepcopy(data["technicians"][0])
+    second.update(id="t2", hourly_cost=61)
+    data["technicians"].append(second)
+    scenario = Scenario.model_validate(data)
+    data["technicians"][0]["shifts"] = []
+    data["requests"] = data["requests"][:1]
+    options = SolveOptions(layers=["routing"], time_limit_seconds=2)
+    yesterday = solve(Scenario.model_validate(data), options)
+    assert [(r.technician, [s.request for s in r.visits]) for r in yesterday.routes] == [
+        ("t2", ["r1"])
+    ]
+    priced = SolveOptions.model_validate(
+        {**options.model_dump(), "stability": {"visit_reassign": 100}}
+    )
+    plan = solve(scenario, priced, previous=yesterday)
+    _valid(scenario, plan)
+    served = {s.request: r.technician for r in plan.routes for s in r.visits}
+    assert served["r1"] == "t2"
+    assert "r2" in served
+    assert "previous+insertion" in plan.layers[-1].message
