@@ -168,6 +168,7 @@ def solve_routing(
         RESERVE_SHARE_MAX * time_limit_seconds,
         RESERVE_SECONDS + RESERVE_SECONDS_PER_JOB * len(data.jobs),
     )
+    kept_cut = False
     if previous is not None and reassign_cost > 0:
         # the previous plan completed by insertion: the fewest moves that serve new work; before
         # the search (which starts from the best-ranked candidate) and with its own time share
@@ -178,11 +179,12 @@ def solve_routing(
         kept = _polish(scenario, data, start, spec, credit, allowed, until)
         if kept is not start:
             candidates.append(kept)
+        kept_cut = deterministic and time.perf_counter() >= until  # a repeatable run says so
     # a deterministic search's work: the nominal search time (limit less reserve) in iterations
     search_seconds = max(MIN_SEARCH_SECONDS, time_limit_seconds - reserve)
     jobs = len(spec.allowed)
     dimensions = load_dimensions(data)
-    cut: list[str] = []
+    cut: list[str] = ["insertion into the previous plan"] if kept_cut else []
     work: list[str] = []
     if spec.allowed and engine in ("pyvrp", "both"):
         share = 1.0 if engine == "pyvrp" else PYVRP_SHARE
