@@ -23,7 +23,19 @@ from aftersales.optimizer.console import (
     missed_targets,
     verification_table,
 )
-from aftersales.optimizer.schema import ALL_LAYERS, Layer, Plan, Scenario, field_errors
+from aftersales.optimizer.previous import PreviousPlanError
+from aftersales.optimizer.schema import (
+    ALL_LAYERS,
+    FROZEN_LAYERS,
+    NIGHTLY_FREEZE,
+    FrozenLayer,
+    Layer,
+    Plan,
+    Scenario,
+    SolveOptions,
+    StabilityCosts,
+    field_errors,
+)
 
 TARGET_MISSED_EXIT = 3
 """Exit code of ``solve`` when the plan keeps every rule but misses an attainment target (2 is
@@ -76,14 +88,26 @@ def generate(
     over_promised: Annotated[
         bool, typer.Option(help="Gold promises 1.5 h at 99 %: no plan can meet it.")
     ] = False,
+    next_night_of: Annotated[
+        Path | None,
+        typer.Option(
+            help="A plan of this generated scenario: write the next night's scenario instead "
+            "(horizon rolled a day, served requests dropped, 20 new calls, one technician off "
+            "sick, one open depot's capacity cut by 30 %; drawn from --seed)."
+        ),
+    ] = None,
 ) -> None:
     """Generate a synthetic scenario on real cities (deterministic for a seed)."""
     from aftersales.datasets.generator import generate_scenario, scenario_json
+    from aftersales.datasets.next_night import next_night
 
+    plan = _load(Plan, next_night_of) if next_night_of is not None else None
     try:
         scenario = generate_scenario(
             size.upper(), seed=seed, country=country.upper(), over_promised=over_promised
         )
+        if plan is not None:
+            scenario = next_night(scenario, plan, seed)
     except ValueError as exc:
         _fail(str(exc))
     _write(scenario_json(scenario), output)
@@ -128,6 +152,33 @@ def solve(
             "scenario's options.deterministic, else the wall clock.",
         ),
     ] = None,
+    nightly: Annotated[
+        bool,
+        typer.Option(
+            help="The recommended nightly re-solve: network and stock frozen as in the previous "
+            "plan, routing re-solved warm from it (needs the previous plan)."
+        ),
+    ] = False,
+    freeze: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated layers kept as in the previous plan: network, stock, routing."
+        ),
+    ] = None,
+    freeze_before_minute: Annotated[
+        float | None,
+        typer.Option(
+            help="Pin every visit of the previous plan starting before this minute of the "
+            "horizon (same technician, day and start)."
+        ),
+    ] = None,
+    stability: Annotated[
+        str | None,
+        typer.Option(
+            help="Prices per change against the previous plan, e.g. 'site_move=500,"
+            "stock_change=20,stock_unit=0,visit_reassign=50' (currency)."
+        ),
+    ] = None,
 ) -> None:
     """Solve a scenario and print costs, SLA coverage and each layer's status."""
     from aftersales.optimizer.pipeline import Progress
@@ -148,7 +199,13 @@ def solve(
         update["simulate_replications"] = replications
     if deterministic is not None:
         update["deterministic"] = deterministic
-    options = scenario.options.model_copy(update=update)
+    if nightly or freeze is not None:
+        update["freeze"] = _parse_freeze(freeze, nightly)
+    if freeze_before_minute is not None:
+        update["freeze_before_minute"] = freeze_before_minute
+    if stability is not None:
+        update["stability"] = _parse_stability(stability)
+    options = SolveOptions.model_validate({**scenario.options.model_dump(), **update})
     with console.status("solving ...") as status:
 
         def show(event: Progress) -> None:
@@ -156,7 +213,10 @@ def solve(
             if event.event == "finished":
                 console.log(f"{event.layer} finished ({event.elapsed_seconds:.1f} s)")
 
-        plan = run(scenario, options, progress=show, previous=prior)
+        try:
+            plan = run(scenario, options, progress=show, previous=prior)
+        except PreviousPlanError as exc:
+            _fail(str(exc))
     console.print(layer_table(plan.layers))
     for line in layer_messages(plan.layers):
         console.print(line, soft_wrap=True, highlight=False)
@@ -174,6 +234,28 @@ def solve(
         raise typer.Exit(1)
     if plan.status == "target_missed":
         raise typer.Exit(TARGET_MISSED_EXIT)
+
+
+def _parse_freeze(text: str | None, nightly: bool) -> list[FrozenLayer]:
+    """``--freeze`` layers, plus network and stock under ``--nightly``."""
+    chosen = {part.strip() for part in (text or "").split(",") if part.strip()}
+    unknown = chosen - set(FROZEN_LAYERS)
+    if unknown:
+        names = ", ".join(FROZEN_LAYERS)
+        _fail(f"--freeze takes a comma-separated subset of {names}, got {text!r}")
+    if nightly:
+        chosen |= set(NIGHTLY_FREEZE)
+    return [layer for layer in FROZEN_LAYERS if layer in chosen]
+
+
+def _parse_stability(text: str) -> StabilityCosts:
+    """``--stability name=value,...`` as StabilityCosts (bad names or values exit 2)."""
+    try:
+        prices = dict(item.split("=", 1) for item in text.split(",") if item.strip())
+        return StabilityCosts.model_validate({k.strip(): float(v) for k, v in prices.items()})
+    except (ValueError, ValidationError) as exc:
+        names = ", ".join(StabilityCosts.model_fields)
+        _fail(f"--stability takes name=value pairs of {names}: {exc}")
 
 
 def _parse_layers(text: str) -> list[Layer]:

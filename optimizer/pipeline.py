@@ -14,22 +14,31 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-import numpy as np
-import numpy.typing as npt
-
 from aftersales.optimizer.contract import ContractSetup, diagnosed, prepare_contract
 from aftersales.optimizer.coupling import solve_network_and_stock
 from aftersales.optimizer.inventory import POOLED, InventoryResult, compile_stock, solve_inventory
+from aftersales.optimizer.inventory.kept import kept_stock, stable_stock
+from aftersales.optimizer.keep_previous import Strategic, better_of
 from aftersales.optimizer.network import (
     NetworkData,
     NetworkResult,
     compile_network,
     current_network,
 )
+from aftersales.optimizer.network.kept import (
+    KEPT_METHOD,
+    kept_network,
+    previous_network,
+    with_site_move_cost,
+)
 from aftersales.optimizer.network.solver import RESTRICT_ABOVE_PAIRS, solve_network
-from aftersales.optimizer.nightly.align import on_horizon
+from aftersales.optimizer.previous import checked_previous
 from aftersales.optimizer.routing import compile_routing, solve_routing
+from aftersales.optimizer.routing.data import RoutingData
+from aftersales.optimizer.routing.frozen import Pins, frozen_routing, pinned_visits, with_pins
+from aftersales.optimizer.routing.solver import allowed_vehicles
 from aftersales.optimizer.schema import (
+    Assignment,
     CostBreakdown,
     DepotDecision,
     LayerResult,
@@ -43,6 +52,7 @@ from aftersales.optimizer.schema import (
     TechnicianBase,
     Unserved,
 )
+from aftersales.optimizer.schema.plan import sum_costs
 from aftersales.optimizer.staffing.plan import staffing_costs, staffing_levels, technician_bases
 from aftersales.optimizer.staffing.trim import trim_staffing
 from aftersales.optimizer.travel import Travel
@@ -128,28 +138,29 @@ def combine_status(results: list[LayerResult]) -> SolveStatus:
     return "optimal" if ran else "skipped"
 
 
-def sum_costs(*parts: CostBreakdown) -> CostBreakdown:
-    """Component-wise sum of cost breakdowns (each layer fills its own components)."""
-    fields = CostBreakdown.model_fields
-    return CostBreakdown(**{name: sum(getattr(p, name) for p in parts) for name in fields})
-
-
 def solve(
     scenario: Scenario,
     options: SolveOptions | None = None,
     progress: ProgressCallback | None = None,
     previous: Plan | None = None,
+    *,
+    keep_previous: bool = True,
 ) -> Plan:
     """Solve the layers named in ``options.layers`` (default: the scenario's options).
 
-    ``previous`` (e.g. last night's plan) warm-starts the network MILP with its depots and
-    assignments, and the routing layer, which then never returns routes costlier than that
-    plan's and reports how many assignments moved. A previous plan of an earlier horizon (see
-    ``aftersales roll``) is matched by calendar day (``nightly.align.on_horizon``).
+    ``previous`` (e.g. last night's plan; a plan of an earlier horizon, see ``aftersales roll``,
+    is matched by calendar day: ``nightly.align.on_horizon``) warm-starts the network MILP with
+    its depots and assignments, and the routing layer, which then never returns routes costlier
+    than that plan's and reports how many assignments moved. ``options.freeze`` keeps whole
+    layers of it, ``options.freeze_before_minute`` pins its early visits, ``options.stability``
+    prices each change against it in every layer's objective; a re-solved network and stock are
+    replaced by the previous plan's when those still keep every rule here at no more cost
+    (aftersales.optimizer.keep_previous; ``keep_previous=False`` skips that comparison: the
+    verify loop's rounds re-solve on purpose a plan found short). Raises ``PreviousPlanError``
+    when the options need a previous plan and none is given.
     """
     options = options or scenario.options
-    if previous is not None:
-        previous = on_horizon(previous, scenario.horizon_start_day)
+    previous = checked_previous(scenario, options, previous)
     if options.verify:
         return _verified(scenario, options, progress, previous)
     notify = progress or _ignore
@@ -182,8 +193,15 @@ def solve(
     )
     stock_scenario = setup.stock_scenario
     prior = previous_network(network_data, previous) if previous is not None else None
+    frozen = set(options.freeze)
+    if prior is not None:
+        network_data = with_site_move_cost(network_data, prior[1], options.stability.site_move)
     inventory: InventoryResult | None = None
-    if {"network", "inventory"} <= set(options.layers):
+    if "network" in frozen:
+        assert previous is not None  # checked_previous
+        network = kept_network(network_data, previous, "network frozen (options.freeze)")
+        network_report = network.report
+    elif {"network", "inventory"} <= set(options.layers):
         network_seconds = budget.for_layer("network")
         coupled = solve_network_and_stock(
             stock_scenario,
@@ -218,7 +236,13 @@ def solve(
     assignments = network.assignments(network_data)
     layers = [network_report]
     costs = [network.costs]
-    if "inventory" in options.layers:
+    if "stock" in frozen:
+        assert previous is not None  # checked_previous
+        stock_data = compile_stock(stock_scenario, {a.site: a.depot for a in assignments})
+        inventory = kept_stock(stock_scenario, stock_data, previous.stock)
+        layers.append(inventory.report)
+        costs.append(inventory.costs)
+    elif "inventory" in options.layers:
         report("inventory", "started")
         if inventory is None:
             stock_data = compile_stock(stock_scenario, {a.site: a.depot for a in assignments})
@@ -227,28 +251,64 @@ def solve(
                 stock_data,
                 cap_seconds(budget.for_layer("inventory"), deterministic),
             )
+        prices = options.stability
+        if previous is not None and (prices.stock_change > 0 or prices.stock_unit > 0):
+            stock_data = compile_stock(stock_scenario, {a.site: a.depot for a in assignments})
+            inventory, _ = stable_stock(
+                stock_scenario, stock_data, inventory, previous.stock, prices
+            )
         layers.append(inventory.report)
         costs.append(inventory.costs)
         report("inventory", "finished", inventory.report)
     stock: list[StockLevel] = inventory.stock if inventory else []
-    levels, bases, trim_note = _staffing(scenario, setup, network_data, network, depots, stock)
-    costs.append(CostBreakdown(**staffing_costs(bases)))
+    if "network" in frozen:
+        assert previous is not None  # checked_previous
+        depots, assignments = _kept_sections(network_data, previous)
+        levels, bases, trim_note = previous.staffing, previous.technician_bases, ""
+    else:
+        levels, bases, trim_note = _staffing(scenario, setup, network_data, network, depots, stock)
     if trim_note:
         layers[0] = network_report = network_report.model_copy(
             update={"message": f"{network_report.message}; {trim_note}"}
         )
+    compare = keep_previous and previous is not None and not frozen
+    if compare and {"network", "inventory"} <= set(options.layers):
+        chosen = better_of(
+            scenario,
+            stock_scenario,
+            network_data,
+            Strategic(network, inventory, levels, bases),
+            previous,
+            options.stability,
+        )
+        if chosen.network.report.method == KEPT_METHOD:
+            depots, assignments = _kept_sections(network_data, previous)
+            network, inventory = chosen.network, chosen.inventory
+            assert inventory is not None
+            stock = inventory.stock
+            costs = [network.costs, inventory.costs]
+            layers = [network.report, inventory.report]
+        levels, bases = chosen.staffing, chosen.bases
+        layers[0] = network_report = chosen.network.report.model_copy(
+            update={"seconds": network_report.seconds}
+        )
+    costs.append(CostBreakdown(**staffing_costs(bases)))
     routes: list[Route] = []
     unserved: list[Unserved] = []
-    if "routing" in options.layers:
+    if "routing" in frozen:
+        assert previous is not None  # checked_previous
+        routing_data = _routing_data(scenario, travel, depots, stock, bases)
+        routing = frozen_routing(scenario, routing_data, previous, allowed_vehicles(routing_data))
+        routes, unserved = routing.routes, routing.unserved
+        layers.append(routing.report)
+        costs.append(routing.costs)
+    elif "routing" in options.layers:
         report("routing", "started")
-        pooled = {(s.depot, s.part): s.level for s in stock if s.pool == POOLED}
-        routing_data = compile_routing(
-            scenario,
-            open_depots={d.id for d in depots if d.open},
-            stock=pooled if stock else None,
-            travel=travel,
-            bases=bases or None,
-        )
+        routing_data = _routing_data(scenario, travel, depots, stock, bases)
+        pins: Pins = {}
+        if previous is not None and options.freeze_before_minute is not None:
+            pins = pinned_visits(previous, routing_data, options.freeze_before_minute)
+            routing_data = with_pins(routing_data, pins)
         # the routing layer is anytime: it uses all the time it is given (no per-request cap)
         routing_seconds = budget.for_layer("routing")
         routing = solve_routing(
@@ -258,6 +318,8 @@ def solve(
             options.seed,
             previous,
             deterministic=deterministic,
+            reassign_cost=options.stability.visit_reassign,
+            pins=pins,
         )
         routes, unserved = routing.routes, routing.unserved
         layers.append(_strict_check(routing.report, unserved, options))
@@ -319,7 +381,8 @@ def _verified(
     from aftersales.optimizer.simulate.verify import verify_loop
 
     def once(tightened: Scenario, round_options: SolveOptions, start: Plan | None) -> Plan:
-        return solve(tightened, round_options, progress, start)
+        # a later round's start is the plan found short: re-solve it, never keep it as it is
+        return solve(tightened, round_options, progress, start, keep_previous=start is previous)
 
     def recheck(original: Scenario, plan: Plan) -> Plan:
         # Judge a plan solved for tightened targets against the original ones: fresh KPIs, and
@@ -335,16 +398,34 @@ def _verified(
     return plan
 
 
-def previous_network(
-    data: NetworkData, plan: Plan
-) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.intp]] | None:
-    """A previous plan's network by index, or None if it does not cover this scenario."""
-    depot_index = {d: j for j, d in enumerate(data.depot_ids)}
-    assigned = {a.site: depot_index.get(a.depot) for a in plan.assignments}
-    if any(assigned.get(site) is None for site in data.site_ids):
-        return None
-    is_open = np.array([d in plan.open_depots() for d in data.depot_ids], dtype=bool)
-    return is_open, np.array([assigned[site] for site in data.site_ids], dtype=np.intp)
+def _kept_sections(
+    data: NetworkData, previous: Plan
+) -> tuple[list[DepotDecision], list[Assignment]]:
+    """The previous plan's depot and assignment rows of this scenario's depots and sites, as
+    they were (byte for byte in the plan JSON)."""
+    depots, sites = set(data.depot_ids), set(data.site_ids)
+    return (
+        [d for d in previous.depots if d.id in depots],
+        [a for a in previous.assignments if a.site in sites],
+    )
+
+
+def _routing_data(
+    scenario: Scenario,
+    travel: Travel,
+    depots: list[DepotDecision],
+    stock: list[StockLevel],
+    bases: list[TechnicianBase],
+) -> RoutingData:
+    """Technician-days and jobs under the plan's open depots, pooled stock and bases."""
+    pooled = {(s.depot, s.part): s.level for s in stock if s.pool == POOLED}
+    return compile_routing(
+        scenario,
+        open_depots={d.id for d in depots if d.open},
+        stock=pooled if stock else None,
+        travel=travel,
+        bases=bases or None,
+    )
 
 
 def _strict_check(

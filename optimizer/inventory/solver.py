@@ -97,7 +97,7 @@ def solve_inventory(
     message = f"{solution.steps} marginal steps; all {int(solution.met.sum())} targets met"
     if shortfalls:
         message = "; ".join(shortfalls[:20])
-    return _assemble(
+    return assemble_levels(
         scenario,
         data,
         tables,
@@ -130,7 +130,7 @@ def solve_inventory_exact(
     )
     levels = exact.levels if exact.levels is not None else np.zeros(tables.pairs, dtype=np.intp)
     met = _met(data, tables, levels)
-    return _assemble(
+    return assemble_levels(
         scenario,
         data,
         tables,
@@ -274,7 +274,7 @@ def _spread(cost: list[float], must: list[bool]) -> list[int]:
     return sorted(int(n) for n in picked)
 
 
-def _assemble(
+def assemble_levels(
     scenario: Scenario,
     data: StockData,
     tables: LevelTables,

@@ -56,11 +56,17 @@ class NetworkData:
     at_risk_cost_per_year: FloatArray
     """Priced mode: the site's annual fee where it is outside its promise and its capped credits
     reach the cap (the contract is at risk), else 0, shape (sites, depots)."""
+    stability_cost: FloatArray | None = None
+    """Re-solve only: the planner's price of serving site i from another depot than the
+    previous plan's (``SolveOptions.stability.site_move``), shape (sites, depots); None = none.
+    An objective term of the models, never a cost of the plan."""
 
     @property
     def assignment_cost_per_year(self) -> FloatArray:
-        """Travel, expected credits and fees at risk of serving site i from depot j, per year."""
-        return self.travel_cost_per_year + self.credit_cost_per_year + self.at_risk_cost_per_year
+        """Travel, expected credits and fees at risk of serving site i from depot j, per year,
+        plus the stability cost of a move when re-solving against a previous plan."""
+        cost = self.travel_cost_per_year + self.credit_cost_per_year + self.at_risk_cost_per_year
+        return cost if self.stability_cost is None else cost + self.stability_cost
 
 
 def compile_network(scenario: Scenario, travel: Travel | None = None) -> NetworkData:

@@ -344,7 +344,10 @@ def _clients(
         "tw_early": ticks_up(early),
         "name": job.id,
     }
-    whole = ticks_down(late) if late != float("inf") else np.iinfo(np.int64).max
+    # a window narrower than a tick (a pinned visit: start == end) keeps the tick it starts in
+    whole = (
+        max(ticks_down(late), ticks_up(early)) if late != float("inf") else np.iinfo(np.int64).max
+    )
     can_be_late = late_cost > 0 and not job.beyond_horizon and job.due < late
     if not can_be_late or ticks_down(job.due) < ticks_up(early):
         return [Client(**common, tw_late=whole, prize=round(prize), required=required)]

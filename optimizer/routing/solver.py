@@ -31,6 +31,7 @@ from aftersales.optimizer.routing.budget import (
     pyvrp_iterations,
 )
 from aftersales.optimizer.routing.data import Job, RoutingData, missing_equipment
+from aftersales.optimizer.routing.frozen import Pins, pins_kept
 from aftersales.optimizer.routing.greedy import greedy_dispatch, qualified, why_unserved
 from aftersales.optimizer.routing.ortools_model import (
     LATENESS_REFERENCE_MINUTES,
@@ -72,6 +73,9 @@ RESERVE_SHARE_MAX = 0.5
 MIN_SEARCH_SECONDS = 0.05
 FINAL_SECONDS = 0.15
 """Wall-clock kept back from polishing for costing and reporting."""
+KEPT_INSERTION_SHARE = 0.2
+"""Most share of the search time spent completing the previous plan by insertion when visits
+have a stability price (the candidate that moves least)."""
 CUT_SHARE = 0.99
 """A deterministic search that ran this share of its wall-clock cap was stopped by the cap."""
 
@@ -94,6 +98,8 @@ def solve_routing(
     move_penalty: float = DEFAULT_MOVE_PENALTY,
     engine: Engine = DEFAULT_ENGINE,
     deterministic: bool = False,
+    reassign_cost: float = 0.0,
+    pins: Pins | None = None,
 ) -> RoutingResult:
     """Route technician-days over the horizon within ``time_limit_seconds`` (wall clock).
 
@@ -105,6 +111,13 @@ def solve_routing(
     search's share of the limit on the calibration machine (:mod:`.budget`): the same plan under
     any machine load. The wall clock then only caps the solve (``work.cap_seconds``), and a
     solve cut by that cap says so in its message (docs/semantics.md, "Routes").
+
+    ``reassign_cost`` (``SolveOptions.stability.visit_reassign``, currency) is charged for every
+    request of ``previous`` that a candidate serves on another technician-day or leaves
+    unserved: candidates are ranked by horizon cost plus that, the OR-Tools model charges it as
+    its move penalty, and the previous plan completed by cheapest insertion is a candidate too.
+    ``pins`` (``routing.frozen``; ``data``'s jobs already narrowed to them) rule out every
+    candidate that does not keep them.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
@@ -112,6 +125,18 @@ def solve_routing(
     deadline = started + cap_seconds(time_limit_seconds, deterministic)
     credit = _credit_per_job(scenario, data)
     allowed = allowed_vehicles(data)
+    job_ids = [j.id for j in data.jobs]
+
+    def ranked(candidate: _Candidate) -> float:
+        """Horizon cost plus the stability cost of its moves; never chosen if it drops a pin."""
+        if pins and not pins_kept(candidate.routes, pins):
+            return float("inf")
+        if previous is None or reassign_cost <= 0:
+            return candidate.cost
+        return candidate.cost + reassign_cost * moved_assignments(
+            previous, candidate.routes, job_ids
+        )
+
     greedy = greedy_dispatch(scenario, data)
     candidates = [_from_result(scenario, data, "greedy", greedy, allowed)]
     start_orders: list[list[int]] | None = None
@@ -133,7 +158,9 @@ def solve_routing(
         },
         travel_cost_per_km=scenario.costs.travel_cost_per_km,
         previous_vehicle=previous_vehicles(previous, data) if previous is not None else {},
-        move_penalty=move_penalty if previous is not None else 0.0,
+        move_penalty=(reassign_cost if reassign_cost > 0 else move_penalty)
+        if previous is not None
+        else 0.0,
     )
     search = None
     vrp: PyvrpSolution | None = None
@@ -141,11 +168,23 @@ def solve_routing(
         RESERVE_SHARE_MAX * time_limit_seconds,
         RESERVE_SECONDS + RESERVE_SECONDS_PER_JOB * len(data.jobs),
     )
+    kept_cut = False
+    if previous is not None and reassign_cost > 0:
+        # the previous plan completed by insertion: the fewest moves that serve new work; before
+        # the search (which starts from the best-ranked candidate) and with its own time share
+        start = candidates[-1]
+        until = time.perf_counter() + KEPT_INSERTION_SHARE * max(
+            0.0, deadline - time.perf_counter() - reserve
+        )
+        kept = _polish(scenario, data, start, spec, credit, allowed, until)
+        if kept is not start:
+            candidates.append(kept)
+        kept_cut = deterministic and time.perf_counter() >= until  # a repeatable run says so
     # a deterministic search's work: the nominal search time (limit less reserve) in iterations
     search_seconds = max(MIN_SEARCH_SECONDS, time_limit_seconds - reserve)
     jobs = len(spec.allowed)
     dimensions = load_dimensions(data)
-    cut: list[str] = []
+    cut: list[str] = ["insertion into the previous plan"] if kept_cut else []
     work: list[str] = []
     if spec.allowed and engine in ("pyvrp", "both"):
         share = 1.0 if engine == "pyvrp" else PYVRP_SHARE
@@ -164,7 +203,7 @@ def solve_routing(
                 for j in spec.allowed
                 if not (data.jobs[j].deferrable or data.jobs[j].beyond_horizon)
             },
-            initial_orders=_orders_of(data, min(candidates, key=lambda c: c.cost).routes),
+            initial_orders=_orders_of(data, min(candidates, key=ranked).routes),
             lateness={j: credit[job.id] for j, job in enumerate(data.jobs)},
         )
         if deterministic and vrp is not None:
@@ -190,16 +229,16 @@ def solve_routing(
             candidates.append(
                 _from_orders(scenario, data, "ortools", search.orders, credit, allowed)
             )
-    best = min(candidates, key=lambda c: c.cost)
+    best = min(candidates, key=ranked)
     polished = _polish(scenario, data, best, spec, credit, allowed, deadline - FINAL_SECONDS)
     if deterministic and time.perf_counter() >= deadline - FINAL_SECONDS:
         cut.append("insertion")
-    if polished.cost < best.cost - 1e-9:
+    if ranked(polished) < ranked(best) - 1e-9:
         candidates.append(polished)
         best = polished
     if previous is not None:
         start = next(c for c in candidates if c.name == "previous")
-        if best.cost >= start.cost - 1e-9:
+        if ranked(best) >= ranked(start) - 1e-9:
             best = start
     costs = routing_costs(scenario, data, best.routes, best.unserved)
     message = [
@@ -216,8 +255,13 @@ def solve_routing(
         if search.used_initial:
             message.append("warm-started")
     if previous is not None:
-        moved = moved_assignments(previous, best.routes, [j.id for j in data.jobs])
+        moved = moved_assignments(previous, best.routes, job_ids)
         message.append(f"{moved} assignments moved")
+        if reassign_cost > 0:
+            message.append(f"stability cost {reassign_cost * moved:,.2f}")
+    if pins:
+        held = "" if pins_kept(best.routes, pins) else " (NOT all kept)"
+        message.append(f"{len(pins)} visits pinned{held}")
     if deterministic:
         message.append("deterministic work limits: " + (", ".join(work) or "no search"))
     if cut:

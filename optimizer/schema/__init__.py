@@ -27,8 +27,11 @@ from aftersales.optimizer.schema.plan import (
 )
 from aftersales.optimizer.schema.scenario import (
     ALL_LAYERS,
+    FROZEN_LAYERS,
+    NIGHTLY_FREEZE,
     CostParameters,
     Depot,
+    FrozenLayer,
     Home,
     InventorySettings,
     Layer,
@@ -44,6 +47,7 @@ from aftersales.optimizer.schema.scenario import (
     Shift,
     Site,
     SolveOptions,
+    StabilityCosts,
     Technician,
     Tier,
     TimeWindow,
@@ -53,7 +57,9 @@ from aftersales.optimizer.schema.scenario import (
 
 __all__ = [
     "ALL_LAYERS",
+    "FROZEN_LAYERS",
     "MINUTES_PER_DAY",
+    "NIGHTLY_FREEZE",
     "Assignment",
     "Break",
     "CostBreakdown",
@@ -63,6 +69,7 @@ __all__ = [
     "DepotStockTotal",
     "FieldError",
     "FrontierPoint",
+    "FrozenLayer",
     "Home",
     "InventorySettings",
     "Layer",
@@ -83,6 +90,7 @@ __all__ = [
     "Site",
     "SolveOptions",
     "SolveStatus",
+    "StabilityCosts",
     "StaffingLevel",
     "StockLevel",
     "StockTarget",

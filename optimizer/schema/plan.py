@@ -332,6 +332,12 @@ class CostBreakdown(Strict):
         )
 
 
+def sum_costs(*parts: CostBreakdown) -> CostBreakdown:
+    """Component-wise sum of cost breakdowns (each layer fills its own components)."""
+    fields = CostBreakdown.model_fields
+    return CostBreakdown(**{name: sum(getattr(p, name) for p in parts) for name in fields})
+
+
 class TierKpi(Strict):
     """Forecast service of one tier."""
 

@@ -486,6 +486,55 @@ class InventorySettings(Strict):
     )
 
 
+FrozenLayer = Literal["network", "stock", "routing"]
+"""A layer ``SolveOptions.freeze`` can keep as in the previous plan."""
+FROZEN_LAYERS: tuple[FrozenLayer, ...] = ("network", "stock", "routing")
+
+
+class StabilityCosts(Strict):
+    """What a re-solve pays, in its objective, for each change against the previous plan.
+
+    These are the planner's prices of disruption (a customer told of a new depot, a stock
+    transfer, a technician's day rearranged), not costs the scenario's business data knows; they
+    only mean something when a previous plan is given, so they live in the solve options: the
+    same scenario can be solved cold, warm, or warm at a price per change. All default to 0
+    (no stability term; old files load unchanged).
+    """
+
+    site_move: NonNegative = Field(
+        default=0,
+        description="Cost of serving a site from another depot than the previous plan's, "
+        "currency per site (added to the network MILP's assignment cost).",
+    )
+    stock_change: NonNegative = Field(
+        default=0,
+        description="Cost of changing one stock level from the previous plan's, currency per "
+        "(depot, part, pool) level changed.",
+    )
+    stock_unit: NonNegative = Field(
+        default=0,
+        description="Cost of each unit a stock level moves from the previous plan's, "
+        "currency per unit (up or down).",
+    )
+    visit_reassign: NonNegative = Field(
+        default=0,
+        description="Cost of serving a request of the previous plan on another technician or "
+        "calendar day, currency per visit (also a request the previous plan served and this "
+        "one leaves unserved).",
+    )
+
+    @property
+    def any(self) -> bool:
+        """Whether any change has a price."""
+        return any(
+            v > 0 for v in (self.site_move, self.stock_change, self.stock_unit, self.visit_reassign)
+        )
+
+
+NIGHTLY_FREEZE: tuple[FrozenLayer, ...] = ("network", "stock")
+"""The recommended nightly options: network and stock kept, routing re-solved warm."""
+
+
 class SolveOptions(Strict):
     """How to solve: which layers, how long, how reproducibly."""
 
@@ -527,6 +576,23 @@ class SolveOptions(Strict):
         "wall clock, so the same scenario, options and seed give the same plan on a loaded or "
         "an idle machine; the wall clock stays a safety cap of 3x each share. Unset: the "
         "interface's default (false in Python and the CLI, true over HTTP).",
+    )
+
+    freeze: list[FrozenLayer] = Field(
+        default_factory=list,
+        description="Layers kept as in the previous plan (needs one): 'network' keeps open "
+        "depots, assignments and staffing; 'stock' keeps the stock levels; 'routing' keeps the "
+        "routes (moved into this scenario's horizon). Nightly: ['network', 'stock'].",
+    )
+    freeze_before_minute: float | None = Field(
+        default=None,
+        description="Pin every visit of the previous plan that starts before this minute "
+        "(minutes from this scenario's horizon start): same technician, day and start. "
+        "Needs a previous plan; none = no pins.",
+    )
+    stability: StabilityCosts = Field(
+        default_factory=StabilityCosts,
+        description="Costs per change against the previous plan, in each layer's objective.",
     )
 
     @property

@@ -110,3 +110,21 @@ def test_over_promised_scenario_is_missed_with_reason(tmp_path: Path) -> None:
     checked = runner.invoke(app, ["validate", str(scenario), str(plan)])
     assert checked.exit_code == 1
     assert "attainment_target_missed" in checked.output
+
+
+def test_nightly_and_freeze_need_a_previous_plan(
+    tmp_path: Path, scenario_data: dict[str, Any]
+) -> None:
+    """--nightly (network and stock frozen) without a previous plan exits 2 saying so; a bad
+    --freeze layer or --stability price exits 2 naming the choices."""
+    scenario = str(_write(tmp_path / "scenario.json", scenario_data))
+    nightly = runner.invoke(app, ["solve", scenario, "--nightly"])
+    assert nightly.exit_code == 2
+    assert "freeze network, stock" in nightly.output
+    assert "previous plan" in nightly.output
+    bad_layer = runner.invoke(app, ["solve", scenario, "--freeze", "depots"])
+    assert bad_layer.exit_code == 2
+    assert "network, stock, routing" in bad_layer.output
+    bad_price = runner.invoke(app, ["solve", scenario, "--stability", "site_move=-1"])
+    assert bad_price.exit_code == 2
+    assert "visit_reassign" in bad_price.output
