@@ -25,6 +25,7 @@ from aftersales.optimizer.schema.plan import (
     Unserved,
     UnservedReason,
 )
+from aftersales.optimizer.schema.road_graph import GraphEdge, RoadGraph
 from aftersales.optimizer.schema.scenario import (
     ALL_LAYERS,
     CostParameters,
@@ -63,6 +64,7 @@ __all__ = [
     "DepotStockTotal",
     "FieldError",
     "FrontierPoint",
+    "GraphEdge",
     "Home",
     "InventorySettings",
     "Layer",
@@ -75,6 +77,7 @@ __all__ = [
     "Product",
     "Request",
     "RequestKind",
+    "RoadGraph",
     "Route",
     "Scenario",
     "ServiceCalendar",
