@@ -18,6 +18,7 @@ from aftersales.optimizer.schema import (
 )
 from aftersales.optimizer.schema.common import MINUTES_PER_DAY
 from aftersales.optimizer.travel import Travel
+from aftersales.optimizer.validate.graph_paths import ScipyGraphPaths
 from aftersales.optimizer.validate.report import TIME_TOLERANCE_MINUTES
 
 
@@ -70,7 +71,7 @@ class Context:
         products = {p.id: p for p in scenario.products}
         return cls(
             scenario=scenario,
-            travel=Travel(scenario),
+            travel=Travel(scenario, engine=ScipyGraphPaths),
             tiers={t.id: t for t in scenario.tiers},
             products=products,
             parts={p.id: p for p in scenario.parts},
