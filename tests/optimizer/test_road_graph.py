@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from aftersales.optimizer.pipeline import solve
 from aftersales.optimizer.road_paths import GraphPaths, PathEngine
-from aftersales.optimizer.schema import RoadGraph, Scenario
+from aftersales.optimizer.schema import Plan, RoadGraph, Scenario
 from aftersales.optimizer.travel import Travel
 from aftersales.optimizer.validate import validate
 from aftersales.optimizer.validate.graph_paths import ScipyGraphPaths
@@ -162,3 +162,19 @@ def test_graph_mode_needs_a_graph(scenario_data: dict[str, Any]) -> None:
     scenario_data["travel"] = {"mode": "graph"}
     with pytest.raises(ValidationError, match="needs a graph"):
         Scenario.model_validate(scenario_data)
+
+
+def test_validator_names_assignments_and_legs_without_a_road(scenario_data: dict[str, Any]) -> None:
+    """A plan serving s1 from the roadless d2, or routing t1 from d2, is refused by name (not
+    priced at inf and not a crash)."""
+    scenario = Scenario.model_validate(_graph_scenario(scenario_data))
+    plan = solve(scenario)
+    assert validate(scenario, plan).ok
+    served = plan.model_dump()
+    served["assignments"][0]["depot"] = "d2"
+    served["depots"] = [{**d, "open": True} for d in served["depots"]]
+    routed = plan.model_dump()
+    routed["routes"][0]["depot"] = "d2"
+    for document, where in ((served, "/assignments/0/depot"), (routed, "/routes/0")):
+        report = validate(scenario, Plan.model_validate(document))
+        assert [v.path for v in report.violations if v.kind == "no_road_path"] == [where]
