@@ -172,12 +172,28 @@ def _check_travel_matrix(out: _Collector, scenario: Scenario, locations: set[str
         )
 
 
+def _ids_at(out: _Collector, loc: Loc, what: str, ids: list[str]) -> set[str]:
+    """The set of ``ids``, each repeat recorded at its position below ``loc``."""
+    seen: set[str] = set()
+    for k, item in enumerate(ids):
+        if item in seen:
+            out.add("duplicate_id", (*loc, k), f"{what} '{item}' is listed twice", item)
+        seen.add(item)
+    return seen
+
+
 def _check_graph_nodes(out: _Collector, scenario: Scenario) -> None:
-    """In travel mode 'graph', every site, depot and home must stand on a node of the graph."""
+    """In travel mode 'graph': node ids unique, edges between known nodes, and every site,
+    depot and home standing on a node of the graph."""
     graph = scenario.travel.graph
     if scenario.travel.mode != "graph" or graph is None:
         return
-    nodes = set(graph.nodes)
+    nodes = _ids_at(out, ("travel", "graph", "nodes"), "graph node", graph.nodes)
+    for k, edge in enumerate(graph.edges):
+        for end in ("source", "target"):
+            out.unknown(
+                ("travel", "graph", "edges", k, end), "graph node", getattr(edge, end), nodes
+            )
     places: list[tuple[Loc, Any]] = [(("sites", i), s) for i, s in enumerate(scenario.sites)]
     places += [(("depots", i), d) for i, d in enumerate(scenario.depots)]
     places += [

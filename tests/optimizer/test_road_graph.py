@@ -124,11 +124,15 @@ def test_a_job_its_technician_cannot_reach_is_left_undone(scenario_data: dict[st
 @pytest.mark.parametrize(
     ("change", "where", "words"),
     [
-        (lambda g: g["edges"].append(_edge("A", "Z", 1, 1)), ("travel", "graph"), "unknown node"),
+        (
+            lambda g: g["edges"].append(_edge("A", "Z", 1, 1)),
+            ("travel", "graph", "edges", 6, "target"),
+            "unknown graph node 'Z'",
+        ),
         (lambda g: g["edges"].append(_edge("A", "B", -1, 1)), ("travel", "graph", "edges"), ""),
         (lambda g: g["edges"].append(_edge("A", "B", 0, 1)), ("travel", "graph", "edges"), ""),
         (lambda g: g["edges"].append(_edge("A", "B", 1, -2)), ("travel", "graph", "edges"), ""),
-        (lambda g: g["nodes"].append("A"), ("travel", "graph"), "listed twice"),
+        (lambda g: g["nodes"].append("A"), ("travel", "graph", "nodes", 5), "listed twice"),
     ],
 )
 def test_bad_graphs_are_located_validation_errors(
