@@ -38,10 +38,13 @@ class GraphPaths:
     """Minutes and km of fastest paths from chosen origin nodes of one road graph."""
 
     def __init__(self, graph: RoadGraph) -> None:
+        arcs = graph.arcs()
         self._graph = nx.DiGraph()
         self._graph.add_nodes_from(graph.nodes)
-        for (u, v), (minutes, km) in graph.arcs().items():
-            self._graph.add_edge(u, v, minutes=minutes, km=km)
+        self._graph.add_weighted_edges_from(
+            ((u, v, minutes) for (u, v), (minutes, _) in arcs.items()), weight="minutes"
+        )
+        self._arc_km = {arc: km for arc, (_, km) in arcs.items()}
         self._position = {node: i for i, node in enumerate(graph.nodes)}
         self._searched: dict[str, tuple[FloatArray, FloatArray]] = {}
 
@@ -98,14 +101,14 @@ class GraphPaths:
         predecessors, settled = nx.dijkstra_predecessor_and_distance(
             self._graph, origin, weight="minutes"
         )
+        arc_km = self._arc_km
+        path_km: dict[str, float] = {}
+        for node in settled:
+            before = predecessors[node]
+            path_km[node] = min([path_km[u] + arc_km[u, node] for u in before]) if before else 0.0
+        rows = np.fromiter((self._position[n] for n in settled), dtype=np.intp, count=len(settled))
         minutes = np.full(len(self._position), np.inf)
         km = np.full(len(self._position), np.inf)
-        path_km: dict[str, float] = {}
-        edges = self._graph.edges
-        for node, distance in settled.items():
-            path_km[node] = min(
-                (path_km[u] + edges[u, node]["km"] for u in predecessors[node]), default=0.0
-            )
-            minutes[self._position[node]] = distance
-            km[self._position[node]] = path_km[node]
+        minutes[rows] = np.fromiter(settled.values(), dtype=float, count=len(settled))
+        km[rows] = np.fromiter(path_km.values(), dtype=float, count=len(settled))
         return minutes, km
