@@ -65,6 +65,9 @@ def solve(
     capacity: Annotated[
         float | None, typer.Option(help="Capacity for files that say 'capacity'.")
     ] = None,
+    objective: Annotated[
+        str | None, typer.Option(help="orlib-pmed: 'median' (default) or 'center' (p-center).")
+    ] = None,
     solution: Annotated[Path | None, typer.Option(help="Where to write the solution JSON.")] = None,
 ) -> None:
     """Solve one instance file and write its solution document."""
@@ -73,7 +76,7 @@ def solve(
     if not path.is_file():
         console.print(f"[red]error:[/red] no such file {path}")
         raise typer.Exit(2)
-    request = SolveRequest(path, time_limit, seed, {"capacity": capacity})
+    request = SolveRequest(path, time_limit, seed, {"capacity": capacity, "objective": objective})
     try:
         document = run_solver(request)
     except ValueError as exc:

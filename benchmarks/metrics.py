@@ -89,6 +89,10 @@ SUITES: dict[str, SuiteColumns] = {
     "orlib-cap": SuiteColumns(
         {"ours": ("objective", 1.0)}, time_ratio=("baseline_seconds", ("seconds",))
     ),
+    "orlib-pmed": SuiteColumns(
+        {"ours": ("objective", 1.0), "bound_gap": ("bound_gap", 1.0)},
+        time_ratio=("baseline_seconds", ("seconds",)),
+    ),
     # through the product's routing call; the default engine (PyVRP) is the guarded one
     "solomon": SuiteColumns({"pyvrp": ("objective", 1.0), "pyvrp gap %": ("gap", 0.01)}),
     "trsp": SuiteColumns({"pyvrp": ("objective", 1.0), "pyvrp gap %": ("gap", 0.01)}),

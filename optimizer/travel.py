@@ -1,10 +1,12 @@
 """Travel times (minutes) and road distances (km) between sites and depots.
 
-Two models, chosen by ``scenario.travel.mode``:
+Three models, chosen by ``scenario.travel.mode``:
 
 * ``haversine``: great-circle km × circuity factor, time = km ÷ speed. Vectorised with numpy so
   that a 10,000-site × 300-depot table is one array operation.
 * ``matrix``: explicit minutes and km given in the scenario, looked up by location id.
+* ``graph``: fastest paths over a road graph (``road_paths``, networkx Dijkstra from each origin
+  asked for, never all pairs); each location stands on its ``node``. No path = ``inf``.
 
 Site, depot and technician home ids share one namespace of *locations* (the schema enforces it).
 """
@@ -17,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from aftersales.optimizer.arrays import FloatArray
+from aftersales.optimizer.road_paths import GraphPaths, PathEngine
 from aftersales.optimizer.schema import Scenario
 
 EARTH_RADIUS_KM = 6371.0088
@@ -40,15 +43,17 @@ def haversine_km(
 class Travel:
     """Travel tables of one scenario: ``km(origins, destinations)`` and ``minutes(...)``."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, engine: PathEngine = GraphPaths) -> None:
+        """``engine`` computes graph paths (mode 'graph'); the validator passes its own."""
         model = scenario.travel
         self._circuity = model.circuity_factor
         self._speed_kmh = model.speed_kmh
         self._matrix = model.matrix if model.mode == "matrix" else None
-        coordinates = [(s.id, s.lat, s.lon) for s in scenario.sites]
-        coordinates += [(d.id, d.lat, d.lon) for d in scenario.depots]
+        self._paths = engine(model.graph) if model.mode == "graph" and model.graph else None
         homes = {t.home.id: t.home for t in scenario.technicians if t.home is not None}
-        coordinates += [(h.id, h.lat, h.lon) for h in homes.values()]
+        places = [*scenario.sites, *scenario.depots, *homes.values()]
+        self._node = {p.id: p.id if p.node is None else p.node for p in places}
+        coordinates = [(p.id, p.lat, p.lon) for p in places]
         self._index = {loc: i for i, (loc, _, _) in enumerate(coordinates)}
         self._lat = np.array([lat for _, lat, _ in coordinates], dtype=float)
         self._lon = np.array([lon for _, _, lon in coordinates], dtype=float)
@@ -59,6 +64,8 @@ class Travel:
 
     def km(self, origins: Sequence[str], destinations: Sequence[str]) -> FloatArray:
         """Road km, shape (len(origins), len(destinations))."""
+        if self._paths is not None:
+            return self._paths.tables(self._nodes(origins), self._nodes(destinations))[1]
         if self._matrix is not None:
             return self._lookup(self._matrix_km, origins, destinations)
         o = self._positions(origins)
@@ -73,6 +80,8 @@ class Travel:
 
     def minutes(self, origins: Sequence[str], destinations: Sequence[str]) -> FloatArray:
         """Travel minutes, shape (len(origins), len(destinations))."""
+        if self._paths is not None:
+            return self._paths.tables(self._nodes(origins), self._nodes(destinations))[0]
         if self._matrix is not None:
             return self._lookup(self._matrix_minutes, origins, destinations)
         return self.km(origins, destinations) / self._speed_kmh * 60.0
@@ -82,6 +91,8 @@ class Travel:
 
         Linear in n, unlike the full table ``minutes`` would be for one depot per site.
         """
+        if self._paths is not None:
+            return self._graph_pairs(origins, destinations)[0]
         if self._matrix is not None:
             return self._paired_lookup(self._matrix_minutes, origins, destinations)
         return self.paired_km(origins, destinations) / self._speed_kmh * 60.0
@@ -89,6 +100,8 @@ class Travel:
     def paired_km(self, origins: Sequence[str], destinations: Sequence[str]) -> FloatArray:
         """Road km of each (origins[n], destinations[n]) trip, shape (n,); linear in n (a route
         of n stops needs n + 1 legs, not the n² table ``km`` would build)."""
+        if self._paths is not None:
+            return self._graph_pairs(origins, destinations)[1]
         if self._matrix is not None:
             return self._paired_lookup(self._matrix_km, origins, destinations)
         _check_pairs(origins, destinations)
@@ -102,6 +115,20 @@ class Travel:
     ) -> FloatArray:
         _check_pairs(origins, destinations)
         return table[self._matrix_rows(origins), self._matrix_rows(destinations)]
+
+    def _graph_pairs(
+        self, origins: Sequence[str], destinations: Sequence[str]
+    ) -> tuple[FloatArray, FloatArray]:
+        assert self._paths is not None
+        _check_pairs(origins, destinations)
+        return self._paths.pairs(self._nodes(origins), self._nodes(destinations))
+
+    def _nodes(self, ids: Sequence[str]) -> list[str]:
+        """Graph node of each location."""
+        try:
+            return [self._node[i] for i in ids]
+        except KeyError as missing:
+            raise KeyError(f"unknown location {missing}") from None
 
     def pair(self, origin: str, destination: str) -> tuple[float, float]:
         """(minutes, km) of one trip."""

@@ -16,6 +16,8 @@ from aftersales.datasets.tables.layout import (
     MATRIX_COLUMNS,
     NAME_KEY,
     RELATIONS,
+    ROAD_EDGES,
+    ROAD_NODES,
     SECTIONS,
     SETTING_EXCLUDED,
     SETTINGS,
@@ -29,6 +31,7 @@ from aftersales.optimizer.schema import (
     DepotDecision,
     LayerResult,
     Plan,
+    RoadGraph,
     Route,
     Scenario,
     StockLevel,
@@ -79,7 +82,21 @@ def scenario_tables(scenario: Scenario) -> list[OutTable]:
     tables += [_relation_table(spec, getattr(scenario, spec.parent)) for spec in RELATIONS]
     tables.append(_settings_table(scenario))
     tables += _matrix_tables(scenario.travel.matrix)
+    tables += _graph_tables(scenario.travel.graph)
     return tables
+
+
+def _graph_tables(graph: RoadGraph | None) -> list[OutTable]:
+    """The road graph's nodes and edges (in their order); empty without a graph."""
+    nodes: list[list[Value]] = [[node] for node in graph.nodes] if graph else []
+    edges: list[list[Value]] = [
+        [getattr(edge, column) for column in ROAD_EDGES.columns]
+        for edge in (graph.edges if graph else [])
+    ]
+    return [
+        OutTable(ROAD_NODES.name, ROAD_NODES.columns, nodes),
+        OutTable(ROAD_EDGES.name, ROAD_EDGES.columns, edges),
+    ]
 
 
 def _relation_table(spec: RelationTable, parents: Sequence[Any]) -> OutTable:

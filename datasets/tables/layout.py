@@ -161,7 +161,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "options": SolveOptions,
 }
 """Scalar sections of a Scenario, stored in ``settings`` as ``section.field`` keys."""
-SETTING_EXCLUDED = {("travel", "matrix")}
+SETTING_EXCLUDED = {("travel", "matrix"), ("travel", "graph")}
 """Section fields held in tables of their own rather than in ``settings``."""
 NAME_KEY = "name"
 HORIZON_KEY = "horizon_start_day"
@@ -174,7 +174,20 @@ MATRICES: dict[str, str] = {"travel_minutes": "minutes", "travel_km": "km"}
 MATRIX_COLUMNS = ("from", "to", "value")
 MATRIX_TABLES = tuple(FixedTable(name, MATRIX_COLUMNS) for name in MATRICES)
 
+ROAD_NODES = FixedTable("road_nodes", ("id",))
+ROAD_EDGES = FixedTable("road_edges", ("source", "target", "minutes", "km", "directed"))
+"""The road graph of travel mode 'graph': its node ids, and its edges in their listed order
+(order matters: a repeated edge replaces the earlier one)."""
+
 TableSpec = EntityTable | RelationTable | FixedTable
-_ALL: tuple[TableSpec, ...] = (SKILLS, *ENTITIES, *RELATIONS, SETTINGS, *MATRIX_TABLES)
+_ALL: tuple[TableSpec, ...] = (
+    SKILLS,
+    *ENTITIES,
+    *RELATIONS,
+    SETTINGS,
+    *MATRIX_TABLES,
+    ROAD_NODES,
+    ROAD_EDGES,
+)
 SCENARIO_TABLES: dict[str, TableSpec] = {spec.name: spec for spec in _ALL}
 """Every table a scenario may have, by name."""

@@ -4,7 +4,7 @@ Three passes, each reporting all it finds:
 
 1. shape: unreadable files, unknown tables, unknown or missing columns, missing tables;
 2. assembly: rows of relation tables whose parent id is unknown, repeated keys, empty keys,
-   unknown settings, an incomplete travel matrix;
+   unknown settings, an incomplete travel matrix, road edges without road nodes;
 3. schema: the assembled document (all cells still text) is validated as one Scenario, so a cell
    that is not a number, a dangling reference or a repeated id is reported exactly as the API
    would report it, then traced back to its row through the provenance recorded in pass 2.
@@ -26,6 +26,8 @@ from aftersales.datasets.tables.layout import (
     LIST_SEPARATOR,
     MATRICES,
     RELATIONS,
+    ROAD_EDGES,
+    ROAD_NODES,
     SCENARIO_TABLES,
     SECTIONS,
     SETTING_EXCLUDED,
@@ -114,6 +116,7 @@ class _Assembly:
             self._relation(relation)
         self._settings()
         self._matrix()
+        self._graph()
 
     def _fail(self, table: RawTable | str, row: int | None, column: str | None, msg: str) -> None:
         label = table.label if isinstance(table, RawTable) else table
@@ -239,6 +242,30 @@ class _Assembly:
         if all(matrix[field] is not None for field in present):
             self.data.setdefault("travel", {})["matrix"] = matrix
 
+    def _graph(self) -> None:
+        """The road graph from road_nodes and road_edges (edges in row order), if any row."""
+        nodes = self.found.tables.get(ROAD_NODES.name)
+        edges = self.found.tables.get(ROAD_EDGES.name)
+        if not (nodes and nodes.rows) and not (edges and edges.rows):
+            return
+        if nodes is None or not nodes.rows:
+            label = self.found.table_label(ROAD_NODES.name)
+            self._fail(label, None, None, "needs the graph's nodes: road_edges has some")
+            return
+        graph: dict[str, Any] = {"nodes": [cells["id"] for _, cells in nodes.rows], "edges": []}
+        self.origins.add(("travel", "graph"), Origin(nodes.label, None))
+        for k, (row, _) in enumerate(nodes.rows):
+            node = Origin(nodes.label, row, fallback="id")
+            self.origins.add(("travel", "graph", "nodes", k), node)
+        columns = frozenset(ROAD_EDGES.columns)
+        label = edges.label if edges else ""
+        for k, (row, cells) in enumerate(edges.rows if edges else []):
+            # an empty 'directed' cell keeps the default (both ways)
+            graph["edges"].append({c: v for c, v in cells.items() if v != "" or c != "directed"})
+            origin = Origin(label, row, columns=columns, fallback="source")
+            self.origins.add(("travel", "graph", "edges", k), origin)
+        self.data.setdefault("travel", {})["graph"] = graph
+
     def _pairs(self, table: RawTable) -> dict[tuple[str, str], tuple[str, int]]:
         """(from, to) → (value text, row) of one matrix table; empty and repeated pairs fail."""
         pairs: dict[tuple[str, str], tuple[str, int]] = {}
@@ -293,5 +320,7 @@ def _unknown_setting(key: str) -> str:
         return MISSING
     if key == "travel.matrix":
         return "the travel matrix goes in the travel_minutes and travel_km tables"
+    if key == "travel.graph":
+        return "the road graph goes in the road_nodes and road_edges tables"
     sections = ", ".join(f"{section}.*" for section in SECTIONS)
     return f"unknown setting '{key}'; expected {', '.join(TOP_KEYS)} or one of {sections}"

@@ -165,7 +165,8 @@ def facility_problem(
         data.current_depot[:, None] != np.arange(len(data.depot_ids))[None, :]
     )
     cost += moved * data.change_cost_per_site
-    allowed = ~(data.hard[:, None] & ~data.within_promise)
+    # no road path (travel mode 'graph'): the pair has no finite cost and is never a candidate
+    allowed = ~(data.hard[:, None] & ~data.within_promise) & np.isfinite(cost)
     site, depot, pruned = candidate_pairs(cost, allowed, pair_limit)
     opening = np.where(data.existing, 0.0, data.opening_cost)
     closing = np.where(data.existing, data.closing_cost, 0.0)

@@ -255,8 +255,19 @@ def compile_routing(
     return RoutingData(
         jobs=jobs,
         vehicles=vehicles,
-        minutes=travel.minutes(locations, locations),
-        km=travel.km(locations, locations),
+        minutes=_drivable(travel.minutes(locations, locations), horizon_end),
+        km=_drivable(travel.km(locations, locations), horizon_end),
         emergency_delay_minutes=scenario.costs.emergency_delay_minutes,
         stock=stock,
     )
+
+
+def _drivable(table: npt.NDArray[np.float64], horizon_minutes: float) -> npt.NDArray[np.float64]:
+    """The table with legs that have no road path (``inf``, travel mode 'graph') set longer than
+    the whole horizon plus the longest real leg: no shift can drive them, so a job no
+    technician can reach is left undone (the validator sees ``inf`` for any such leg)."""
+    finite = np.isfinite(table)
+    if finite.all():
+        return table
+    longest = float(table[finite].max(initial=0.0))
+    return np.where(finite, table, 2.0 * horizon_minutes + 2.0 * longest + 1.0)

@@ -25,6 +25,7 @@ from aftersales.optimizer.schema.plan import (
     Unserved,
     UnservedReason,
 )
+from aftersales.optimizer.schema.road_graph import GraphEdge, RoadGraph
 from aftersales.optimizer.schema.scenario import (
     ALL_LAYERS,
     FROZEN_LAYERS,
@@ -70,6 +71,7 @@ __all__ = [
     "FieldError",
     "FrontierPoint",
     "FrozenLayer",
+    "GraphEdge",
     "Home",
     "InventorySettings",
     "Layer",
@@ -82,6 +84,7 @@ __all__ = [
     "Product",
     "Request",
     "RequestKind",
+    "RoadGraph",
     "Route",
     "Scenario",
     "ServiceCalendar",

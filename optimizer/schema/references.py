@@ -106,6 +106,7 @@ def check_references(scenario: Scenario) -> None:
                 technicians,
             )
     _check_travel_matrix(out, scenario, sites | depots | homes)
+    _check_graph_nodes(out, scenario)
     _check_policy(out, scenario)
     out.raise_if_any()
 
@@ -169,6 +170,48 @@ def _check_travel_matrix(out: _Collector, scenario: Scenario, locations: set[str
             f"location '{missing}' has no row in the travel matrix",
             missing,
         )
+
+
+def _ids_at(out: _Collector, loc: Loc, what: str, ids: list[str]) -> set[str]:
+    """The set of ``ids``, each repeat recorded at its position below ``loc``."""
+    seen: set[str] = set()
+    for k, item in enumerate(ids):
+        if item in seen:
+            out.add("duplicate_id", (*loc, k), f"{what} '{item}' is listed twice", item)
+        seen.add(item)
+    return seen
+
+
+def _check_graph_nodes(out: _Collector, scenario: Scenario) -> None:
+    """In travel mode 'graph': node ids unique, edges between known nodes, and every site,
+    depot and home standing on a node of the graph."""
+    graph = scenario.travel.graph
+    if scenario.travel.mode != "graph" or graph is None:
+        return
+    nodes = _ids_at(out, ("travel", "graph", "nodes"), "graph node", graph.nodes)
+    for k, edge in enumerate(graph.edges):
+        for end in ("source", "target"):
+            out.unknown(
+                ("travel", "graph", "edges", k, end), "graph node", getattr(edge, end), nodes
+            )
+    places: list[tuple[Loc, Any]] = [(("sites", i), s) for i, s in enumerate(scenario.sites)]
+    places += [(("depots", i), d) for i, d in enumerate(scenario.depots)]
+    places += [
+        (("technicians", i, "home"), t.home)
+        for i, t in enumerate(scenario.technicians)
+        if t.home is not None
+    ]
+    for loc, place in places:
+        node = place.id if place.node is None else place.node
+        if node not in nodes:
+            field = "id" if place.node is None else "node"
+            out.add(
+                "unknown_reference",
+                (*loc, field),
+                f"unknown graph node '{node}' (a location without 'node' stands on the node of "
+                "its own id)",
+                node,
+            )
 
 
 def _check_policy(out: _Collector, scenario: Scenario) -> None:

@@ -23,6 +23,7 @@ from aftersales.optimizer.schema.common import (
     Strict,
 )
 from aftersales.optimizer.schema.references import check_references
+from aftersales.optimizer.schema.road_graph import RoadGraph
 
 Layer = Literal["network", "inventory", "routing"]
 """The three decision layers, in the order the pipeline runs them."""
@@ -189,6 +190,10 @@ class Site(Strict):
     name: str = ""
     lat: float = Field(ge=-90, le=90, description="Latitude, degrees.")
     lon: float = Field(ge=-180, le=180, description="Longitude, degrees.")
+    node: Identifier | None = Field(
+        default=None,
+        description="Road-graph node it stands on (travel mode 'graph'); default: its id.",
+    )
     tier: Identifier
     installed_base: dict[Identifier, int] = Field(
         description="Installed units per product id (each count ≥ 1)."
@@ -209,6 +214,10 @@ class Depot(Strict):
     name: str = ""
     lat: float = Field(ge=-90, le=90, description="Latitude, degrees.")
     lon: float = Field(ge=-180, le=180, description="Longitude, degrees.")
+    node: Identifier | None = Field(
+        default=None,
+        description="Road-graph node it stands on (travel mode 'graph'); default: its id.",
+    )
     existing: bool = Field(default=False, description="Open today.")
     fixed_cost_per_year: NonNegative = Field(description="Cost of keeping it open, currency/year.")
     opening_cost: NonNegative = Field(default=0, description="One-off cost to open it, currency.")
@@ -249,6 +258,10 @@ class Home(Strict):
     id: Identifier
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
+    node: Identifier | None = Field(
+        default=None,
+        description="Road-graph node it stands on (travel mode 'graph'); default: its id.",
+    )
 
 
 class Technician(Strict):
@@ -369,17 +382,23 @@ class TravelMatrix(Strict):
 class TravelModel(Strict):
     """How travel times and distances are obtained."""
 
-    mode: Literal["haversine", "matrix"] = "haversine"
+    mode: Literal["haversine", "matrix", "graph"] = "haversine"
     circuity_factor: float = Field(
         default=1.3, ge=1, description="Road km per great-circle km (≥ 1)."
     )
     speed_kmh: Positive = Field(default=60, description="Average road speed, km/h.")
     matrix: TravelMatrix | None = None
+    graph: RoadGraph | None = Field(
+        default=None,
+        description="Road graph of mode 'graph': travel is the fastest path over its edges.",
+    )
 
     @model_validator(mode="after")
     def _matrix_given(self) -> TravelModel:
         if self.mode == "matrix" and self.matrix is None:
             raise ValueError("travel mode 'matrix' needs a matrix")
+        if self.mode == "graph" and self.graph is None:
+            raise ValueError("travel mode 'graph' needs a graph")
         return self
 
 

@@ -56,9 +56,9 @@ class StaffingData:
 
     def work_hours(self, minutes: FloatArray, k: int) -> FloatArray:
         """Hours/year of skill ``k`` work of site i served from depot j, shape like minutes."""
-        return (
-            self.repair_hours[:, k, None] + self.jobs[:, k, None] * 2.0 * minutes / MINUTES_PER_HOUR
-        )
+        with np.errstate(invalid="ignore"):  # 0 jobs × no road path (inf): never a candidate
+            travel = self.jobs[:, k, None] * 2.0 * minutes / MINUTES_PER_HOUR
+        return self.repair_hours[:, k, None] + travel
 
     def load_erlangs(self, minutes: FloatArray, k: int) -> FloatArray:
         """Offered load of skill ``k`` work of site i from depot j during its service hours."""

@@ -21,6 +21,7 @@ from aftersales.optimizer.schema import (
 from aftersales.optimizer.schema.common import MINUTES_PER_DAY
 from aftersales.optimizer.schema.crew import planned_technicians, released_technicians
 from aftersales.optimizer.travel import Travel
+from aftersales.optimizer.validate.graph_paths import ScipyGraphPaths
 from aftersales.optimizer.validate.report import TIME_TOLERANCE_MINUTES
 
 
@@ -80,7 +81,7 @@ class Context:
         crew = planned_technicians(scenario, bases)
         return cls(
             scenario=scenario,
-            travel=Travel(scenario),
+            travel=Travel(scenario, engine=ScipyGraphPaths),
             tiers={t.id: t for t in scenario.tiers},
             products=products,
             parts={p.id: p for p in scenario.parts},

@@ -9,6 +9,7 @@ then its scenario ``depot`` (today's), used for coverage KPIs and stock pools on
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from aftersales.optimizer.validate.report import (
     DEPOT_COUNT,
     DUPLICATE_ENTRY,
     HARD_TIER_BREACH,
+    NO_ROAD_PATH,
     OVER_CAPACITY,
     RELATIVE_TOLERANCE,
     SITE_UNASSIGNED,
@@ -194,6 +196,13 @@ def _check_promises(
         assignment = plan.assignments[i]
         travel = minutes[site]
         within[site] = ctx.within_promise(site, travel)
+        if not math.isfinite(travel):
+            out.add(
+                NO_ROAD_PATH,
+                pointer("assignments", i, "depot"),
+                f"no road path from depot '{assignment.depot}' to site '{site}'",
+            )
+            continue
         if not same_time(assignment.travel_minutes, travel):
             out.add(
                 ASSIGNMENT_MISMATCH,
@@ -258,7 +267,8 @@ def _assignment_costs(
         site, rates = ctx.sites[site_id], ctx.rates[site_id]
         if site.depot is not None and site.depot != depot:
             moves += costs.change_cost_per_site
-        travel += rates.visits_per_year * 2 * km[site_id] * costs.travel_cost_per_km
+        if math.isfinite(km[site_id]):  # else no road path: a violation, not a price
+            travel += rates.visits_per_year * 2 * km[site_id] * costs.travel_cost_per_km
         if not within[site_id]:
             tier = ctx.tiers[site.tier]
             uncapped = rates.failures_per_year * tier.credit_per_breach

@@ -32,6 +32,8 @@ HARD_TIER_BREACH = "hard_tier_breach"
 """A site of a hard tier is assigned to a depot outside its response promise."""
 ASSIGNMENT_MISMATCH = "assignment_mismatch"
 """An assignment's reported travel_minutes or within_promise differs from the recomputed one."""
+NO_ROAD_PATH = "no_road_path"
+"""Travel mode 'graph': a site is assigned to a depot, or a route drives a leg, with no path."""
 DEPOT_COUNT = "depot_count"
 """The number of open depots is outside policy min_open_depots / max_open_depots."""
 # --- stock -----------------------------------------------------------------------------------

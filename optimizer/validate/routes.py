@@ -9,6 +9,7 @@ A route with no stops has no legs (0 km, 0 minutes) but must still end no earlie
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from aftersales.optimizer.schema import Plan, Request, Route, Shift, Technician
@@ -22,6 +23,7 @@ from aftersales.optimizer.validate.report import (
     DUPLICATE_ROUTE,
     MISSING_SKILL,
     MISSING_TOOL,
+    NO_ROAD_PATH,
     NO_SHIFT,
     PARTS_NOT_AVAILABLE,
     PINNED_ELSEWHERE,
@@ -116,11 +118,13 @@ def check_routes(
             for s, r in zip(route.stops, requests, strict=True)
         ]
         legs = _legs(ctx, home, places)
+        if not all(math.isfinite(m) for m in legs.minutes):
+            out.add(NO_ROAD_PATH, pointer("routes", i), "a leg of the route has no road path")
         if legs.complete:
             _check_travel_gaps(i, route, legs, out)
             _check_totals(i, route, legs, out)
         check_break(i, route, tech, out)
-        travel_km += sum(legs.km)
+        travel_km += sum(k for k in legs.km if math.isfinite(k))  # no path: flagged above
         regular, extra = _labour_minutes(route, shift)
         labour += regular / MINUTES_PER_HOUR * tech.hourly_cost
         overtime += extra / MINUTES_PER_HOUR * tech.overtime_cost_per_hour

@@ -123,6 +123,25 @@ def rich(scenario_data: dict[str, Any]) -> Scenario:
 
 
 @pytest.fixture
+def road(scenario_data: dict[str, Any]) -> Scenario:
+    """The minimal scenario on a road graph: s1 on node A, the rest on their own ids' nodes."""
+    scenario_data["sites"][0]["node"] = "A"
+    edges = [("d1", "A", 20.5, 15, None), ("A", "s2", 10, 8, True), ("s2", "d1", 50, 40, False)]
+    scenario_data["travel"] = {
+        "mode": "graph",
+        "graph": {
+            "nodes": ["d1", "A", "s2", "d2", "spare"],
+            "edges": [
+                {"source": a, "target": b, "minutes": m, "km": k}
+                | ({} if directed is None else {"directed": directed})
+                for a, b, m, k, directed in edges
+            ],
+        },
+    }
+    return Scenario.model_validate(scenario_data)
+
+
+@pytest.fixture
 def generated() -> Scenario:
     """The generator's small scenario (seed 0)."""
     from aftersales.datasets.generator import generate_scenario
@@ -138,7 +157,7 @@ def written(tmp_path: Path, minimal: Scenario, request: pytest.FixtureRequest) -
     return target
 
 
-@pytest.mark.parametrize("name", ["minimal", "rich", "generated"])
+@pytest.mark.parametrize("name", ["minimal", "rich", "generated", "road"])
 @pytest.mark.parametrize("target", TARGETS)
 def test_round_trip(tmp_path: Path, request: pytest.FixtureRequest, name: str, target: str) -> None:
     """Writing a scenario and reading it back gives an equal Scenario, floats exactly."""
@@ -153,7 +172,7 @@ def test_workbook_lists_every_table(written: Path) -> None:
     assert set(load_grids(written)) == {
         *("skills", "tiers", "products", "parts", "sites", "depots", "technicians", "requests"),
         *("installed_base", "product_parts", "shifts", "request_parts", "request_windows"),
-        *("settings", "travel_minutes", "travel_km"),
+        *("settings", "travel_minutes", "travel_km", "road_nodes", "road_edges"),
     }
     assert load_grids(written)["travel_km"] == [["from", "to", "value"]]
 
@@ -190,6 +209,36 @@ def test_bad_cell_is_located(
     (error,) = rejected(written)
     assert (error.table, error.row, error.column) == (label(written, table), row, column)
     assert (says or "required value is missing") in error.message
+
+
+@pytest.mark.parametrize(
+    ("table", "row", "column", "value", "says"),
+    [
+        ("road_edges", 3, "minutes", "-3", "greater than 0"),
+        ("road_edges", 2, "directed", "sometimes", "valid boolean"),
+        ("road_nodes", 6, "id", "d1", "listed twice"),
+        ("sites", 2, "node", "nowhere", "unknown graph node 'nowhere'"),
+    ],
+)
+@pytest.mark.parametrize("target", TARGETS)
+def test_bad_road_cell_is_located(
+    tmp_path: Path,
+    road: Scenario,
+    target: str,
+    table: str,
+    row: int,
+    column: str,
+    value: str,
+    says: str,
+) -> None:
+    """The road graph's tables are located like any other: table, row, column."""
+    written = tmp_path / target
+    write_scenario(road, written)
+    edit(written, lambda grids: set_cell(grids, table, row, column, value))
+    (error,) = rejected(written)
+    assert (error.table, error.row) == (label(written, table), row)
+    assert error.column in (column, None)
+    assert says in error.message
 
 
 @pytest.mark.parametrize("written", TARGETS, indirect=True)
