@@ -74,6 +74,18 @@ FINAL_SECONDS = 0.15
 """Wall-clock kept back from polishing for costing and reporting."""
 CUT_SHARE = 0.99
 """A deterministic search that ran this share of its wall-clock cap was stopped by the cap."""
+OPTIONAL_WORK_VALUE = MUST_SERVE_PENALTY / 2
+"""What leaving optional work (a deferrable visit, or work due after the horizon) weighs in the
+search and in the choice between candidate plans, on top of its deferral penalty, currency.
+
+The deferral penalty alone (200 by default) is less than most visits cost to do, so a search on
+cost alone defers preventive visits while technicians sit idle, and keeps fewer promises than a
+dispatcher. Weighed at half the least must-serve penalty, optional work is done whenever a
+technician-day has the time (inserting one visit costs far less), and gives way only to
+must-serve repairs, which weigh more. The plan's reported cost stays the true cost."""
+START_INSERTION_SHARE = 0.1
+"""Most share of the limit spent completing the cheapest start by cheapest insertion before the
+search: a start that already serves what fits gives the search fewer jobs to place."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,10 @@ class _Candidate:
     routes: list[Route]
     unserved: list[Unserved]
     cost: float
+    """True horizon cost (docs/semantics.md), currency."""
+    score: float
+    """``cost`` plus ``OPTIONAL_WORK_VALUE`` per unserved optional job: what candidates are
+    chosen by."""
 
 
 def solve_routing(
@@ -141,11 +157,23 @@ def solve_routing(
         RESERVE_SHARE_MAX * time_limit_seconds,
         RESERVE_SECONDS + RESERVE_SECONDS_PER_JOB * len(data.jobs),
     )
+    cut: list[str] = []
+    # a deterministic insertion runs to its end (the cap only guards it); else a tenth of the limit
+    insertion_deadline = (
+        deadline - reserve
+        if deterministic
+        else time.perf_counter() + START_INSERTION_SHARE * time_limit_seconds
+    )
+    first = min(candidates, key=lambda c: c.score)
+    completed = _polish(scenario, data, first, spec, credit, allowed, insertion_deadline)
+    if deterministic and time.perf_counter() >= insertion_deadline:
+        cut.append("start insertion")
+    if completed is not first:
+        candidates.append(completed)
     # a deterministic search's work: the nominal search time (limit less reserve) in iterations
     search_seconds = max(MIN_SEARCH_SECONDS, time_limit_seconds - reserve)
     jobs = len(spec.allowed)
     dimensions = load_dimensions(data)
-    cut: list[str] = []
     work: list[str] = []
     if spec.allowed and engine in ("pyvrp", "both"):
         share = 1.0 if engine == "pyvrp" else PYVRP_SHARE
@@ -159,12 +187,8 @@ def solve_routing(
             budget,
             seed=seed,
             max_iterations=iterations if deterministic else None,
-            required={
-                j
-                for j in spec.allowed
-                if not (data.jobs[j].deferrable or data.jobs[j].beyond_horizon)
-            },
-            initial_orders=_orders_of(data, min(candidates, key=lambda c: c.cost).routes),
+            required={j for j in spec.allowed if not _optional(data.jobs[j])},
+            initial_orders=_orders_of(data, min(candidates, key=lambda c: c.score).routes),
             lateness={j: credit[job.id] for j, job in enumerate(data.jobs)},
         )
         if deterministic and vrp is not None:
@@ -190,16 +214,16 @@ def solve_routing(
             candidates.append(
                 _from_orders(scenario, data, "ortools", search.orders, credit, allowed)
             )
-    best = min(candidates, key=lambda c: c.cost)
+    best = min(candidates, key=lambda c: c.score)
     polished = _polish(scenario, data, best, spec, credit, allowed, deadline - FINAL_SECONDS)
     if deterministic and time.perf_counter() >= deadline - FINAL_SECONDS:
         cut.append("insertion")
-    if polished.cost < best.cost - 1e-9:
+    if polished.score < best.score - 1e-9:
         candidates.append(polished)
         best = polished
     if previous is not None:
         start = next(c for c in candidates if c.name == "previous")
-        if best.cost >= start.cost - 1e-9:
+        if best.score >= start.score - 1e-9:
             best = start
     costs = routing_costs(scenario, data, best.routes, best.unserved)
     message = [
@@ -268,13 +292,27 @@ def _priority_weight(job: Job) -> float:
     return 1.0 + (job.priority - 1) / 4
 
 
+def _optional(job: Job) -> bool:
+    """Work that may be left for a later plan: a deferrable visit, or due after the horizon."""
+    return job.deferrable or job.beyond_horizon
+
+
 def _penalty(scenario: Scenario, job: Job, credit: float) -> float:
-    """Cost of leaving the job unserved in the model: the true cost, at least MUST_SERVE_PENALTY
-    for work that must be served (so the search never trades it for travel)."""
+    """Weight of leaving the job unserved in the model: the true cost, plus
+    ``OPTIONAL_WORK_VALUE`` for optional work (done when there is time), at least
+    MUST_SERVE_PENALTY for work that must be served (so the search never trades it for travel
+    or for optional work)."""
     cost = unserved_cost(scenario, job, credit)
-    if job.deferrable or job.beyond_horizon:
-        return cost
+    if _optional(job):
+        return cost + OPTIONAL_WORK_VALUE
     return max(cost, MUST_SERVE_PENALTY + credit)
+
+
+def _score(data: RoutingData, cost: float, unserved: Sequence[Unserved]) -> float:
+    """What candidates are chosen by: the true cost plus ``OPTIONAL_WORK_VALUE`` per unserved
+    optional job (so a plan never defers a visit it had the time for to save its labour)."""
+    optional = {job.id for job in data.jobs if _optional(job)}
+    return cost + OPTIONAL_WORK_VALUE * sum(1 for u in unserved if u.request in optional)
 
 
 def _polish(
@@ -345,7 +383,9 @@ def _from_orders(
             served.update(job_index[s.request] for s in timed.route.visits if s.request)
     unserved = [_why_unserved(data, j, allowed) for j in range(len(data.jobs)) if j not in served]
     costs = routing_costs(scenario, data, routes, unserved)
-    return _Candidate(name, routes, unserved, costs.horizon_total)
+    return _Candidate(
+        name, routes, unserved, costs.horizon_total, _score(data, costs.horizon_total, unserved)
+    )
 
 
 def _from_result(
@@ -359,7 +399,13 @@ def _from_result(
     job_index = {job.id: i for i, job in enumerate(data.jobs)}
     unserved = [_why_unserved(data, job_index[u.request], allowed) for u in result.unserved]
     costs = routing_costs(scenario, data, result.routes, unserved)
-    return _Candidate(name, result.routes, unserved, costs.horizon_total)
+    return _Candidate(
+        name,
+        result.routes,
+        unserved,
+        costs.horizon_total,
+        _score(data, costs.horizon_total, unserved),
+    )
 
 
 def _why_unserved(data: RoutingData, j: int, allowed: dict[int, list[int]]) -> Unserved:
