@@ -96,8 +96,8 @@ class _Candidate:
     cost: float
     """True horizon cost (docs/semantics.md), currency."""
     score: float
-    """``cost`` plus ``OPTIONAL_WORK_VALUE`` per unserved optional job: what candidates are
-    chosen by."""
+    """``cost`` with each unserved job weighed as in the search (``_penalty``): what candidates
+    are chosen by."""
 
 
 def solve_routing(
@@ -308,11 +308,23 @@ def _penalty(scenario: Scenario, job: Job, credit: float) -> float:
     return max(cost, MUST_SERVE_PENALTY + credit)
 
 
-def _score(data: RoutingData, cost: float, unserved: Sequence[Unserved]) -> float:
-    """What candidates are chosen by: the true cost plus ``OPTIONAL_WORK_VALUE`` per unserved
-    optional job (so a plan never defers a visit it had the time for to save its labour)."""
-    optional = {job.id for job in data.jobs if _optional(job)}
-    return cost + OPTIONAL_WORK_VALUE * sum(1 for u in unserved if u.request in optional)
+def _score(
+    scenario: Scenario,
+    data: RoutingData,
+    cost: float,
+    unserved: Sequence[Unserved],
+    credit: dict[str, float],
+) -> float:
+    """What candidates are chosen by: the true cost with each unserved job weighed as in the
+    search (``_penalty``), so a plan never defers a visit it had the time for to save its
+    labour, nor leaves a repair to do a visit."""
+    jobs = {job.id: job for job in data.jobs}
+    extra = 0.0
+    for u in unserved:
+        job = jobs[u.request]
+        weight = _penalty(scenario, job, credit[job.id])
+        extra += weight - unserved_cost(scenario, job, credit[job.id])
+    return cost + extra
 
 
 def _polish(
@@ -384,7 +396,11 @@ def _from_orders(
     unserved = [_why_unserved(data, j, allowed) for j in range(len(data.jobs)) if j not in served]
     costs = routing_costs(scenario, data, routes, unserved)
     return _Candidate(
-        name, routes, unserved, costs.horizon_total, _score(data, costs.horizon_total, unserved)
+        name,
+        routes,
+        unserved,
+        costs.horizon_total,
+        _score(scenario, data, costs.horizon_total, unserved, credit),
     )
 
 
@@ -404,7 +420,7 @@ def _from_result(
         result.routes,
         unserved,
         costs.horizon_total,
-        _score(data, costs.horizon_total, unserved),
+        _score(scenario, data, costs.horizon_total, unserved, _credit_per_job(scenario, data)),
     )
 
 
