@@ -326,8 +326,8 @@ def _score(
     extra = 0.0
     for u in unserved:
         job = jobs[u.request]
-        weight = _penalty(scenario, job, credit[job.id])
-        extra += weight - unserved_cost(scenario, job, credit[job.id])
+        tier_credit = credit.get(job.id, 0.0)
+        extra += _penalty(scenario, job, tier_credit) - unserved_cost(scenario, job, tier_credit)
     return cost + extra
 
 
