@@ -61,3 +61,21 @@ def test_a_visit_gives_way_to_a_repair(scenario_data_visit: dict[str, Any]) -> N
     assert validate(scenario, plan).ok
     assert [s.request for s in plan.routes[0].visits] == ["r1"]
     assert [(u.request, u.reason) for u in plan.unserved] == [("r2", "deferred")]
+
+
+def test_work_due_after_the_horizon_is_done_when_the_day_has_time(
+    scenario_data_visit: dict[str, Any],
+) -> None:
+    """r2 as a repair due on day 2 of a one-day horizon: it may be carried over (reason
+    ``beyond_horizon``, the deferral penalty), but the day has the time, so it is done today.
+    Fails on a cost-only choice, as the visit does."""
+    scenario_data_visit["policy"] = {"horizon_days": 1}
+    r2 = scenario_data_visit["requests"][1]
+    r2.update(kind="repair", deferrable=False, due_minute=2000)
+    r2.pop("time_windows")
+    scenario = Scenario.model_validate(scenario_data_visit)
+    result = solve_routing(scenario, compile_routing(scenario), SECONDS)
+    plan = result.to_plan()
+    assert validate(scenario, plan).ok
+    assert [s.request for s in plan.routes[0].visits] == ["r1", "r2"]
+    assert plan.unserved == []
