@@ -13,8 +13,11 @@ Scenario tables (``*`` = required table)::
     parts           fields of Part
     sites*          fields of Site except installed_base
     depots*         fields of Depot
-    technicians     fields of Technician except shifts; skills as "electrical;mechanical"
-    requests        fields of Request except parts and time_windows; required_skills as above
+    technicians     fields of Technician except shifts; skills, tools as "electrical;mechanical";
+                    van_stock as "board:2;valve:1" (";" = empty van, empty cell = no van
+                    model); home as columns home_id, home_lat, home_lon (all empty = none)
+    requests        fields of Request except parts and time_windows; required_skills, tools
+                    as above
     installed_base* site, product, units
     product_parts   product, part, probability
     shifts          technician, day, start_minute, end_minute

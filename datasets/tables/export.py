@@ -10,11 +10,13 @@ from pydantic import BaseModel
 from aftersales.datasets.tables.grid import OutTable, Value
 from aftersales.datasets.tables.layout import (
     ENTITIES,
+    FLAT_SEPARATOR,
     HORIZON_KEY,
     LIST_SEPARATOR,
     MATRICES,
     MATRIX_COLUMNS,
     NAME_KEY,
+    PAIR_SEPARATOR,
     RELATIONS,
     ROAD_EDGES,
     ROAD_NODES,
@@ -22,6 +24,7 @@ from aftersales.datasets.tables.layout import (
     SETTING_EXCLUDED,
     SETTINGS,
     SKILLS,
+    EntityTable,
     RelationTable,
     model_columns,
 )
@@ -59,8 +62,20 @@ def join_list(model: type[BaseModel], field: str, values: Sequence[str]) -> str 
     return LIST_SEPARATOR if default else None
 
 
+def join_dict(field: str, values: dict[str, Any]) -> str:
+    """One cell for a dict field: ``key:value`` entries joined by ``;``, a lone ``;`` if empty
+    (an empty cell reads back as the default, None)."""
+    clashing = [key for key in values if LIST_SEPARATOR in key or PAIR_SEPARATOR in key]
+    if clashing:
+        raise ValueError(f"{field}: '{clashing[0]}' contains '{LIST_SEPARATOR}' or ':'")
+    entries = [f"{key}{PAIR_SEPARATOR}{value}" for key, value in values.items()]
+    return LIST_SEPARATOR.join(entries) if entries else LIST_SEPARATOR
+
+
 def _value(model: type[BaseModel], item: BaseModel, field: str) -> Value:
     value = getattr(item, field)
+    if isinstance(value, dict):
+        return join_dict(field, value)
     return join_list(model, field, value) if isinstance(value, list) else value
 
 
@@ -75,10 +90,7 @@ def model_table(
 def scenario_tables(scenario: Scenario) -> list[OutTable]:
     """Every table of the scenario layout, empty tables included (their header guides input)."""
     tables = [OutTable(SKILLS.name, ("id",), [[skill] for skill in scenario.skills])]
-    tables += [
-        model_table(spec.name, spec.model, getattr(scenario, spec.name), spec.nested)
-        for spec in ENTITIES
-    ]
+    tables += [_entity_table(spec, getattr(scenario, spec.name)) for spec in ENTITIES]
     tables += [_relation_table(spec, getattr(scenario, spec.parent)) for spec in RELATIONS]
     tables.append(_settings_table(scenario))
     tables += _matrix_tables(scenario.travel.matrix)
@@ -97,6 +109,23 @@ def _graph_tables(graph: RoadGraph | None) -> list[OutTable]:
         OutTable(ROAD_NODES.name, ROAD_NODES.columns, nodes),
         OutTable(ROAD_EDGES.name, ROAD_EDGES.columns, edges),
     ]
+
+
+def _entity_table(spec: EntityTable, items: Sequence[BaseModel]) -> OutTable:
+    """One row per item: its own fields, then the fields of each flattened object (empty cells
+    when the object is absent)."""
+    rows: list[list[Value]] = []
+    for item in items:
+        row = [_value(spec.model, item, c) for c in spec.own_columns]
+        for name in spec.flattened:
+            inner = getattr(item, name)
+            columns = [c for c in spec.columns if c.startswith(name + FLAT_SEPARATOR)]
+            row += [
+                None if inner is None else getattr(inner, c.removeprefix(name + FLAT_SEPARATOR))
+                for c in columns
+            ]
+        rows.append(row)
+    return OutTable(spec.name, spec.columns, rows)
 
 
 def _relation_table(spec: RelationTable, parents: Sequence[Any]) -> OutTable:

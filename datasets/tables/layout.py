@@ -9,7 +9,8 @@ the ids separated by ``;``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import get_origin
+from types import UnionType
+from typing import Union, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -33,6 +34,10 @@ from aftersales.optimizer.schema.common import Identifier, Strict
 
 LIST_SEPARATOR = ";"
 """Separates the items of a list held in one cell (``electrical;mechanical``)."""
+PAIR_SEPARATOR = ":"
+"""Separates key and value of a dict entry held in one cell (``board:2;valve:1``)."""
+FLAT_SEPARATOR = "_"
+"""Joins an object field and its own field into one column (``home`` + ``lat`` = ``home_lat``)."""
 
 
 class SkillRow(Strict):
@@ -57,6 +62,30 @@ def is_list_field(model: type[BaseModel], name: str) -> bool:
     return info is not None and get_origin(info.annotation) is list
 
 
+def is_dict_field(model: type[BaseModel], name: str) -> bool:
+    """True if the field holds a dict, optionally None (one ``key:value;key:value`` cell)."""
+    info = model.model_fields.get(name)
+    if info is None:
+        return False
+    annotation = info.annotation
+    if get_origin(annotation) in (Union, UnionType):
+        annotation = next((a for a in get_args(annotation) if a is not type(None)), annotation)
+    return get_origin(annotation) is dict
+
+
+def flat_columns(model: type[BaseModel], flattened: tuple[str, ...]) -> tuple[str, ...]:
+    """Columns of object fields kept in their parent's row: ``<field>_<its field>``."""
+    columns: list[str] = []
+    for name in flattened:
+        inner = next(
+            a
+            for a in get_args(model.model_fields[name].annotation)
+            if isinstance(a, type) and issubclass(a, BaseModel)
+        )
+        columns += [f"{name}{FLAT_SEPARATOR}{field}" for field in inner.model_fields]
+    return tuple(columns)
+
+
 @dataclass(frozen=True)
 class EntityTable:
     """One row per item of a Scenario list; one column per field not kept in a relation table."""
@@ -65,14 +94,25 @@ class EntityTable:
     model: type[BaseModel]
     nested: tuple[str, ...] = ()
     required: bool = False
+    flattened: tuple[str, ...] = ()
+    """Optional object fields (``Technician.home``) written as one column per field of theirs,
+    all empty when the object is absent."""
+    legacy: tuple[str, ...] = ()
+    """Columns older files have that are read when empty and refused otherwise (``home``, one
+    cell before it became ``home_id``, ``home_lat``, ``home_lon``)."""
+
+    @property
+    def own_columns(self) -> tuple[str, ...]:
+        """The model's own scalar, list and dict fields."""
+        return model_columns(self.model, self.nested + self.flattened)
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return model_columns(self.model, self.nested)
+        return self.own_columns + flat_columns(self.model, self.flattened)
 
     @property
     def required_columns(self) -> tuple[str, ...]:
-        return required_fields(self.model, self.columns)
+        return required_fields(self.model, self.own_columns)
 
 
 @dataclass(frozen=True)
@@ -136,7 +176,9 @@ ENTITIES: tuple[EntityTable, ...] = (
     EntityTable("parts", Part),
     EntityTable("sites", Site, nested=("installed_base",), required=True),
     EntityTable("depots", Depot, required=True),
-    EntityTable("technicians", Technician, nested=("shifts",)),
+    EntityTable(
+        "technicians", Technician, nested=("shifts",), flattened=("home",), legacy=("home",)
+    ),
     EntityTable("requests", Request, nested=("parts", "time_windows")),
 )
 """Entity tables other than ``skills``, in the order a Scenario lists them."""

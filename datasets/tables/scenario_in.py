@@ -23,8 +23,10 @@ from aftersales.datasets.tables.errors import SpreadsheetError, TableError
 from aftersales.datasets.tables.grid import RawTable, Source
 from aftersales.datasets.tables.layout import (
     ENTITIES,
+    FLAT_SEPARATOR,
     LIST_SEPARATOR,
     MATRICES,
+    PAIR_SEPARATOR,
     RELATIONS,
     ROAD_EDGES,
     ROAD_NODES,
@@ -36,6 +38,7 @@ from aftersales.datasets.tables.layout import (
     TOP_KEYS,
     EntityTable,
     RelationTable,
+    is_dict_field,
     is_list_field,
 )
 from aftersales.datasets.tables.origins import Loc, Origin, Origins
@@ -73,10 +76,11 @@ def check_shapes(found: Source) -> list[TableError]:
             errors.append(TableError(table.label, None, None, message))
             continue
         expected = ", ".join(spec.columns)
+        legacy = spec.legacy if isinstance(spec, EntityTable) else ()
         errors.extend(
             TableError(table.label, 1, column, f"unknown column; expected one of {expected}")
             for column in table.columns
-            if column not in spec.columns
+            if column not in spec.columns and column not in legacy
         )
         errors.extend(
             TableError(table.label, None, column, "required column is missing")
@@ -96,8 +100,26 @@ def split_list(text: str) -> list[str]:
     return [item.strip() for item in text.split(LIST_SEPARATOR) if item.strip()]
 
 
-def _cell(model: type[BaseModel], column: str, text: str) -> str | list[str]:
+def split_dict(text: str) -> dict[str, str]:
+    """Entries of a ``key:value;key:value`` cell; a lone ``;`` is an explicitly empty dict. An
+    entry without ``:`` keeps an empty value, which the schema then reports."""
+    entries = (item.partition(PAIR_SEPARATOR) for item in split_list(text))
+    return {key.strip(): value.strip() for key, _, value in entries}
+
+
+def _cell(model: type[BaseModel], column: str, text: str) -> str | list[str] | dict[str, str]:
+    if is_dict_field(model, column):
+        return split_dict(text)
     return split_list(text) if is_list_field(model, column) else text
+
+
+def _unflatten(spec: EntityTable, item: dict[str, Any]) -> None:
+    """Gather the ``<field>_<its field>`` cells of each flattened object into that object."""
+    for name in spec.flattened:
+        prefix = name + FLAT_SEPARATOR
+        inner = {c.removeprefix(prefix): item.pop(c) for c in list(item) if c.startswith(prefix)}
+        if inner:
+            item[name] = inner
 
 
 class _Assembly:
@@ -141,11 +163,24 @@ class _Assembly:
         items: list[dict[str, Any]] = []
         positions: dict[str, int] = {}
         for position, (row, cells) in enumerate(table.rows):
-            item: dict[str, Any] = {c: _cell(spec.model, c, v) for c, v in cells.items() if v}
+            for column in spec.legacy:
+                if cells.get(column):
+                    flat = ", ".join(c for c in spec.columns if c.startswith(column))
+                    self._fail(table, row, column, f"no longer read; use the columns {flat}")
+            item: dict[str, Any] = {
+                c: _cell(spec.model, c, v) for c, v in cells.items() if v and c not in spec.legacy
+            }
+            _unflatten(spec, item)
             item.update({r.field: {} if r.keyed else [] for r in children})
             items.append(item)
             positions.setdefault(cells.get("id", ""), position)
             self.origins.add((spec.name, position), Origin(table.label, row, columns))
+            for name in spec.flattened:  # a bad home_lat is blamed on that column
+                for column in spec.columns:
+                    if column.startswith(name + FLAT_SEPARATOR):
+                        field = column.removeprefix(name + FLAT_SEPARATOR)
+                        path = (spec.name, position, name, field)
+                        self.origins.add(path, Origin(table.label, row, fallback=column))
         self.data[spec.name] = items
         self.positions[spec.name] = positions
 

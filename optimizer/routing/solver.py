@@ -78,6 +78,19 @@ KEPT_INSERTION_SHARE = 0.2
 have a stability price (the candidate that moves least)."""
 CUT_SHARE = 0.99
 """A deterministic search that ran this share of its wall-clock cap was stopped by the cap."""
+OPTIONAL_WORK_VALUE = MUST_SERVE_PENALTY / 2
+"""What leaving optional work (a deferrable visit, or work due after the horizon) weighs in the
+search and in the choice between candidate plans, on top of its deferral penalty, currency.
+
+The deferral penalty alone (200 by default) is less than most visits cost to do, so a search on
+cost alone defers preventive visits while technicians sit idle, and keeps fewer promises than a
+dispatcher. Weighed at half the least must-serve penalty, optional work is done whenever a
+technician-day has the time (inserting one visit costs far less), and gives way only to
+must-serve repairs, which weigh more. The plan's reported cost stays the true cost."""
+START_INSERTION_SHARE = 0.1
+"""Most share of the limit spent completing the cheapest start by cheapest insertion before the
+search, as one more candidate (it may beat a search that runs out of time: OR-Tools on the van
+test)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,10 @@ class _Candidate:
     routes: list[Route]
     unserved: list[Unserved]
     cost: float
+    """True horizon cost (docs/semantics.md), currency."""
+    score: float
+    """``cost`` with each unserved job weighed as in the search (``_penalty``): what candidates
+    are chosen by."""
 
 
 def solve_routing(
@@ -128,12 +145,13 @@ def solve_routing(
     job_ids = [j.id for j in data.jobs]
 
     def ranked(candidate: _Candidate) -> float:
-        """Horizon cost plus the stability cost of its moves; never chosen if it drops a pin."""
+        """Its score (horizon cost, optional work weighed) plus the stability cost of its moves;
+        never chosen if it drops a pin."""
         if pins and not pins_kept(candidate.routes, pins):
             return float("inf")
         if previous is None or reassign_cost <= 0:
-            return candidate.cost
-        return candidate.cost + reassign_cost * moved_assignments(
+            return candidate.score
+        return candidate.score + reassign_cost * moved_assignments(
             previous, candidate.routes, job_ids
         )
 
@@ -168,7 +186,7 @@ def solve_routing(
         RESERVE_SHARE_MAX * time_limit_seconds,
         RESERVE_SECONDS + RESERVE_SECONDS_PER_JOB * len(data.jobs),
     )
-    kept_cut = False
+    cut: list[str] = []
     if previous is not None and reassign_cost > 0:
         # the previous plan completed by insertion: the fewest moves that serve new work; before
         # the search (which starts from the best-ranked candidate) and with its own time share
@@ -179,12 +197,27 @@ def solve_routing(
         kept = _polish(scenario, data, start, spec, credit, allowed, until)
         if kept is not start:
             candidates.append(kept)
-        kept_cut = deterministic and time.perf_counter() >= until  # a repeatable run says so
+        if deterministic and time.perf_counter() >= until:  # a repeatable run says so
+            cut.append("insertion into the previous plan")
+    # a deterministic insertion runs to its end (the cap only guards it); else a tenth of the limit
+    insertion_deadline = (
+        deadline - reserve
+        if deterministic
+        else time.perf_counter() + START_INSERTION_SHARE * time_limit_seconds
+    )
+    first = min(candidates, key=ranked)
+    # PyVRP starts from the candidate as it was, as before this insertion existed: its own
+    # first descent places the rest (TRSP's and Solomon's searches are unchanged by it)
+    pyvrp_start = _orders_of(data, first.routes)
+    completed = _polish(scenario, data, first, spec, credit, allowed, insertion_deadline)
+    if deterministic and time.perf_counter() >= insertion_deadline:
+        cut.append("start insertion")
+    if completed is not first:
+        candidates.append(completed)
     # a deterministic search's work: the nominal search time (limit less reserve) in iterations
     search_seconds = max(MIN_SEARCH_SECONDS, time_limit_seconds - reserve)
     jobs = len(spec.allowed)
     dimensions = load_dimensions(data)
-    cut: list[str] = ["insertion into the previous plan"] if kept_cut else []
     work: list[str] = []
     if spec.allowed and engine in ("pyvrp", "both"):
         share = 1.0 if engine == "pyvrp" else PYVRP_SHARE
@@ -198,12 +231,8 @@ def solve_routing(
             budget,
             seed=seed,
             max_iterations=iterations if deterministic else None,
-            required={
-                j
-                for j in spec.allowed
-                if not (data.jobs[j].deferrable or data.jobs[j].beyond_horizon)
-            },
-            initial_orders=_orders_of(data, min(candidates, key=ranked).routes),
+            required={j for j in spec.allowed if not _optional(data.jobs[j])},
+            initial_orders=pyvrp_start,
             lateness={j: credit[job.id] for j, job in enumerate(data.jobs)},
         )
         if deterministic and vrp is not None:
@@ -312,13 +341,39 @@ def _priority_weight(job: Job) -> float:
     return 1.0 + (job.priority - 1) / 4
 
 
+def _optional(job: Job) -> bool:
+    """Work that may be left for a later plan: a deferrable visit, or due after the horizon."""
+    return job.deferrable or job.beyond_horizon
+
+
 def _penalty(scenario: Scenario, job: Job, credit: float) -> float:
-    """Cost of leaving the job unserved in the model: the true cost, at least MUST_SERVE_PENALTY
-    for work that must be served (so the search never trades it for travel)."""
+    """Weight of leaving the job unserved in the model: the true cost, plus
+    ``OPTIONAL_WORK_VALUE`` for optional work (done when there is time), at least
+    MUST_SERVE_PENALTY for work that must be served (so the search never trades it for travel
+    or for optional work)."""
     cost = unserved_cost(scenario, job, credit)
-    if job.deferrable or job.beyond_horizon:
-        return cost
+    if _optional(job):
+        return cost + OPTIONAL_WORK_VALUE
     return max(cost, MUST_SERVE_PENALTY + credit)
+
+
+def _score(
+    scenario: Scenario,
+    data: RoutingData,
+    cost: float,
+    unserved: Sequence[Unserved],
+    credit: dict[str, float],
+) -> float:
+    """What candidates are chosen by: the true cost with each unserved job weighed as in the
+    search (``_penalty``), so a plan never defers a visit it had the time for to save its
+    labour, nor leaves a repair to do a visit."""
+    jobs = {job.id: job for job in data.jobs}
+    extra = 0.0
+    for u in unserved:
+        job = jobs[u.request]
+        tier_credit = credit.get(job.id, 0.0)
+        extra += _penalty(scenario, job, tier_credit) - unserved_cost(scenario, job, tier_credit)
+    return cost + extra
 
 
 def _polish(
@@ -389,7 +444,13 @@ def _from_orders(
             served.update(job_index[s.request] for s in timed.route.visits if s.request)
     unserved = [_why_unserved(data, j, allowed) for j in range(len(data.jobs)) if j not in served]
     costs = routing_costs(scenario, data, routes, unserved)
-    return _Candidate(name, routes, unserved, costs.horizon_total)
+    return _Candidate(
+        name,
+        routes,
+        unserved,
+        costs.horizon_total,
+        _score(scenario, data, costs.horizon_total, unserved, credit),
+    )
 
 
 def _from_result(
@@ -403,7 +464,13 @@ def _from_result(
     job_index = {job.id: i for i, job in enumerate(data.jobs)}
     unserved = [_why_unserved(data, job_index[u.request], allowed) for u in result.unserved]
     costs = routing_costs(scenario, data, result.routes, unserved)
-    return _Candidate(name, result.routes, unserved, costs.horizon_total)
+    return _Candidate(
+        name,
+        result.routes,
+        unserved,
+        costs.horizon_total,
+        _score(scenario, data, costs.horizon_total, unserved, _credit_per_job(scenario, data)),
+    )
 
 
 def _why_unserved(data: RoutingData, j: int, allowed: dict[int, list[int]]) -> Unserved:

@@ -142,6 +142,22 @@ def road(scenario_data: dict[str, Any]) -> Scenario:
 
 
 @pytest.fixture
+def vans(scenario_data: dict[str, Any]) -> Scenario:
+    """The minimal scenario with van routing fields (issue 11): a home away from the depot,
+    tools, a van stock (and an explicitly empty one, which is not the same as none), tools on a
+    request."""
+    technician = scenario_data["technicians"][0]
+    technician.update(
+        tools=["torque", "scope"],
+        van_stock={"board": 2, "valve": 0},
+        home={"id": "h1", "lat": 50.05, "lon": 8 + 1 / 3},
+    )
+    scenario_data["technicians"].append({"id": "t2", "depot": "d1", "van_stock": {}})
+    scenario_data["requests"][0]["tools"] = ["torque"]
+    return Scenario.model_validate(scenario_data)
+
+
+@pytest.fixture
 def generated() -> Scenario:
     """The generator's small scenario (seed 0)."""
     from aftersales.datasets.generator import generate_scenario
@@ -157,7 +173,7 @@ def written(tmp_path: Path, minimal: Scenario, request: pytest.FixtureRequest) -
     return target
 
 
-@pytest.mark.parametrize("name", ["minimal", "rich", "generated", "road"])
+@pytest.mark.parametrize("name", ["minimal", "rich", "generated", "road", "vans"])
 @pytest.mark.parametrize("target", TARGETS)
 def test_round_trip(tmp_path: Path, request: pytest.FixtureRequest, name: str, target: str) -> None:
     """Writing a scenario and reading it back gives an equal Scenario, floats exactly."""
@@ -193,6 +209,7 @@ BAD_CELLS = [
     ("requests", 2, "site", "s7", "unknown site 's7'"),
     ("request_parts", 2, "part", "bolt", "unknown part 'bolt'"),
     ("technicians", 2, "skills", "electrical;plumbing", "unknown skill 'plumbing'"),
+    ("technicians", 2, "van_stock", "board:two", "valid integer"),
     ("depots", 3, "id", "d1", "duplicate depots id 'd1'"),
     ("shifts", 2, "technician", "t9", "unknown technician 't9'"),
     ("installed_base", 4, "product", "press", "'press' repeats for site 's2' (first in row 3)"),
@@ -239,6 +256,20 @@ def test_bad_road_cell_is_located(
     assert (error.table, error.row) == (label(written, table), row)
     assert error.column in (column, None)
     assert says in error.message
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_bad_home_cell_is_located(tmp_path: Path, vans: Scenario, target: str) -> None:
+    """A home is three columns of the technician's row; a bad one is blamed on its column."""
+    write_scenario(vans, tmp_path / target)
+    edit(tmp_path / target, lambda grids: set_cell(grids, "technicians", 2, "home_lat", "north"))
+    (error,) = rejected(tmp_path / target)
+    assert (error.table, error.row, error.column) == (
+        label(tmp_path / target, "technicians"),
+        2,
+        "home_lat",
+    )
+    assert "valid number" in error.message
 
 
 @pytest.mark.parametrize("written", TARGETS, indirect=True)
