@@ -17,12 +17,13 @@ def callback_body(summary: JobSummary) -> bytes:
     return json.dumps(data, separators=(",", ":")).encode()
 
 
-def job_finished(store: JobStore, callbacks: CallbackSender, job_id: str) -> None:
+def job_finished(store: JobStore, callbacks: CallbackSender | None, job_id: str) -> None:
     """Queue the callback of a job that has ended (no-op for a requeued job, and for a job
-    whose callback is already queued: one callback per job end)."""
+    whose callback is already queued: one callback per job end). ``callbacks`` is None on a
+    Celery worker: the servers' senders find the outbox row on their next poll."""
     job = store.get_job(job_id)
     if job is None or job.status not in FINAL_STATUSES or not job.callback_url:
         return
     body = callback_body(JobSummary.from_job(job)).decode()
-    if store.enqueue_callback(job_id, job.callback_url, body):
+    if store.enqueue_callback(job_id, job.callback_url, body) and callbacks is not None:
         callbacks.wake()

@@ -39,6 +39,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from aftersales.api.ending import death_reason, record_end
 from aftersales.api.solver import solve_in_process
 from aftersales.api.store import Job, JobStore
 from aftersales.optimizer.schema import SolveOptions
@@ -347,21 +348,10 @@ class SolverPool:
     def _conclude(self, slot: _Slot) -> bool:
         """Record how the solve ended; True if this ended the job (one callback per end)."""
         owner = self.owner
-        if slot.stop_reason == "lease lost":
-            return False
-        if slot.stop_reason == "cancelled":
-            return self.store.finish(
-                slot.job_id, "cancelled", error="cancelled by request", owner=owner
-            )
-        if slot.outcome is not None and slot.outcome[0] == "plan":
-            return self.store.finish(
-                slot.job_id, "succeeded", plan_json=slot.outcome[1], owner=owner
-            )
-        if slot.outcome is not None:
-            return self.store.finish(slot.job_id, "failed", error=slot.outcome[1], owner=owner)
-        if slot.stop_reason is not None:
-            return self.store.finish(slot.job_id, "failed", error=slot.stop_reason, owner=owner)
-        reason = _death_reason(slot.process.exitcode, self.max_solver_memory_mb)
+        ended = record_end(self.store, slot.job_id, owner, slot.stop_reason, slot.outcome)
+        if ended is not None:
+            return ended
+        reason = death_reason(slot.process.exitcode, self.max_solver_memory_mb)
         job = self.store.get_job(slot.job_id)
         if self._stopping.is_set() or slot.process.exitcode == FORK_SERVER_LOST:
             # A SIGTERM to the server's process group (systemd, Ctrl-C) ends the fork server
@@ -378,18 +368,3 @@ class SolverPool:
 
 FORK_SERVER_LOST = 255
 """Exit code multiprocessing reports when the fork server, not the solver, went away."""
-
-
-def _death_reason(exitcode: int | None, memory_mb: int | None = None) -> str:
-    limit = (
-        f" (likely over its {memory_mb} MB memory limit, AFTERSALES_MAX_SOLVER_MEMORY_MB)"
-        if memory_mb
-        else ""
-    )
-    if exitcode is not None and exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = str(-exitcode)
-        return f"solver process died (signal {name}){limit}"
-    return f"solver process exited without a result (exit code {exitcode}){limit}"
