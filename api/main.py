@@ -24,7 +24,7 @@ from aftersales.api.executor import make_executor
 from aftersales.api.keys import bootstrap_admin_key
 from aftersales.api.middleware import BodyLimitMiddleware
 from aftersales.api.notify import job_finished
-from aftersales.api.routes import health, jobs, schemas, validation
+from aftersales.api.routes import batches, health, jobs, schemas, validation
 from aftersales.api.settings import Settings
 from aftersales.api.store import JobStore
 from aftersales.api.streams import StreamGate
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         path_limits={"/v1/validate": settings.max_validate_bytes},
     )
     install_error_handlers(app)
-    for module in (health, jobs, validation, schemas):
+    for module in (health, jobs, batches, validation, schemas):
         app.include_router(module.router)
     return app
 

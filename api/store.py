@@ -175,6 +175,22 @@ class Callback(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class Batch(Base):
+    """A batch of jobs submitted together (nightly runs): one priority, one end callback."""
+
+    __tablename__ = "aftersales_batches"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True, index=True)
+    tenant: Mapped[str] = mapped_column(String(64), index=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[int] = mapped_column(Integer)
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When its last item ended (set once: the caller that sets it sends the callback)."""
+
+
 @dataclass(frozen=True)
 class NewJob:
     """What a submission stores."""

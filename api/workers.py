@@ -155,19 +155,20 @@ class SolverPool:
             return len(self._slots)
 
     def cancel(self, job_id: str, timeout: float = 2.0) -> None:
-        """Stop a running job of this pool: kill its process and wait for the job to end."""
-        with self._lock:
-            slot = self._slots.get(job_id)
-            if slot is None:
-                return
-            slot.stop_reason = "cancelled"
-            slot.kill()
-        self._wake.set()
+        """Stop a running job of this pool: kill its process and wait for the job to end. A
+        job claimed but whose process is still starting is killed as soon as it exists."""
         end = time.monotonic() + timeout
-        while time.monotonic() < end:
+        while True:
             with self._lock:
-                if job_id not in self._slots:
+                slot = self._slots.get(job_id)
+                if slot is None and job_id not in self._leased:
                     return
+                if slot is not None and slot.stop_reason is None:
+                    slot.stop_reason = "cancelled"
+                    slot.kill()
+                    self._wake.set()
+            if time.monotonic() >= end:
+                return
             time.sleep(0.02)
 
     def stop(self) -> None:

@@ -106,6 +106,33 @@ def effective_options(payload: JobCreate, settings: Settings) -> JobOptions:
     return options
 
 
+def fingerprint(payload: JobCreate) -> tuple[str, str]:
+    """The scenario as stored and the request's hash (what an Idempotency-Key is bound to)."""
+    scenario_json = payload.scenario.model_dump_json()
+    given = payload.options.model_dump_json() if payload.options else "null"
+    return scenario_json, hashlib.sha256(f"{scenario_json}\n{given}".encode()).hexdigest()
+
+
+def new_job(
+    payload: JobCreate,
+    settings: Settings,
+    tenant: str,
+    printed: tuple[str, str] | None = None,
+    idempotency_key: str | None = None,
+) -> NewJob:
+    """What a submission stores: the scenario, its effective options (checked), its hash."""
+    scenario_json, request_hash = printed or fingerprint(payload)
+    options = effective_options(payload, settings)
+    return NewJob(
+        scenario_json=scenario_json,
+        options_json=options.model_dump_json(),
+        request_hash=request_hash,
+        idempotency_key=idempotency_key or None,
+        callback_url=str(options.callback_url) if options.callback_url else None,
+        tenant=tenant,
+    )
+
+
 @router.post(
     "",
     status_code=202,
@@ -131,23 +158,13 @@ def create_job(
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JobAccepted:
     """Submit a scenario to solve; the job is stored before this answers 202."""
-    scenario_json = payload.scenario.model_dump_json()
-    given = payload.options.model_dump_json() if payload.options else "null"
-    request_hash = hashlib.sha256(f"{scenario_json}\n{given}".encode()).hexdigest()
+    scenario_json, request_hash = fingerprint(payload)
     if idempotency_key:
         existing = store.find_by_key(tenant, idempotency_key)
         if existing is not None:
             return _accepted(existing, request_hash, response)
-    options = effective_options(payload, settings)
     limits = Limits(settings.max_queue, settings.tenant_max_queued, settings.idempotency_hours)
-    new = NewJob(
-        scenario_json=scenario_json,
-        options_json=options.model_dump_json(),
-        request_hash=request_hash,
-        idempotency_key=idempotency_key or None,
-        callback_url=str(options.callback_url) if options.callback_url else None,
-        tenant=tenant,
-    )
+    new = new_job(payload, settings, tenant, (scenario_json, request_hash), idempotency_key)
     try:
         job, _created = store.create_job(new, limits)
     except QueueFull as exc:

@@ -24,6 +24,7 @@ from api_server import BROKER_URL, Server, Worker, wait_for
 from kombu import Connection
 from sqlalchemy import create_engine, text
 
+from aftersales.datasets.generator import generate_scenario
 from aftersales.optimizer.schema import Plan, Scenario
 from aftersales.optimizer.validate import validate
 
@@ -195,3 +196,41 @@ def test_sigkill_worker_mid_job_runs_it_again(
             assert _status_events(cluster, job_id).count("succeeded") == 1
     dead.start()  # later tests get both workers again
     assert all(w.process is not None and w.process.poll() is None for w in cluster.workers)
+
+
+def test_batch_of_thirty_completes_with_one_status_per_item(
+    cluster: Cluster, listener: Any
+) -> None:
+    """A batch of 30 small scenarios (S, seeds 0-29) on the two workers: every item ends
+    succeeded, the batch reads one status per item in order, and its callback comes once."""
+    httpd, handler = listener
+    items = [
+        {
+            "scenario": json.loads(generate_scenario("S", seed=seed).model_dump_json()),
+            "options": {"time_limit_seconds": 1, "layers": ["network", "inventory"], **WALL_CLOCK},
+        }
+        for seed in range(30)
+    ]
+    callback = f"http://127.0.0.1:{httpd.server_port}/batch"
+    with cluster.server.client() as client:
+        answer = client.post(
+            "/v1/batches", json={"items": items, "priority": 5, "callback_url": callback}
+        )
+        assert answer.status_code == 202, answer.text
+        accepted = answer.json()
+        assert accepted["items"] == 30
+        deadline = time.monotonic() + 900
+        while (batch := client.get(f"/v1/batches/{accepted['id']}").json())["status"] != "ended":
+            assert time.monotonic() < deadline, batch["counts"]
+            time.sleep(1.0)
+        assert [item["job_id"] for item in batch["items"]] == accepted["job_ids"]
+        assert [item["index"] for item in batch["items"]] == list(range(30))
+        assert batch["counts"]["succeeded"] == 30, batch["items"]
+        assert batch["finished_at"] is not None
+        deadline = time.monotonic() + 30  # the sender retries after the listener's first 503
+        while len(handler.received) < 2:
+            assert time.monotonic() < deadline, handler.received
+            time.sleep(0.1)
+    bodies = [json.loads(body) for body, _signature, _attempt in handler.received]
+    assert {body["id"] for body in bodies} == {accepted["id"]}
+    assert bodies[-1]["counts"]["succeeded"] == 30
