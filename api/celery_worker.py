@@ -1,7 +1,7 @@
 """``aftersales worker``: a Celery worker that solves the jobs of the shared job store.
 
 Run it on any machine that reaches the broker and the database. Each of ``concurrency`` threads
-runs one job at a time (``job_runner.JobRunner``): the thread only supervises a solver subprocess,
+runs one job at a time (``job_runner.JobRunner``): the thread only supervises a solver process,
 so threads, not a prefork pool, are the right pool: nothing CPU-bound runs in the worker, a
 solve is killed by its own attempt, and each thread holds exactly one unacknowledged message
 (prefetch 1 per thread). A job whose tenant is at its running limit everywhere is published
@@ -11,6 +11,7 @@ again after ``defer_seconds`` and its message acknowledged.
 from __future__ import annotations
 
 import logging
+import multiprocessing.forkserver
 import os
 import socket
 import time
@@ -23,6 +24,7 @@ from aftersales.api.job_runner import JobRunner
 from aftersales.api.notify import job_finished
 from aftersales.api.settings import Settings
 from aftersales.api.store import JobStore
+from aftersales.api.workers import solver_context
 
 logger = logging.getLogger("aftersales.api.celery_worker")
 
@@ -58,6 +60,11 @@ def run_worker(settings: Settings, concurrency: int | None = None) -> None:
     """Run a worker until SIGTERM/SIGINT (warm shutdown: running solves finish first)."""
     store = JobStore.from_url(settings.database_url)
     app, runner = build_worker_app(settings, store)
+    solver_context()  # sets the fork server's preload list
+    try:  # the fork server preloads the solver modules before the first job arrives
+        multiprocessing.forkserver.ensure_running()
+    except Exception:  # it also starts on first use
+        logger.exception("cannot start the fork server yet")
     threads = concurrency or settings.worker_concurrency
     logger.info("worker %s: %d threads on queue %s", runner.owner, threads, settings.celery_queue)
     try:

@@ -2,8 +2,10 @@
 
 The job row is the truth; the broker message only says "job X may be waiting". The attempt claims
 the row (``JobStore.claim_job``: a queued job, or a running one whose lease expired because its
-worker died), then runs ``python -m aftersales.api.solve_child`` in a process group of its own and
-supervises it: progress lines go to the row (so ``/events`` works as with the local pool), the
+worker died), then runs ``solver.solve_in_process`` in a process of the worker's fork server (the
+local pool's: solver modules preloaded once, not imported per job; the worker uses a thread pool,
+so its processes may have children), which leads a process group of its own, and supervises it:
+progress messages go to the row (so ``/events`` works as with the local pool), the
 lease is renewed every third of ``lease_seconds``, the cancel flag is polled every
 ``flag_poll_seconds``, and on cancel, deadline or a lost lease the attempt SIGKILLs the child's
 whole process group itself (Celery's ``revoke(terminate=True)`` is never used: it signals a pool
@@ -14,25 +16,24 @@ still holds the lease.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any
 
 from aftersales.api.ending import death_reason, record_end
 from aftersales.api.settings import Settings
+from aftersales.api.solver import solve_in_process
 from aftersales.api.store import ClaimOutcome, Job, JobStore
-from aftersales.api.workers import solve_options_json, solve_seconds_cap
+from aftersales.api.workers import solve_options_json, solve_seconds_cap, solver_context
 
 logger = logging.getLogger("aftersales.api.job_runner")
 
@@ -41,17 +42,16 @@ logger = logging.getLogger("aftersales.api.job_runner")
 class _Child:
     """A running solve: the process, what it said, why it was stopped."""
 
-    process: subprocess.Popen[bytes]
+    process: BaseProcess
     outcome: tuple[str, Any] | None = None
     stop_reason: str | None = None
-    reader: threading.Thread | None = None
-    lines: list[str] = field(default_factory=list)
 
     def kill(self, reason: str) -> None:
         """SIGKILL the child's process group (the solver and e.g. ``cbc``), once."""
         if self.stop_reason is None:
             self.stop_reason = reason
-        kill_group(self.process.pid)
+        kill_group(self.process.pid or 0)
+        self.process.kill()
 
 
 def kill_group(pid: int) -> None:
@@ -91,48 +91,46 @@ class JobRunner:
 
     def _solve(self, job: Job) -> bool:
         """Solve a claimed job; True if this attempt ended it."""
-        folder = Path(tempfile.mkdtemp(prefix=f"aftersales-{job.id[:8]}-"))
+        folder = tempfile.mkdtemp(prefix=f"aftersales-{job.id[:8]}-")
+        context = solver_context()
+        receiver, sender = context.Pipe(duplex=False)
         try:
-            (folder / "scenario.json").write_text(job.scenario_json)
-            (folder / "options.json").write_text(solve_options_json(job.options_json))
-            memory = self.settings.max_solver_memory_mb
-            command = [
-                sys.executable,
-                "-m",
-                "aftersales.api.solve_child",
-                str(folder),
-                str(memory) if memory else "-",
-                str(self.settings.solver_nice),
-            ]
-            process = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, process_group=0
+            process = context.Process(
+                target=solve_in_process,
+                args=(sender, job.scenario_json, solve_options_json(job.options_json)),
+                kwargs={
+                    "temp_dir": folder,
+                    "memory_mb": self.settings.max_solver_memory_mb,
+                    "nice": self.settings.solver_nice,
+                },
+                name=f"solver-{job.id}",
+                daemon=True,
             )
+            process.start()
+            sender.close()
             child = _Child(process)
             self.store.set_solver_pid(job.id, process.pid)
             logger.info("job %s attempt %d: solver %d", job.id, job.attempts, process.pid)
-            child.reader = threading.Thread(
-                target=self._read, args=(job.id, child, process.stdout), daemon=True
-            )
-            child.reader.start()
+            reader = threading.Thread(target=self._read, args=(job.id, child, receiver))
+            reader.start()
             self._supervise(job, child)
-            kill_group(process.pid)  # children the solver left behind
-            child.reader.join(timeout=10)
+            kill_group(process.pid or 0)  # children the solver left behind
+            reader.join(timeout=10)
             ended = record_end(self.store, job.id, self.owner, child.stop_reason, child.outcome)
             if ended is not None:
                 return ended
-            return self._died(job, process.returncode)
+            return self._died(job, process.exitcode)
         finally:
+            receiver.close()
             shutil.rmtree(folder, ignore_errors=True)
 
-    def _read(self, job_id: str, child: _Child, stream: IO[bytes] | None) -> None:
-        """Relay the child's JSON lines: progress to the row, the answer to ``child``."""
-        if stream is None:
-            return
-        for raw in stream:
+    def _read(self, job_id: str, child: _Child, conn: Connection) -> None:
+        """Relay the child's messages: progress to the row, the answer to ``child``."""
+        while True:
             try:
-                kind, payload = json.loads(raw)
-            except ValueError:
-                continue
+                kind, payload = conn.recv()
+            except (EOFError, OSError):
+                return
             if kind == "progress":
                 try:
                     self.store.record_progress(job_id, payload)
@@ -149,9 +147,8 @@ class JobRunner:
         )
         deadline = time.monotonic() + limit
         next_flag = next_lease = time.monotonic()
-        while child.process.poll() is None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                child.process.wait(timeout=0.1)
+        while child.process.is_alive():
+            child.process.join(timeout=0.1)
             now = time.monotonic()
             if child.stop_reason is not None:
                 continue

@@ -62,7 +62,9 @@ def solve_seconds_cap(options_json: str) -> float:
     return cap_seconds(limit, bool(options.get("deterministic")))
 
 
-def _context() -> Any:
+def solver_context() -> Any:
+    """The ``forkserver`` context solver processes start from (solver modules preloaded once
+    in the fork server, so a job does not pay their import)."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["aftersales.api.solver"])
     return ctx
@@ -122,7 +124,7 @@ class SolverPool:
         self._leased: set[str] = set()
         """Jobs this pool claimed and has not concluded (starting or running)."""
         self.on_finished = on_finished or (lambda _job_id: None)
-        self._ctx = _context()
+        self._ctx = solver_context()
         self._slots: dict[str, _Slot] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
