@@ -111,7 +111,9 @@ class JobRunner:
             child = _Child(process)
             self.store.set_solver_pid(job.id, process.pid)
             logger.info("job %s attempt %d: solver %d", job.id, job.attempts, process.pid)
-            reader = threading.Thread(target=self._read, args=(job.id, child, receiver))
+            reader = threading.Thread(
+                target=self._read, args=(job.id, child, receiver), daemon=True
+            )
             reader.start()
             self._supervise(job, child)
             kill_group(process.pid or 0)  # children the solver left behind
@@ -121,6 +123,7 @@ class JobRunner:
                 return ended
             return self._died(job, process.exitcode)
         finally:
+            sender.close()  # (already closed once the solver started)
             receiver.close()
             shutil.rmtree(folder, ignore_errors=True)
 
