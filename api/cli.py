@@ -46,6 +46,8 @@ def run_server(
     workers: int | None = None,
     db: str | None = None,
     no_auth: bool = False,
+    executor: str | None = None,
+    broker: str | None = None,
 ) -> None:
     """Serve the API; other settings come from ``AFTERSALES_*`` environment variables."""
     import uvicorn
@@ -57,6 +59,10 @@ def run_server(
         overrides["workers"] = workers
     if no_auth:
         overrides["no_auth"] = True
+    if executor is not None:
+        overrides["executor"] = executor
+    if broker is not None:
+        overrides["broker_url"] = broker
     settings = _settings(db, **overrides)
     if settings.no_auth and not is_loopback(host):
         raise typer.BadParameter(
@@ -65,6 +71,15 @@ def run_server(
         )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     uvicorn.run(create_app(settings), host=host, port=port, timeout_graceful_shutdown=5)
+
+
+def run_worker(broker: str | None, db: str | None, concurrency: int | None) -> None:
+    """Run a Celery worker on the shared store; other settings from ``AFTERSALES_*``."""
+    from aftersales.api.celery_worker import run_worker as start
+
+    overrides: dict[str, object] = {} if broker is None else {"broker_url": broker}
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    start(_settings(db, **overrides), concurrency)
 
 
 def serve(

@@ -8,10 +8,10 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from aftersales.api.callbacks import CallbackSender
+from aftersales.api.executor import Executor
 from aftersales.api.keys import tenant_of
 from aftersales.api.settings import Settings
 from aftersales.api.store import DEFAULT_TENANT, JobStore
-from aftersales.api.workers import SolverPool
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -29,8 +29,8 @@ def get_store(request: Request) -> JobStore:
     return request.app.state.store
 
 
-def get_pool(request: Request) -> SolverPool:
-    """The solver pool started at start-up."""
+def get_pool(request: Request) -> Executor:
+    """The executor started at start-up (the local solver pool or Celery)."""
     return request.app.state.pool
 
 
@@ -41,7 +41,7 @@ def get_callbacks(request: Request) -> CallbackSender:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[JobStore, Depends(get_store)]
-PoolDep = Annotated[SolverPool, Depends(get_pool)]
+PoolDep = Annotated[Executor, Depends(get_pool)]
 CallbacksDep = Annotated[CallbackSender, Depends(get_callbacks)]
 CredentialsDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 

@@ -1,8 +1,9 @@
 """The FastAPI app: routers per resource, the job store, the solver pool, callbacks.
 
 ``create_app(settings)`` builds an app whose lifespan opens the store (creating its tables),
-writes an admin API key on a new store, requeues jobs whose lease expired, and starts the solver
-pool and the callback sender; shutdown kills running solves and puts their jobs back in the queue.
+writes an admin API key on a new store, requeues jobs whose lease expired, and starts the executor
+(the local solver pool, or the Celery outbox: ``executor.py``) and the callback sender; shutdown
+kills the local pool's running solves and puts their jobs back in the queue.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ from fastapi.routing import APIRoute
 
 from aftersales.api.callbacks import CallbackSender, Destinations
 from aftersales.api.errors import install_error_handlers
+from aftersales.api.executor import make_executor
 from aftersales.api.keys import bootstrap_admin_key
 from aftersales.api.middleware import BodyLimitMiddleware
 from aftersales.api.notify import job_finished
-from aftersales.api.routes import health, jobs, schemas, validation
+from aftersales.api.routes import batches, health, jobs, schemas, validation
 from aftersales.api.settings import Settings
 from aftersales.api.store import JobStore
 from aftersales.api.streams import StreamGate
-from aftersales.api.workers import SolverPool
 
 logger = logging.getLogger("aftersales.api")
 
@@ -63,16 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             destinations=Destinations.from_settings(settings),
             poll_seconds=min(1.0, settings.callback_backoff_seconds),
         )
-        pool = SolverPool(
+        pool = make_executor(
+            settings,
             store,
-            settings.workers,
-            max_attempts=settings.max_attempts,
-            deadline_grace_seconds=settings.deadline_grace_seconds,
             on_finished=lambda job_id: job_finished(store, callbacks, job_id),
-            lease_seconds=settings.lease_seconds,
-            tenant_max_running=settings.tenant_max_running,
-            max_solver_memory_mb=settings.max_solver_memory_mb,
-            solver_nice=settings.solver_nice,
             maintenance=retention(store, settings.retention_days),
         )
         app.state.settings, app.state.store = settings, store
@@ -101,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         path_limits={"/v1/validate": settings.max_validate_bytes},
     )
     install_error_handlers(app)
-    for module in (health, jobs, validation, schemas):
+    for module in (health, jobs, batches, validation, schemas):
         app.include_router(module.router)
     return app
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -83,3 +85,51 @@ class Settings(BaseSettings):
         default=False, description="Allow http:// callback URLs (default: https only)."
     )
     callback_concurrency: int = Field(default=8, ge=1, description="Callbacks sent at once.")
+    executor: Literal["local", "celery"] = Field(
+        default="local",
+        description="Who runs solves: `local` (this server's solver processes) or `celery` "
+        "(`aftersales worker` processes on any machine, through the broker).",
+    )
+    broker_url: str = Field(
+        default="amqp://guest:guest@127.0.0.1:5672//",
+        description="RabbitMQ URL of the Celery executor (server and workers).",
+    )
+    celery_queue: str = Field(
+        default="aftersales-solve",
+        description="Broker queue of solve messages (a priority queue, 0-9). A queue keeps the "
+        "arguments it was declared with: change the name to change them.",
+    )
+    task_time_limit_seconds: float = Field(
+        default=3600,
+        gt=0,
+        description="Longest a worker holds one job's message (its solve is killed then); "
+        "must stay below the broker's consumer timeout.",
+    )
+    broker_consumer_timeout_seconds: float = Field(
+        default=7200,
+        gt=0,
+        description="RabbitMQ's delivery-acknowledgement timeout, declared on the queue "
+        "(`x-consumer-timeout`, RabbitMQ >= 3.11.15; older brokers apply their global "
+        "`consumer_timeout`, default 1800 s, which must then be set as high in rabbitmq.conf).",
+    )
+    worker_concurrency: int = Field(
+        default=1, ge=1, description="Jobs one `aftersales worker` solves at once."
+    )
+    outbox_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often the Celery executor publishes queued jobs not yet with the "
+        "broker (refused publishes, requeued jobs, jobs a busy tenant deferred).",
+    )
+    max_batch_items: int = Field(default=1000, ge=1, description="Items of one batch.")
+
+    @model_validator(mode="after")
+    def _limits_nest(self) -> Settings:
+        """A job's message must be acknowledged before RabbitMQ gives up on its consumer,
+        else the broker closes the worker's channel and redelivers the job mid-solve."""
+        if self.task_time_limit_seconds >= self.broker_consumer_timeout_seconds:
+            raise ValueError(
+                "AFTERSALES_TASK_TIME_LIMIT_SECONDS must be below "
+                "AFTERSALES_BROKER_CONSUMER_TIMEOUT_SECONDS"
+            )
+        return self

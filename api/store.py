@@ -108,6 +108,13 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    priority: Mapped[int | None] = mapped_column(Integer, default=0)
+    """0-9, higher first (a batch's priority); NULL on rows stored before priorities (= 0)."""
+    batch_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    """The batch the job belongs to, if any."""
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the job's message went to the broker (Celery executor); NULL on a queued job =
+    still to publish (the outbox). The local pool ignores it."""
 
 
 Index("ix_aftersales_jobs_tenant_seq", Job.tenant, Job.seq)
@@ -124,6 +131,8 @@ SUMMARY_COLUMNS = (
     Job.created_at,
     Job.started_at,
     Job.finished_at,
+    Job.priority,
+    Job.batch_id,
 )
 """What a job list reads: never the scenario, options or plan documents."""
 
@@ -170,6 +179,22 @@ class Callback(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class Batch(Base):
+    """A batch of jobs submitted together (nightly runs): one priority, one end callback."""
+
+    __tablename__ = "aftersales_batches"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True, index=True)
+    tenant: Mapped[str] = mapped_column(String(64), index=True)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[int] = mapped_column(Integer)
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When its last item ended (set once: the caller that sets it sends the callback)."""
+
+
 @dataclass(frozen=True)
 class NewJob:
     """What a submission stores."""
@@ -182,6 +207,14 @@ class NewJob:
     tenant: str = DEFAULT_TENANT
     previous_job_id: str | None = None
     previous_plan_json: str | None = None
+    priority: int = 0
+    batch_id: str | None = None
+
+
+ClaimOutcome = Literal["claimed", "gone", "busy", "ended"]
+"""What claiming one named job gave: it is ours now; it is not waiting (running under a live
+lease elsewhere, or ended); its tenant is at its running limit (try later); it has used its
+runs or was cancelled (ended now)."""
 
 
 @dataclass(frozen=True)
@@ -196,6 +229,27 @@ class Limits:
 def scoped_key(tenant: str, key: str) -> str:
     """The stored idempotency key: per tenant, so two tenants may use the same key."""
     return f"{tenant}\x1f{key}"
+
+
+def new_job_row(new: NewJob, now: datetime, key: str | None = None) -> Job:
+    """The queued row of a submission (``key``: its scoped idempotency key)."""
+    return Job(
+        id=str(uuid.uuid4()),
+        tenant=new.tenant,
+        status="queued",
+        idempotency_key=key,
+        request_hash=new.request_hash,
+        scenario_json=new.scenario_json,
+        options_json=new.options_json,
+        previous_job_id=new.previous_job_id,
+        previous_plan_json=new.previous_plan_json,
+        callback_url=new.callback_url,
+        attempts=0,
+        cancel_requested=False,
+        created_at=now,
+        priority=new.priority,
+        batch_id=new.batch_id,
+    )
 
 
 def make_engine(url: str) -> Engine:
@@ -348,21 +402,7 @@ class JobStore:
             mine = queued.where(Job.tenant == new.tenant)
             if (session.scalar(mine) or 0) >= limits.tenant_max_queued:
                 raise QueueFull("tenant", limits.tenant_max_queued)
-            job = Job(
-                id=str(uuid.uuid4()),
-                tenant=new.tenant,
-                status="queued",
-                idempotency_key=key,
-                request_hash=new.request_hash,
-                scenario_json=new.scenario_json,
-                options_json=new.options_json,
-                previous_job_id=new.previous_job_id,
-                previous_plan_json=new.previous_plan_json,
-                callback_url=new.callback_url,
-                attempts=0,
-                cancel_requested=False,
-                created_at=now,
-            )
+            job = new_job_row(new, now, key)
             session.add(job)
             session.flush()
             session.add(_event(job.id, "status", {"status": "queued"}, now))
@@ -439,7 +479,7 @@ class JobStore:
             job_id = session.scalars(
                 select(Job.id)
                 .where(Job.status == "queued", Job.tenant.not_in(busy))
-                .order_by(Job.seq)
+                .order_by(func.coalesce(Job.priority, 0).desc(), Job.seq)
                 .limit(1)
             ).first()
             if job_id is None:
@@ -464,6 +504,76 @@ class JobStore:
                 return None
             session.add(_event(job_id, "status", {"status": "running"}, now))
             return session.scalars(select(Job).where(Job.id == job_id)).one()
+
+    def claim_job(
+        self,
+        job_id: str,
+        owner: str,
+        lease_seconds: float,
+        tenant_max_running: int = 1_000_000,
+        max_attempts: int = 2,
+    ) -> tuple[ClaimOutcome, Job | None]:
+        """Take the named job for ``owner`` (a Celery worker's attempt): a queued job, or a
+        running one whose lease expired (its worker died; the broker redelivered its message).
+        A job that has used ``max_attempts`` runs fails instead; a tenant at its running limit
+        (counted over every worker) leaves the job queued, to be published again."""
+        now = utcnow()
+        takeable = (Job.status == "queued") | (
+            (Job.status == "running") & (Job.lease_until.is_(None) | (Job.lease_until < now))
+        )
+        with self.serialised() as session:
+            job = session.scalars(select(Job).where(Job.id == job_id, takeable)).first()
+            if job is None:
+                return "gone", None
+            if job.cancel_requested or job.attempts >= max_attempts:
+                reason = (
+                    "cancelled by request"
+                    if job.cancel_requested
+                    else f"its worker died in each of its {job.attempts} runs"
+                )
+                job.status = "failed" if not job.cancel_requested else "cancelled"
+                job.error, job.finished_at, job.lease_until, job.owner = reason, now, None, None
+                session.add(_event(job_id, "status", {"status": job.status, "error": reason}, now))
+                return "ended", job
+            running = (
+                select(func.count())
+                .select_from(Job)
+                .where(Job.status == "running", Job.tenant == job.tenant, Job.id != job_id)
+            )
+            if (session.scalar(running) or 0) >= tenant_max_running:
+                if job.status == "running":  # an expired lease: back to the queue
+                    job.status, job.owner, job.lease_until = "queued", None, None
+                    job.published_at = None
+                return "busy", None
+            job.status, job.started_at, job.attempts = "running", now, job.attempts + 1
+            job.progress_json, job.solver_pid, job.owner = None, None, owner
+            job.lease_until = now + timedelta(seconds=lease_seconds)
+            session.add(_event(job_id, "status", {"status": "running"}, now))
+            session.flush()
+            return "claimed", job
+
+    def unpublished(self, limit: int = 100) -> list[tuple[str, int]]:
+        """Queued jobs whose broker message is still to send (the outbox), highest priority
+        and oldest first: ``(id, priority)``."""
+        query = (
+            select(Job.id, func.coalesce(Job.priority, 0))
+            .where(Job.status == "queued", Job.published_at.is_(None))
+            .order_by(func.coalesce(Job.priority, 0).desc(), Job.seq)
+            .limit(limit)
+        )
+        with self.session() as session:
+            return [(row[0], int(row[1])) for row in session.execute(query)]
+
+    def mark_published(self, job_ids: list[str]) -> None:
+        """Their messages are with the broker."""
+        if not job_ids:
+            return
+        with self.session() as session:
+            session.execute(
+                update(Job)
+                .where(Job.id.in_(job_ids), Job.status == "queued")
+                .values(published_at=utcnow())
+            )
 
     def renew_leases(self, owner: str, job_ids: list[str], lease_seconds: float) -> list[str]:
         """Extend the leases ``owner`` holds on these jobs; returns the ids it still holds
@@ -552,6 +662,7 @@ class JobStore:
                         progress_json=None,
                         owner=None,
                         lease_until=None,
+                        published_at=None,
                     )
                 )
             )
@@ -611,6 +722,7 @@ class JobStore:
                         progress_json=None,
                         owner=None,
                         lease_until=None,
+                        published_at=None,
                     )
                 )
             )

@@ -39,6 +39,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from aftersales.api.ending import death_reason, record_end
 from aftersales.api.solver import solve_in_process
 from aftersales.api.store import Job, JobStore
 from aftersales.optimizer.schema import SolveOptions
@@ -61,7 +62,9 @@ def solve_seconds_cap(options_json: str) -> float:
     return cap_seconds(limit, bool(options.get("deterministic")))
 
 
-def _context() -> Any:
+def solver_context() -> Any:
+    """The ``forkserver`` context solver processes start from (solver modules preloaded once
+    in the fork server, so a job does not pay their import)."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["aftersales.api.solver"])
     return ctx
@@ -121,7 +124,7 @@ class SolverPool:
         self._leased: set[str] = set()
         """Jobs this pool claimed and has not concluded (starting or running)."""
         self.on_finished = on_finished or (lambda _job_id: None)
-        self._ctx = _context()
+        self._ctx = solver_context()
         self._slots: dict[str, _Slot] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -154,19 +157,20 @@ class SolverPool:
             return len(self._slots)
 
     def cancel(self, job_id: str, timeout: float = 2.0) -> None:
-        """Stop a running job of this pool: kill its process and wait for the job to end."""
-        with self._lock:
-            slot = self._slots.get(job_id)
-            if slot is None:
-                return
-            slot.stop_reason = "cancelled"
-            slot.kill()
-        self._wake.set()
+        """Stop a running job of this pool: kill its process and wait for the job to end. A
+        job claimed but whose process is still starting is killed as soon as it exists."""
         end = time.monotonic() + timeout
-        while time.monotonic() < end:
+        while True:
             with self._lock:
-                if job_id not in self._slots:
+                slot = self._slots.get(job_id)
+                if slot is None and job_id not in self._leased:
                     return
+                if slot is not None and slot.stop_reason is None:
+                    slot.stop_reason = "cancelled"
+                    slot.kill()
+                    self._wake.set()
+            if time.monotonic() >= end:
+                return
             time.sleep(0.02)
 
     def stop(self) -> None:
@@ -348,21 +352,10 @@ class SolverPool:
     def _conclude(self, slot: _Slot) -> bool:
         """Record how the solve ended; True if this ended the job (one callback per end)."""
         owner = self.owner
-        if slot.stop_reason == "lease lost":
-            return False
-        if slot.stop_reason == "cancelled":
-            return self.store.finish(
-                slot.job_id, "cancelled", error="cancelled by request", owner=owner
-            )
-        if slot.outcome is not None and slot.outcome[0] == "plan":
-            return self.store.finish(
-                slot.job_id, "succeeded", plan_json=slot.outcome[1], owner=owner
-            )
-        if slot.outcome is not None:
-            return self.store.finish(slot.job_id, "failed", error=slot.outcome[1], owner=owner)
-        if slot.stop_reason is not None:
-            return self.store.finish(slot.job_id, "failed", error=slot.stop_reason, owner=owner)
-        reason = _death_reason(slot.process.exitcode, self.max_solver_memory_mb)
+        ended = record_end(self.store, slot.job_id, owner, slot.stop_reason, slot.outcome)
+        if ended is not None:
+            return ended
+        reason = death_reason(slot.process.exitcode, self.max_solver_memory_mb)
         job = self.store.get_job(slot.job_id)
         if self._stopping.is_set() or slot.process.exitcode == FORK_SERVER_LOST:
             # A SIGTERM to the server's process group (systemd, Ctrl-C) ends the fork server
@@ -379,18 +372,3 @@ class SolverPool:
 
 FORK_SERVER_LOST = 255
 """Exit code multiprocessing reports when the fork server, not the solver, went away."""
-
-
-def _death_reason(exitcode: int | None, memory_mb: int | None = None) -> str:
-    limit = (
-        f" (likely over its {memory_mb} MB memory limit, AFTERSALES_MAX_SOLVER_MEMORY_MB)"
-        if memory_mb
-        else ""
-    )
-    if exitcode is not None and exitcode < 0:
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = str(-exitcode)
-        return f"solver process died (signal {name}){limit}"
-    return f"solver process exited without a result (exit code {exitcode}){limit}"

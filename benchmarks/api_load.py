@@ -15,6 +15,7 @@ on its new store. Not a test: figures depend on the machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -25,11 +26,13 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from aftersales.benchmarks.api_cluster import fresh_schema, own_queue, start_workers, stop_workers
 from aftersales.datasets.generator import generate_scenario
 
 FINAL = {"succeeded", "failed", "cancelled"}
@@ -41,32 +44,50 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(folder: Path, workers: int) -> tuple[subprocess.Popen[bytes], str, str | None]:
+CLI = [sys.executable, "-c", "from aftersales.optimizer.cli import main; main()"]
+
+
+def server_env(folder: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment of the benchmark's server and workers: limits that never refuse a job."""
+    return {
+        **os.environ,
+        "AFTERSALES_MAX_QUEUE": "100000",
+        "AFTERSALES_TENANT_MAX_QUEUED": "100000",
+        "AFTERSALES_TENANT_MAX_RUNNING": "1000",
+        "AFTERSALES_ADMIN_KEY_FILE": str(folder / "admin.key"),
+        **(extra or {}),
+    }
+
+
+def start_server(
+    folder: Path,
+    workers: int,
+    db_url: str | None = None,
+    env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> tuple[subprocess.Popen[bytes], str, str | None]:
     """``aftersales serve`` in its own process group; returns it, its base URL and the admin key
     it wrote on its new store (None for a server without keys)."""
     port = _free_port()
     key_file = folder / "admin.key"
-    env = {
-        **os.environ,
-        "AFTERSALES_MAX_QUEUE": "100000",
-        "AFTERSALES_TENANT_MAX_QUEUED": "100000",
-        "AFTERSALES_ADMIN_KEY_FILE": str(key_file),
-    }
     command = [
-        sys.executable,
-        "-c",
-        "from aftersales.optimizer.cli import main; main()",
+        *CLI,
         "serve",
         "--port",
         str(port),
         "--workers",
         str(workers),
         "--db",
-        f"sqlite:///{folder / 'jobs.db'}",
+        db_url or f"sqlite:///{folder / 'jobs.db'}",
+        *extra_args,
     ]
     log = (folder / "server.log").open("wb")
     process = subprocess.Popen(
-        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        command,
+        env=server_env(folder, env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -160,14 +181,16 @@ def run(
     time_limit: float,
     timeout: float,
     key: str | None = None,
+    options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Submit ``jobs`` jobs from ``clients`` threads, wait for all, return the figures."""
+    """Submit ``jobs`` jobs from ``clients`` threads, wait for all, return the figures
+    (``options``: extra job options, e.g. ``deterministic: false``)."""
     auth = {"Authorization": f"Bearer {key}"} if key else {}
     bodies = [
         json.dumps(
             {
                 "scenario": json.loads(generate_scenario("S", seed=seed).model_dump_json()),
-                "options": {"time_limit_seconds": time_limit},
+                "options": {"time_limit_seconds": time_limit, **(options or {})},
             }
         ).encode()
         for seed in range(scenarios)
@@ -216,6 +239,13 @@ def run(
         status = statuses.get(job_id, "lost")
         counts[status] = counts.get(status, 0) + 1
     never_ended = sum(1 for i in accepted if statuses.get(i) not in FINAL)
+    mine = [job for job in listed if job["id"] in set(accepted) and job["finished_at"]]
+    span = (
+        datetime.fromisoformat(max(j["finished_at"] for j in mine)).timestamp()
+        - datetime.fromisoformat(min(j["created_at"] for j in mine)).timestamp()
+        if mine
+        else 0.0
+    )
     duplicated = len(listed_ids) - len(set(listed_ids)) + len(accepted) - len(set(accepted))
     return {
         "jobs": jobs,
@@ -226,6 +256,7 @@ def run(
         "submit_seconds": round(submitted_seconds, 2),
         "total_seconds": round(total_seconds, 2),
         "completed": counts.get("succeeded", 0),
+        "throughput_per_minute": round(60 * counts.get("succeeded", 0) / span, 2) if span else 0,
         "failed": counts.get("failed", 0),
         "statuses": counts,
         "lost": never_ended,
@@ -233,30 +264,37 @@ def run(
     }
 
 
-def main() -> None:
-    """Command line of the load benchmark."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", help="Target a running server (default: start one).")
-    parser.add_argument("--jobs", type=int, default=200)
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--scenarios", type=int, default=5, help="Distinct S seeds.")
-    parser.add_argument("--workers", type=int, default=2, help="Solver processes of the server.")
-    parser.add_argument("--time-limit", type=float, default=5)
-    parser.add_argument("--timeout", type=float, default=900, help="Seconds to wait for all.")
-    parser.add_argument("--stored", type=int, default=1000, help="Jobs stored when listing.")
-    parser.add_argument("--list-requests", type=int, default=50, help="Timed lists per size.")
-    parser.add_argument("--api-key", default=os.environ.get("AFTERSALES_API_KEY"))
-    parser.add_argument("--json", type=Path, help="Also write the figures here.")
-    args = parser.parse_args()
-    process = None
-    with tempfile.TemporaryDirectory() as folder:
-        url, key = args.url, args.api_key
-        if url is None:
-            process, url, key = start_server(Path(folder), args.workers)
-        try:
-            figures = run(
-                url, args.jobs, args.clients, args.scenarios, args.time_limit, args.timeout, key
-            )
+def one_setup(args: argparse.Namespace, executor: str, workers: int) -> dict[str, Any]:
+    """Start a server (and for ``celery`` its workers, a fresh schema and queue), load it,
+    time job lists, stop everything; returns the figures."""
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        db_url = stack.enter_context(fresh_schema(args.postgres)) if args.postgres else None
+        env: dict[str, str] = {}
+        extra: tuple[str, ...] = ()
+        if executor == "celery":
+            queue = stack.enter_context(own_queue(args.broker))
+            env = {"AFTERSALES_CELERY_QUEUE": queue, "AFTERSALES_BROKER_URL": args.broker}
+            extra = ("--executor", "celery")
+        process, url, key = start_server(folder, workers, db_url, env, extra)
+        stack.callback(stop_server, process)
+        if executor == "celery":
+            store = db_url or f"sqlite:///{folder / 'jobs.db'}"
+            worker_env = server_env(folder, env)
+            started = start_workers(CLI, workers, args.broker, store, worker_env, folder)
+            stack.callback(stop_workers, started)
+        options = {"deterministic": False} if args.wall_clock else None
+        figures = run(
+            url,
+            args.jobs,
+            args.clients,
+            args.scenarios,
+            args.time_limit,
+            args.timeout,
+            key,
+            options=options,
+        )
+        if args.stored:
             body = json.dumps(
                 {
                     "scenario": json.loads(generate_scenario("S", seed=0).model_dump_json()),
@@ -268,15 +306,92 @@ def main() -> None:
                 figures["list"] = list_latency(
                     client, body, args.stored, args.list_requests, args.clients
                 )
-        finally:
-            if process is not None:
-                stop_server(process)
-    figures["workers"] = args.workers
-    text = json.dumps(figures, indent=2)
+    figures["executor"], figures["workers"] = executor, workers
+    figures["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    return figures
+
+
+def main() -> None:
+    """Command line of the load benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="Target a running server (default: start one).")
+    parser.add_argument("--jobs", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--scenarios", type=int, default=5, help="Distinct S seeds.")
+    parser.add_argument(
+        "--executor",
+        nargs="+",
+        choices=["local", "celery"],
+        default=["local"],
+        help="Executors to load, one after the other in this run (e.g. local celery).",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[2],
+        help="Solver processes (local) or single-slot `aftersales worker`s (celery); several "
+        "values run one after the other.",
+    )
+    parser.add_argument(
+        "--broker", default="amqp://guest:guest@127.0.0.1:5672//", help="RabbitMQ (celery)."
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("AFTERSALES_BENCH_POSTGRES_URL"),
+        help="PostgreSQL URL: each run gets a fresh schema there (default: a SQLite file).",
+    )
+    parser.add_argument("--time-limit", type=float, default=5)
+    parser.add_argument(
+        "--wall-clock",
+        action="store_true",
+        help="Jobs stop on the clock (`deterministic: false`) instead of the service's default "
+        "work limits, which take several times longer on a loaded machine.",
+    )
+    parser.add_argument("--timeout", type=float, default=900, help="Seconds to wait for all.")
+    parser.add_argument("--stored", type=int, default=1000, help="Jobs stored when listing.")
+    parser.add_argument("--list-requests", type=int, default=50, help="Timed lists per size.")
+    parser.add_argument("--api-key", default=os.environ.get("AFTERSALES_API_KEY"))
+    parser.add_argument("--json", type=Path, help="Also write the figures here.")
+    args = parser.parse_args()
+    # SIGTERM (e.g. `timeout`) unwinds like Ctrl-C, so servers, workers, schemas are cleaned up
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    if args.url is not None:
+        results: list[dict[str, Any]] = [
+            run(
+                args.url,
+                args.jobs,
+                args.clients,
+                args.scenarios,
+                args.time_limit,
+                args.timeout,
+                args.api_key,
+                options={"deterministic": False} if args.wall_clock else None,
+            )
+        ]
+    else:
+        results = [one_setup(args, e, w) for e in args.executor for w in args.workers]
+    text = json.dumps(results if len(results) > 1 else results[0], indent=2)
     print(text)
+    if len(results) > 1:
+        print(comparison(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(text + "\n")
+
+
+def comparison(results: list[dict[str, Any]]) -> str:
+    """One line per setup, and each setup's throughput relative to the first one."""
+    base = results[0]["throughput_per_minute"] or 1.0
+    lines = ["executor workers submit_p50_ms submit_p99_ms per_minute ratio lost duplicated"]
+    for r in results:
+        latency = r["submit_latency_ms"]
+        ratio = r["throughput_per_minute"] / base
+        lines.append(
+            f"{r['executor']} {r['workers']} {latency['p50']} {latency['p99']} "
+            f"{r['throughput_per_minute']} {ratio:.2f} {r['lost']} {r['duplicated']}"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

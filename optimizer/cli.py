@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, NoReturn, TypeVar
 
@@ -389,6 +390,13 @@ def export_tables(
     errors.print(f"wrote {output}")
 
 
+class Executor(StrEnum):
+    """Who runs the HTTP service's solves (`aftersales serve --executor`)."""
+
+    local = "local"
+    celery = "celery"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -398,11 +406,42 @@ def serve(
     no_auth: Annotated[
         bool, typer.Option("--no-auth", help="No API keys (development; loopback host only).")
     ] = False,
+    executor: Annotated[
+        Executor | None,
+        typer.Option(help="Who solves: local processes (default) or celery workers."),
+    ] = None,
+    broker: Annotated[
+        str | None, typer.Option(help="Broker URL of --executor celery (default: local RabbitMQ).")
+    ] = None,
 ) -> None:
     """Serve the HTTP API (solve jobs, validation, schemas; docs at /docs)."""
     from aftersales.api.cli import run_server
 
-    run_server(host=host, port=port, workers=workers, db=db, no_auth=no_auth)
+    run_server(
+        host=host,
+        port=port,
+        workers=workers,
+        db=db,
+        no_auth=no_auth,
+        executor=executor.value if executor else None,
+        broker=broker,
+    )
+
+
+@app.command()
+def worker(
+    broker: Annotated[
+        str | None, typer.Option(help="Broker URL (default AFTERSALES_BROKER_URL / local).")
+    ] = None,
+    db: Annotated[str | None, typer.Option(help="Job store URL (the servers' store).")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Jobs solved at once (default 1).")
+    ] = None,
+) -> None:
+    """Run a solver worker for `serve --executor celery`, on any machine reaching both."""
+    from aftersales.api.cli import run_worker
+
+    run_worker(broker=broker, db=db, concurrency=concurrency)
 
 
 PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True}

@@ -107,6 +107,43 @@ def effective_options(payload: JobCreate, settings: Settings) -> JobOptions:
     return options
 
 
+def fingerprint(payload: JobCreate) -> tuple[str, str]:
+    """The scenario as stored and the request's hash (what an Idempotency-Key is bound to)."""
+    scenario_json = payload.scenario.model_dump_json()
+    given = payload.options.model_dump_json() if payload.options else "null"
+    request = f"{scenario_json}\n{given}"
+    previous_plan = getattr(payload, "previous_plan", None)
+    previous_job_id = getattr(payload, "previous_job_id", None)
+    inline = previous_plan.model_dump_json() if previous_plan else None
+    if previous_job_id is not None or inline is not None:  # earlier hashes unchanged
+        request += f"\n{previous_job_id}\n{inline}"
+    return scenario_json, hashlib.sha256(request.encode()).hexdigest()
+
+
+def new_job(
+    payload: JobCreate,
+    settings: Settings,
+    tenant: str,
+    printed: tuple[str, str] | None = None,
+    idempotency_key: str | None = None,
+    previous_plan_json: str | None = None,
+) -> NewJob:
+    """What a submission stores: the scenario, its effective options (checked), its hash and
+    the previous plan it starts warm from (``previous_plan_json``, already resolved)."""
+    scenario_json, request_hash = printed or fingerprint(payload)
+    options = effective_options(payload, settings)
+    return NewJob(
+        scenario_json=scenario_json,
+        options_json=options.model_dump_json(),
+        request_hash=request_hash,
+        idempotency_key=idempotency_key or None,
+        callback_url=str(options.callback_url) if options.callback_url else None,
+        tenant=tenant,
+        previous_job_id=getattr(payload, "previous_job_id", None),
+        previous_plan_json=previous_plan_json,
+    )
+
+
 @router.post(
     "",
     status_code=202,
@@ -136,30 +173,16 @@ def create_job(
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JobAccepted:
     """Submit a scenario to solve; the job is stored before this answers 202."""
-    scenario_json = payload.scenario.model_dump_json()
-    given = payload.options.model_dump_json() if payload.options else "null"
-    inline = payload.previous_plan.model_dump_json() if payload.previous_plan else None
-    request = f"{scenario_json}\n{given}"
-    if payload.previous_job_id is not None or inline is not None:  # earlier hashes unchanged
-        request += f"\n{payload.previous_job_id}\n{inline}"
-    request_hash = hashlib.sha256(request.encode()).hexdigest()
+    scenario_json, request_hash = fingerprint(payload)
     if idempotency_key:
         existing = store.find_by_key(tenant, idempotency_key)
         if existing is not None:
             return _accepted(existing, request_hash, response)
+    inline = payload.previous_plan.model_dump_json() if payload.previous_plan else None
     previous_json = _previous_plan(payload, store, tenant) or inline
-    options = effective_options(payload, settings)
     limits = Limits(settings.max_queue, settings.tenant_max_queued, settings.idempotency_hours)
-    new = NewJob(
-        scenario_json=scenario_json,
-        options_json=options.model_dump_json(),
-        request_hash=request_hash,
-        idempotency_key=idempotency_key or None,
-        callback_url=str(options.callback_url) if options.callback_url else None,
-        tenant=tenant,
-        previous_job_id=payload.previous_job_id,
-        previous_plan_json=previous_json,
-    )
+    printed = (scenario_json, request_hash)
+    new = new_job(payload, settings, tenant, printed, idempotency_key, previous_json)
     try:
         job, _created = store.create_job(new, limits)
     except QueueFull as exc:

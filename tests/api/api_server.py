@@ -161,3 +161,68 @@ def wait_for(
             return job
         time.sleep(0.1)
     raise AssertionError(f"job {job_id} still {job['status']} after {timeout} s")
+
+
+BROKER_URL = os.environ.get("AFTERSALES_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+@dataclass
+class Worker:
+    """One running `aftersales worker` process (its own session)."""
+
+    db_url: str
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    concurrency: int = 1
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 90) -> Worker:
+        """Start the worker and wait until Celery says it is ready."""
+        command = [
+            sys.executable,
+            "-c",
+            "from aftersales.optimizer.cli import main; main()",
+            "worker",
+            "--broker",
+            BROKER_URL,
+            "--db",
+            self.db_url,
+            "--concurrency",
+            str(self.concurrency),
+        ]
+        self.log_path.write_bytes(b"")
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **TEST_ENV, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited: {self.log_path.read_text()[-3000:]}")
+            if " ready." in self.log_path.read_text():
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"worker did not start: {self.log_path.read_text()[-3000:]}")
+
+    @property
+    def pid(self) -> int:
+        """The worker's process id (part of the lease owner it writes on the jobs it runs)."""
+        assert self.process is not None
+        return self.process.pid
+
+    def stop(self) -> None:
+        """Kill the worker's session (it and anything it left in its group)."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+        self.process = None

@@ -96,7 +96,13 @@ def test_linked_sequences_keep_to_the_schema(
         headers={"Authorization": f"Bearer {new_key(fuzz_server.db_url, 'outsider')}"},
     )
     valid = {"scenario": s_scenario, "options": {"time_limit_seconds": 1}}
-    seen: dict[str, list[Any]] = {"submitted": [], "statuses": [], "steps": [], "failures": []}
+    seen: dict[str, list[Any]] = {
+        "submitted": [],
+        "batches": [],
+        "statuses": [],
+        "steps": [],
+        "failures": [],
+    }
 
     class Workflow(api_schema.as_state_machine()):  # type: ignore[misc]
         def before_call(self, case: Any) -> None:
@@ -104,6 +110,10 @@ def test_linked_sequences_keep_to_the_schema(
                 seen["submitted"].append(case.body)
                 if len(seen["submitted"]) % 2:
                     case.body = valid
+            if case.operation.label == "POST /v1/batches":
+                seen["batches"].append(case.body)
+                if len(seen["batches"]) % 2:
+                    case.body = {"items": [valid], "priority": 1}
 
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             return {"headers": auth, "timeout": 30}
@@ -116,6 +126,11 @@ def test_linked_sequences_keep_to_the_schema(
                 peeked = (other.get(f"/v1/jobs/{job_id}"), other.delete(f"/v1/jobs/{job_id}"))
                 if any(answer.status_code != 404 for answer in peeked):
                     seen["failures"].append(f"tenant 'outsider' reached job {job_id}")
+            if case.operation.label == "POST /v1/batches" and response.status_code == 202:
+                batch = response.json()["id"]
+                peeked = (other.get(f"/v1/batches/{batch}"), other.delete(f"/v1/batches/{batch}"))
+                if any(answer.status_code != 404 for answer in peeked):
+                    seen["failures"].append(f"tenant 'outsider' reached batch {batch}")
 
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
             try:

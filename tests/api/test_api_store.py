@@ -272,3 +272,62 @@ def test_list_reads_summary_columns_only(store: JobStore) -> None:
     unloaded = inspect(listed).unloaded
     assert {"scenario_json", "options_json", "plan_json"} <= unloaded
     assert listed.status == "succeeded"
+
+
+def _expire_lease(store: JobStore, job_id: str) -> None:
+    with store.session() as session:
+        session.execute(
+            update(Job).where(Job.id == job_id).values(lease_until=utcnow() - timedelta(seconds=1))
+        )
+
+
+def test_claim_job_by_lease_runs_a_job_once_at_a_time(store: JobStore) -> None:
+    """A Celery attempt claims a queued job; a duplicate message finds it held; once the lease
+    expires (worker died) another worker takes it over and the first can no longer write a
+    result; past max_attempts the job fails instead of running again."""
+    job, _ = store.create_job(new_job())
+    outcome, claimed = store.claim_job(job.id, "w1", 30, max_attempts=2)
+    assert outcome == "claimed"
+    assert claimed is not None
+    assert (claimed.status, claimed.attempts, claimed.owner) == ("running", 1, "w1")
+    assert store.claim_job(job.id, "w2", 30, max_attempts=2) == ("gone", None)
+    _expire_lease(store, job.id)
+    outcome, taken = store.claim_job(job.id, "w2", 30, max_attempts=2)
+    assert outcome == "claimed"
+    assert taken is not None
+    assert taken.attempts == 2
+    assert not store.finish(job.id, "succeeded", plan_json="{}", owner="w1")
+    _expire_lease(store, job.id)
+    outcome, ended = store.claim_job(job.id, "w3", 30, max_attempts=2)
+    assert outcome == "ended"
+    assert ended is not None
+    assert store.get_job(job.id).status == "failed"
+    assert "2 runs" in (store.get_job(job.id).error or "")
+    assert store.claim_job(job.id, "w3", 30) == ("gone", None)
+    statuses = [e.data_json for e in store.events_after(job.id, 0) if e.kind == "status"]
+    assert sum('"running"' in s for s in statuses) == 2
+
+
+def test_claim_job_respects_tenant_limit_across_workers(store: JobStore) -> None:
+    """A tenant running its limit on one worker: another worker's claim is `busy` and the job
+    stays queued; another tenant's job is claimed."""
+    first, _ = store.create_job(new_job(tenant="a"))
+    second, _ = store.create_job(new_job(tenant="a"))
+    other, _ = store.create_job(new_job(tenant="b"))
+    assert store.claim_job(first.id, "w1", 30, tenant_max_running=1)[0] == "claimed"
+    assert store.claim_job(second.id, "w2", 30, tenant_max_running=1) == ("busy", None)
+    assert store.get_job(second.id).status == "queued"
+    assert store.claim_job(other.id, "w2", 30, tenant_max_running=1)[0] == "claimed"
+
+
+def test_outbox_lists_unpublished_queued_jobs_by_priority(store: JobStore) -> None:
+    """The outbox sends queued jobs without a message, highest priority first; a requeued job
+    (its worker died) is to be published again."""
+    low, _ = store.create_job(new_job())
+    high, _ = store.create_job(NewJob("{}", "{}", "h", tenant="a", priority=7))
+    assert store.unpublished() == [(high.id, 7), (low.id, 0)]
+    store.mark_published([high.id, low.id])
+    assert store.unpublished() == []
+    store.claim_job(low.id, "w1", 30)
+    assert store.requeue(low.id, "worker died", owner="w1")
+    assert store.unpublished() == [(low.id, 0)]
