@@ -204,8 +204,9 @@ def contract_columns(problem: FacilityProblem) -> ContractBlock | None:
     )
 
 
-def build_model(problem: FacilityProblem) -> highspy.Highs:
-    """Assemble every family into one column-wise HiGHS model."""
+def model_rows(problem: FacilityProblem) -> tuple[list[RowBlock], ContractBlock | None]:
+    """Every row family of the model, in row order, over the whole column vector (the contract
+    block's columns included), and that block (None without a contract)."""
     blocks = [
         assign_once_rows(problem),
         link_open_rows(problem),
@@ -214,12 +215,19 @@ def build_model(problem: FacilityProblem) -> highspy.Highs:
     ]
     if problem.pieces:
         blocks += [piece_choice_rows(problem), piece_load_rows(problem), pooled_load_rows(problem)]
-    layout = columns(problem)
     extra = contract_columns(problem)
-    width = layout.width + (len(extra.cost) if extra else 0)
     if extra is not None:
+        width = columns(problem).width + len(extra.cost)
         blocks = [_widen(b, width) for b in blocks]
         blocks += [RowBlock(name, m, lo, up) for name, m, lo, up in extra.rows]
+    return blocks, extra
+
+
+def build_model(problem: FacilityProblem) -> highspy.Highs:
+    """Assemble every family into one column-wise HiGHS model."""
+    blocks, extra = model_rows(problem)
+    layout = columns(problem)
+    width = layout.width + (len(extra.cost) if extra else 0)
     matrix = sp.csc_array(sp.vstack([b.matrix for b in blocks], format="csc"))
     lp = highspy.HighsLp()
     lp.num_col_ = width

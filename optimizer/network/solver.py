@@ -24,13 +24,15 @@ from aftersales.optimizer.network.facility import (
     PULP_PAIRS_LIMIT,
     FacilityProblem,
     Start,
+    cheapest_mask,
     facility_problem,
-    restrict_pairs,
+    with_pairs,
 )
 from aftersales.optimizer.network.heuristic import heuristic_solution
 from aftersales.optimizer.network.lagrangian import lagrangian_bound
 from aftersales.optimizer.network.local_search import improve_start
 from aftersales.optimizer.network.milp import FacilitySolution, columns, solve_facility
+from aftersales.optimizer.network.pricing import MAX_ROUNDS, cover, generate_pairs
 from aftersales.optimizer.network.pulp_model import solve_facility_cbc
 from aftersales.optimizer.network.result import NetworkResult
 from aftersales.optimizer.network.start import (
@@ -73,6 +75,10 @@ RESTRICT_ABOVE_PAIRS = 50_000
 """Models with more site-depot pairs get the restricted MILP plus a Lagrangian bound."""
 BOUND_SHARE = 0.15
 """Share of the time limit kept for the Lagrangian bound of a large model."""
+PRICING_SHARE = 0.25
+"""Most of the time limit the column generation of a large model may take (``pricing``)."""
+DETERMINISTIC_ROUNDS = 6
+"""Pricing rounds of a deterministic solve (a work budget, whatever the clock says)."""
 LOCAL_SEARCH_SHARE = 0.5
 """Most of the time limit the contract model's start may spend in ``improve_start`` (it stops
 earlier when a pass finds no improving move). Measured on the loaded 2-core machine: HiGHS
@@ -182,8 +188,21 @@ def solve_large(
     per_site = min(
         NARROW_PAIRS_PER_SITE, max(MIN_NARROW_PAIRS_PER_SITE, NARROW_PAIRS_TOTAL // problem.sites)
     )
+    initial = cheapest_mask(problem, per_site)
+    if start is not None:
+        initial |= start[1] > 0
+    mask, pricing = generate_pairs(
+        problem,
+        initial,
+        time.perf_counter() + cap_seconds(PRICING_SHARE * time_limit_seconds, deterministic),
+        max_rounds=DETERMINISTIC_ROUNDS if deterministic else MAX_ROUNDS,
+    )
+    upper, covered = np.inf, False
+    if pricing is not None and start is not None:
+        upper = whole_objective(problem, start)
+        mask, covered = cover(problem, mask, pricing, upper)
     while True:
-        narrow = restrict_pairs(problem, per_site, keep=start[1] > 0 if start else None)
+        narrow = with_pairs(problem, mask)
         narrow_start = (
             None if start is None else (start[0], start[1][narrow_positions(narrow, problem)])
         )
@@ -198,17 +217,24 @@ def solve_large(
             narrow_start,
             deterministic=deterministic,
         )
-        whole = per_site >= problem.depots
+        whole = bool(mask.all())
         if restricted.has_solution or whole or restricted.status != "infeasible":
             break
         per_site *= 2  # too narrow for the capacities: only the whole model may say infeasible
+        mask |= cheapest_mask(problem, per_site)
+    priced = (
+        "no LP in time"
+        if pricing is None
+        else f"LP bound {pricing.bound:,.0f} after {pricing.rounds} pricing rounds"
+        + ("" if covered else "; the MILP's bound not claimed for the whole model")
+    )
     note = "; ".join(
         filter(
             None,
             [
                 start_note,
-                f"MILP over each site's {min(per_site, problem.depots)} cheapest depots "
-                f"({restricted.status}), Lagrangian bound over every pair",
+                f"MILP over {int(mask.sum())} priced pairs ({restricted.status}; {priced}), "
+                "Lagrangian bound over every pair",
             ],
         )
     )
@@ -219,8 +245,11 @@ def solve_large(
         return restricted, note
     remaining = _bound_seconds(BOUND_SHARE, time_limit_seconds, started, deterministic)
     bound = lagrangian_bound(problem, restricted.objective, remaining)
-    if whole and restricted.bound is not None:
-        bound = max(bound, restricted.bound)  # the MILP saw every pair: its bound holds too
+    if pricing is not None:
+        bound = max(bound, pricing.bound)
+    if restricted.bound is not None and (whole or (covered and problem.single_source)):
+        # the MILP saw every pair, or every pair of a solution cheaper than ``upper`` (pricing)
+        bound = max(bound, min(restricted.bound, upper))
     widened = replace(restricted, pair_fraction=embed(narrow, restricted.pair_fraction, problem))
     return _with_bound(widened, bound, mip_gap), note
 
@@ -322,6 +351,23 @@ def _keep_better_start(
     return kept
 
 
+def whole_objective(problem: FacilityProblem, start: Start) -> float:
+    """The model's objective at a start, the contract block's cost included (its staffing is
+    each pool's smallest headcount, ``start.contract_values``), currency/year."""
+    is_open, fraction = start
+    if problem.contract is None:
+        return problem.objective(is_open, fraction)
+    values = contract_values(problem, depot_of_pairs(problem, fraction))
+    block = contract_block(
+        problem.contract,
+        problem.pair_site,
+        problem.pair_depot,
+        problem.depots,
+        columns(problem).width,
+    )
+    return problem.objective(is_open, fraction) + float(block.cost @ values) + block.offset
+
+
 def start_solution(
     problem: FacilityProblem, start: Start, solution: FacilitySolution
 ) -> FacilitySolution:
@@ -334,14 +380,7 @@ def start_solution(
     assert problem.contract is not None
     is_open, fraction = start
     values = contract_values(problem, depot_of_pairs(problem, fraction))
-    block = contract_block(
-        problem.contract,
-        problem.pair_site,
-        problem.pair_depot,
-        problem.depots,
-        columns(problem).width,
-    )
-    objective = problem.objective(is_open, fraction) + float(block.cost @ values) + block.offset
+    objective = whole_objective(problem, start)
     return replace(
         solution,
         status="time_limit",
