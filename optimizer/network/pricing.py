@@ -52,7 +52,7 @@ PER_PAIR_FAMILIES = (LINK_OPEN, STAFF_LINK)
 ADD_PER_SITE = 4
 """Most pairs added per site and round: each site's most negative reduced costs."""
 MAX_ROUNDS = 30
-PAIR_BUDGET = 120_000
+PAIR_BUDGET = 40_000
 """Most pairs the restricted MILP gets from the cover (HiGHS's root LP grows faster than its
 columns, DESIGN.md "Pitfalls")."""
 
