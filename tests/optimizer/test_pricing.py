@@ -93,3 +93,30 @@ def test_column_generation_reaches_the_full_lp_and_each_bound_holds(name: str) -
     assert mask.sum() < len(problem.pair_site)
     assert last.lp_value == pytest.approx(optimum, rel=1e-7)
     assert last.bound == pytest.approx(optimum, rel=1e-7)
+
+
+@pytest.mark.parametrize("name", ["cap101", "cap131"])
+def test_cover_holds_every_pair_of_the_single_source_optimum(name: str) -> None:
+    """After two pricing rounds from each site's cheapest pair, the cover against a cost above
+    the optimum's holds every pair the whole model's optimum uses, though the priced pairs
+    alone do not."""
+    import time
+
+    from aftersales.optimizer.network.heuristic import heuristic_solution
+    from aftersales.optimizer.network.pricing import cover
+
+    problem = replace(facility_from_cap(read_orlib_cap(FOLDER / f"{name}.txt")), single_source=True)
+    full = solve_facility(problem, 60, mip_gap=0.0)
+    assert full.status == "optimal"
+    used = full.pair_fraction > 0.5
+    start = heuristic_solution(problem)
+    assert start is not None
+    initial = cheapest_mask(problem, 1)
+    mask, pricing = generate_pairs(problem, initial, time.perf_counter() + 60, max_rounds=2)
+    assert pricing is not None
+    assert not np.all(mask[used])  # the priced pairs alone miss part of the optimum
+    upper = max(problem.objective(*start), full.objective) * 1.001
+    covering, covered = cover(problem, mask, pricing, upper)
+    assert covered
+    assert np.all(covering[used])
+    assert covering.sum() < len(problem.pair_site)
