@@ -35,7 +35,7 @@ the argument fails, and only the LP bound (or the Lagrangian) is claimed.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -44,7 +44,12 @@ import scipy.sparse as sp
 from aftersales.optimizer.arrays import FloatArray
 from aftersales.optimizer.highs_run import solve_lp_until
 from aftersales.optimizer.network.contract import STAFF_LINK
-from aftersales.optimizer.network.facility import FacilityProblem, cheapest_mask, with_pairs
+from aftersales.optimizer.network.facility import (
+    FacilityProblem,
+    Start,
+    cheapest_mask,
+    with_pairs,
+)
 from aftersales.optimizer.network.milp import LINK_OPEN, build_model, columns, model_rows
 
 PER_PAIR_FAMILIES = (LINK_OPEN, STAFF_LINK)
@@ -69,6 +74,8 @@ class Pricing:
     """Reduced cost of every pair of the whole model (the LP's own on the subset's pairs)."""
     priced: npt.NDArray[np.bool_]
     """The subset the LP was solved over (a mask over the whole model's pairs)."""
+    open_value: FloatArray
+    """Each depot's ``open`` in the LP's solution (fractional)."""
     rounds: int = 1
     """LP solves the column generation took."""
 
@@ -110,9 +117,10 @@ class PairPricer:
         reduced = problem.pair_cost - self.pair_rows.T @ np.concatenate(duals)
         layout = columns(subset)
         reduced[priced] = lp.col_dual[layout.assign : layout.piece_open]
-        pricing = Pricing(lp.objective, lp.objective, reduced, priced.copy())
+        opened = lp.col_value[: problem.depots]
+        pricing = Pricing(lp.objective, lp.objective, reduced, priced.copy(), opened)
         least = site_least(problem, pricing)
-        return Pricing(lp.objective, lp.objective + float(least.sum()), reduced, priced.copy())
+        return replace(pricing, bound=lp.objective + float(least.sum()))
 
 
 def site_least(problem: FacilityProblem, pricing: Pricing) -> FloatArray:
@@ -143,7 +151,7 @@ def generate_pairs(
             mask |= cheapest_mask(problem, widen)
             widen *= 2
             continue
-        last = Pricing(pricing.lp_value, pricing.bound, pricing.reduced, pricing.priced, rounds)
+        last = replace(pricing, rounds=rounds)
         tolerance = 1e-9 * max(1.0, abs(pricing.lp_value))
         negative = np.flatnonzero((pricing.reduced < -tolerance) & ~mask)
         if not len(negative):
@@ -169,3 +177,34 @@ def cover(
     if needed.sum() > PAIR_BUDGET - int(mask.sum()):
         return mask, False
     return mask | needed, True
+
+
+def rounded_start(
+    problem: FacilityProblem, mask: npt.NDArray[np.bool_], pricing: Pricing, deadline: float
+) -> Start | None:
+    """A split-assignment start from the LP: the depots it opens at least half, then by their
+    LP value until their capacity covers the demand, each site's demand sent over ``mask``'s
+    pairs to them by the transportation LP (HiGHS, by ``deadline``). None for single-sourcing
+    (the assignment would be a MILP) or when that LP finds no plan in time."""
+    if problem.single_source or problem.contract is not None or problem.pieces:
+        return None
+    order = np.argsort(-pricing.open_value, kind="stable")
+    is_open = pricing.open_value >= 0.5
+    for j in order:
+        if np.where(is_open, problem.capacity, 0.0).sum() >= problem.demand.sum():
+            break
+        is_open[j] = True
+    count = int(is_open.sum())
+    if not problem.min_open <= count <= problem.max_open:
+        return None
+    usable = mask & is_open[problem.pair_depot]
+    model = build_model(with_pairs(problem, usable))
+    fixed = is_open.astype(float)
+    model.changeColsBounds(problem.depots, np.arange(problem.depots, dtype=np.int32), fixed, fixed)
+    model.setOptionValue("time_limit", max(0.1, deadline - time.perf_counter()))
+    lp = solve_lp_until(model, deadline)
+    if lp is None:
+        return None
+    fraction = np.zeros(len(problem.pair_site))
+    fraction[usable] = np.clip(lp.col_value[problem.depots : problem.depots + usable.sum()], 0, 1)
+    return is_open, fraction

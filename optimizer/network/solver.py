@@ -32,7 +32,12 @@ from aftersales.optimizer.network.heuristic import heuristic_solution
 from aftersales.optimizer.network.lagrangian import lagrangian_bound
 from aftersales.optimizer.network.local_search import improve_start
 from aftersales.optimizer.network.milp import FacilitySolution, columns, solve_facility
-from aftersales.optimizer.network.pricing import MAX_ROUNDS, cover, generate_pairs
+from aftersales.optimizer.network.pricing import (
+    MAX_ROUNDS,
+    cover,
+    generate_pairs,
+    rounded_start,
+)
 from aftersales.optimizer.network.pulp_model import solve_facility_cbc
 from aftersales.optimizer.network.result import NetworkResult
 from aftersales.optimizer.network.start import (
@@ -77,6 +82,8 @@ BOUND_SHARE = 0.15
 """Share of the time limit kept for the Lagrangian bound of a large model."""
 PRICING_SHARE = 0.25
 """Most of the time limit the column generation of a large model may take (``pricing``)."""
+ROUNDING_SHARE = 0.1
+"""Most of the time limit the LP-rounding start of a split model may take (``rounded_start``)."""
 DETERMINISTIC_ROUNDS = 6
 """Pricing rounds of a deterministic solve (a work budget, whatever the clock says)."""
 LOCAL_SEARCH_SHARE = 0.5
@@ -198,6 +205,17 @@ def solve_large(
         max_rounds=DETERMINISTIC_ROUNDS if deterministic else MAX_ROUNDS,
     )
     upper, covered = np.inf, False
+    rounded = None
+    if pricing is not None:
+        rounding_seconds = ROUNDING_SHARE * time_limit_seconds
+        rounded = rounded_start(
+            problem,
+            mask,
+            pricing,
+            time.perf_counter() + cap_seconds(rounding_seconds, deterministic),
+        )
+    if rounded is not None:
+        start = cheapest_start(problem, start, rounded)
     if pricing is not None and start is not None:
         upper = whole_objective(problem, start)
         mask, covered = cover(problem, mask, pricing, upper)
