@@ -120,3 +120,26 @@ def test_cover_holds_every_pair_of_the_single_source_optimum(name: str) -> None:
     assert covered
     assert np.all(covering[used])
     assert covering.sum() < len(problem.pair_site)
+
+
+@pytest.mark.parametrize("name", ["cap41", "cap131"])
+def test_rounded_start_is_a_feasible_split_plan(name: str) -> None:
+    """The LP-rounding start serves every customer once over open warehouses within capacity,
+    and costs no less than the optimum (it is a plan of the whole model)."""
+    import time
+
+    from aftersales.optimizer.network.pricing import rounded_start
+
+    problem = facility_from_cap(read_orlib_cap(FOLDER / f"{name}.txt"))
+    mask, pricing = generate_pairs(problem, cheapest_mask(problem, 3), time.perf_counter() + 60)
+    assert pricing is not None
+    start = rounded_start(problem, mask, pricing, time.perf_counter() + 60)
+    assert start is not None
+    is_open, fraction = start
+    served = np.bincount(problem.pair_site, weights=fraction, minlength=problem.sites)
+    assert served == pytest.approx(np.ones(problem.sites))
+    assert np.all(fraction[~is_open[problem.pair_depot]] == 0)
+    weights = fraction * problem.demand[problem.pair_site]
+    load = np.bincount(problem.pair_depot, weights=weights, minlength=problem.depots)
+    assert np.all(load <= problem.capacity * (1 + 1e-7))
+    assert problem.objective(is_open, fraction) >= OPTIMA[name] * (1 - 1e-9)
