@@ -44,13 +44,6 @@ PIECE_LOAD = "stock_piece_load"
 POOLED_LOAD = "stock_pooled_load"
 
 
-IPM_ROOT_ABOVE_PAIRS = 10_000
-"""Models with more pairs solve HiGHS's MIP LPs by interior point (``mip_lp_solver``): the
-strong linking makes them degenerate. capb at capacity 5,000 over 12,134 pairs, 60 s each, side
-by side (load 15): the default left the root LP unfinished (bound 0), interior point finished it
-(bound 0.53 % above the published optimum: those pairs miss it) and had an incumbent 4.3 % above."""
-
-
 @dataclass(frozen=True)
 class Columns:
     """Where each variable family starts in the column vector."""
@@ -312,10 +305,16 @@ def solve_facility(
     seed: int = 0,
     warm_start: Start | None = None,
     deterministic: bool = False,
+    interior_point: bool = False,
 ) -> FacilitySolution:
     """Solve with HiGHS within the time limit, optionally from a feasible start.
 
     ``deterministic`` stops on a node budget instead of the clock (aftersales.optimizer.work).
+    ``interior_point`` has HiGHS solve its MIP LPs by interior point (``mip_lp_solver``): the
+    strong linking makes them degenerate. capb at capacity 5,000 over its 12,134 cheapest pairs,
+    60 s each, side by side (load 15): the default left the root LP unfinished (bound 0),
+    interior point finished it and found an incumbent. On M's 20,000 pairs (network suite, 30 s,
+    load 17) it did harm: time_limit at +31 % against the reference's optimum in 21 s.
     """
     started = time.perf_counter()
     model = build_model(problem)
@@ -328,7 +327,7 @@ def solve_facility(
         deterministic=deterministic,
         started=started,
     )
-    if len(problem.pair_site) > IPM_ROOT_ABOVE_PAIRS:
+    if interior_point:
         model.setOptionValue("mip_lp_solver", "ipm")
     if problem.contract is not None and problem.contract.staffing is not None:
         # HiGHS's MIP presolve spent 34 s on M's contract model (26k columns, 25k binary

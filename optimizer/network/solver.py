@@ -234,6 +234,7 @@ def solve_large(
             seed,
             narrow_start,
             deterministic=deterministic,
+            interior_point=True,
         )
         whole = bool(mask.all())
         if restricted.has_solution or whole or restricted.status != "infeasible":
