@@ -135,17 +135,21 @@ def generate_pairs(
     initial: npt.NDArray[np.bool_],
     deadline: float,
     max_rounds: int = MAX_ROUNDS,
+    first_deadline: float = -np.inf,
 ) -> tuple[npt.NDArray[np.bool_], Pricing | None]:
     """Column generation from the pairs ``initial`` marks until no pair prices out, the rounds
-    run out or ``deadline`` (perf_counter) passes: the grown mask and the last LP's pricing."""
+    run out or ``deadline`` (perf_counter) passes: the grown mask and the last LP's pricing.
+    Until one LP has solved, ``first_deadline`` stands for ``deadline`` when it is later: the
+    first LP's duals and open values are what the bound and the rounded start need."""
     pricer = PairPricer(problem)
     mask, last, widen = initial.copy(), None, 2
     for rounds in range(1, max_rounds + 1):
-        if time.perf_counter() >= deadline:
+        until = deadline if last is not None else max(deadline, first_deadline)
+        if time.perf_counter() >= until:
             break
-        pricing = pricer.price(mask, deadline)
+        pricing = pricer.price(mask, until)
         if pricing is None:
-            if time.perf_counter() >= deadline or mask.all():
+            if time.perf_counter() >= until or mask.all():
                 break
             # no LP optimum in time left: the subset is too narrow for the capacities
             mask |= cheapest_mask(problem, widen)
