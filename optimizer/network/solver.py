@@ -88,6 +88,9 @@ capb's first LP (12,900 pairs) took 30 s at load 18 and at load 19 it did not fi
 which left the suite's capb_5000 at the heuristic start (+2.03 %) instead of +0.006 %."""
 ROUNDING_SHARE = 0.1
 """Most of the time limit the LP-rounding start of a split model may take (``rounded_start``)."""
+PLAIN_SEARCH_SHARE = 0.15
+"""Most of the time limit the local search may spend on a large single-sourced model without a
+contract (the drop/regret start improved by close/open/swap moves, ``local_search``)."""
 DETERMINISTIC_ROUNDS = 6
 """Pricing rounds of a deterministic solve (a work budget, whatever the clock says)."""
 LOCAL_SEARCH_SHARE = 0.5
@@ -96,6 +99,11 @@ earlier when a pass finds no improving move). Measured on the loaded 2-core mach
 kept the repaired start of today's network for 30 s on M seed 0 (17.58 M), the local search
 took it to 15.59 M in 5 s; on L seed 0 it went from 43.19 M to 35.35 M in 60 s (not done),
 while the pipeline's 24-s network round with 20 % for it ended at 37.45 M."""
+
+
+def _large(problem: FacilityProblem) -> bool:
+    """Whether the model gets the priced MILP (over ``RESTRICT_ABOVE_PAIRS`` pairs)."""
+    return len(problem.pair_site) > RESTRICT_ABOVE_PAIRS
 
 
 def narrow_positions(narrow: FacilityProblem, wide: FacilityProblem) -> npt.NDArray[np.intp]:
@@ -333,7 +341,21 @@ def _start(
     heuristic = heuristic_solution(problem)
     if problem.contract is None:
         offered = start_from_assignment(problem, *given) if given is not None else None
-        return cheapest_start(problem, heuristic, offered), ""
+        start = cheapest_start(problem, heuristic, offered)
+        if start is None or not problem.single_source or not _large(problem) or problem.pieces:
+            return start, ""
+        before = problem.objective(*start)
+        (is_open, depot), improved = improve_start(
+            problem,
+            start[0],
+            depot_of_pairs(problem, start[1]),
+            PLAIN_SEARCH_SHARE * improve_seconds / LOCAL_SEARCH_SHARE,
+            to_local_optimum=deterministic,
+        )
+        fraction = pair_fractions(problem, depot)
+        if fraction is None:
+            return start, ""
+        return (is_open, fraction), f"start {before:,.0f}, local search {improved:,.0f}"
     networks = [] if given is None else [("given network", given)]
     if heuristic is not None:
         dropped = (heuristic[0], depot_of_pairs(problem, heuristic[1]))
