@@ -215,8 +215,9 @@ def solve_large(
         initial,
         time.perf_counter() + cap_seconds(PRICING_SHARE * time_limit_seconds, deterministic),
         max_rounds=DETERMINISTIC_ROUNDS if deterministic else MAX_ROUNDS,
-        first_deadline=time.perf_counter()
-        + cap_seconds(FIRST_LP_SHARE * time_limit_seconds, deterministic),
+        first_deadline=-np.inf
+        if problem.contract is not None  # its start may already have taken half the limit
+        else time.perf_counter() + cap_seconds(FIRST_LP_SHARE * time_limit_seconds, deterministic),
     )
     upper, covered = np.inf, False
     rounded = None
