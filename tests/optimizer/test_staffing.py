@@ -313,6 +313,7 @@ def test_priced_pairs_keep_the_binding_optimum_and_bound(
         patch.setattr(network_solver, "RESTRICT_ABOVE_PAIRS", 0)
         patch.setattr(network_solver, "NARROW_PAIRS_PER_SITE", 1)
         patch.setattr(network_solver, "MIN_NARROW_PAIRS_PER_SITE", 1)
+        patch.setattr(network_solver, "PRICE_CONTRACT_MODELS", True)
         result = solve_network(data, 20, mip_gap=1e-9, contract=setup.contract)
     assert "priced pairs" in result.report.message
     assert result.report.objective == pytest.approx(expected, rel=1e-6)
