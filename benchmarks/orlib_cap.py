@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import logging
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,13 +24,17 @@ from aftersales.benchmarks.registry import (
 )
 from aftersales.datasets.orlib_cap import CapInstance, read_orlib_cap
 from aftersales.optimizer.network.facility import FacilityProblem
-from aftersales.optimizer.network.milp import FacilitySolution
+from aftersales.optimizer.network.milp import FacilitySolution, solve_facility
 from aftersales.optimizer.network.pulp_model import solve_facility_cbc
 from aftersales.optimizer.network.solver import solve_large
 
 logger = logging.getLogger("aftersales.benchmarks")
 
 FOLDER = SHARED_INSTANCES / "orlib-cap"
+LARGE_FOLDER = SHARED_INSTANCES / "orlib-capb"
+"""capb (100 × 1,000) at four capacities, each with its published optimum."""
+WITHIN = 1e-3
+"""The large suite's target: every instance within 0.1 % of its optimum."""
 PROVE_OPTIMAL_GAP = 0.0
 """These instances are proven to optimality, not to a default relative gap."""
 
@@ -85,9 +91,9 @@ def solve_orlib_cap(request: SolveRequest) -> dict[str, Any]:
     return solution_document(problem, solution, time.perf_counter() - started)
 
 
-def published_optima() -> dict[str, float]:
+def published_optima(folder: Path = FOLDER) -> dict[str, float]:
     """Optimal values of the capacitated instances (the ``_uncap`` rows are left out)."""
-    with (FOLDER / "optimal.csv").open() as handle:
+    with (folder / "optimal.csv").open() as handle:
         return {
             row["instance"]: float(row["optimal_value"])
             for row in csv.DictReader(handle)
@@ -146,5 +152,71 @@ def run_orlib_cap(request: SuiteRequest) -> dict[str, Any]:
             "ours_seconds_total": sum(r["seconds"] for r in rows),
             "baseline_seconds_total": sum(r["baseline_seconds"] for r in rows),
             "geometric_mean_speed_ratio": float(np.exp(np.mean(np.log(ratios)))) if rows else None,
+        },
+    }
+
+
+def _timed(run: Callable[[], FacilitySolution]) -> tuple[FacilitySolution, float]:
+    started = time.perf_counter()
+    solution = run()
+    return solution, time.perf_counter() - started
+
+
+@suite("orlib-cap-large")
+def run_orlib_cap_large(request: SuiteRequest) -> dict[str, Any]:
+    """capb at its four capacities: the product path (pricing), HiGHS on the whole model and
+    PuLP/CBC, one after the other in the same run, each under the same limit and deadline."""
+    optima = published_optima(LARGE_FOLDER)
+    names = sorted(request.instances or optima)
+    limit, seed = request.time_limit_seconds, request.seed
+    rows = []
+    for name in names:
+        capacity = float(name.rsplit("_", 1)[1])
+        problem = facility_from_cap(read_orlib_cap(LARGE_FOLDER / "capb.txt", capacity=capacity))
+        started = time.perf_counter()
+        ours, method = solve_large(problem, limit, PROVE_OPTIMAL_GAP, seed)
+        seconds = time.perf_counter() - started
+        full, full_seconds = _timed(
+            lambda p=problem: solve_facility(p, limit, PROVE_OPTIMAL_GAP, seed)
+        )
+        base, base_seconds = _timed(
+            lambda p=problem: solve_facility_cbc(p, limit, PROVE_OPTIMAL_GAP, seed)
+        )
+        optimum = optima[name]
+        rows.append(
+            {
+                "instance": name,
+                "optimum": optimum,
+                "ours": ours.objective,
+                "gap": _relative(ours.objective, optimum),
+                "bound_gap": ours.gap,
+                "status": ours.status,
+                "seconds": seconds,
+                "method": method,
+                "highs_full": full.objective,
+                "highs_full_gap": _relative(full.objective, optimum),
+                "highs_full_status": full.status,
+                "highs_full_seconds": full_seconds,
+                "baseline": base.objective,
+                "baseline_gap": _relative(base.objective, optimum),
+                "baseline_status": base.status,
+                "baseline_seconds": base_seconds,
+            }
+        )
+        logger.info("orlib-cap-large %s: %s", name, rows[-1])
+
+    def within(column: str) -> int:
+        return sum(r[column] is not None and r[column] <= WITHIN for r in rows)
+
+    return {
+        "suite": "orlib-cap-large",
+        "time_limit_seconds": limit,
+        "rows": rows,
+        "summary": {
+            "instances": len(rows),
+            "ours_within_0_1_percent": within("gap"),
+            "highs_full_within_0_1_percent": within("highs_full_gap"),
+            "baseline_within_0_1_percent": within("baseline_gap"),
+            "ours_seconds_max": max((r["seconds"] for r in rows), default=None),
         },
     }

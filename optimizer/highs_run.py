@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -110,14 +111,40 @@ def _report_to(conn: Connection, model: highspy.Highs, parent: int) -> None:
     model.cbMipInterrupt += interrupt
 
 
-def _child(conn: Connection, model: highspy.Highs, parent: int) -> None:
+@dataclass(frozen=True)
+class LpOutcome:
+    """An LP's optimal primal and dual values (HiGHS's signs: ``row_dual`` ≤ 0 on a binding
+    ≤ row of a minimisation, reduced cost = cost − Aᵀ·row_dual)."""
+
+    objective: float
+    col_value: FloatArray
+    col_dual: FloatArray
+    row_dual: FloatArray
+
+
+def _lp_final(model: highspy.Highs) -> LpOutcome | None:
+    """The LP's solution when HiGHS proved it optimal, else None."""
+    if model.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    solution = model.getSolution()
+    return LpOutcome(
+        objective=float(model.getInfo().objective_function_value),
+        col_value=np.asarray(solution.col_value),
+        col_dual=np.asarray(solution.col_dual),
+        row_dual=np.asarray(solution.row_dual),
+    )
+
+
+def _child(
+    conn: Connection, model: highspy.Highs, parent: int, final: Callable[[highspy.Highs], Any]
+) -> None:
     """Run the model and send the final outcome; never returns."""
     code = 0
     try:
         highspy.Highs.resetGlobalScheduler(False)  # the parent's worker threads are not here
         _report_to(conn, model, parent)
         model.run()
-        conn.send(("done", _final(model)))
+        conn.send(("done", final(model)))
     except BaseException:
         logger.exception("HiGHS child failed")
         code = 1
@@ -133,7 +160,9 @@ class _Reports:
         self.values: FloatArray | None = None
         self.objective: float | None = None
         self.bound: float | None = None
-        self.done: HighsOutcome | None = None
+        self.done: Any = None
+        self.finished = False
+        """The child sent its final answer (``done``, which an LP's may give as None)."""
 
     def take(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
@@ -145,7 +174,7 @@ class _Reports:
         elif kind == "bound":
             self.bound = _finite(message[1]) if _finite(message[1]) is not None else self.bound
         elif kind == "done":
-            self.done = message[1]
+            self.done, self.finished = message[1], True
 
     def cut(self, reason: str) -> HighsOutcome:
         """The outcome of a child that gave no final answer."""
@@ -164,22 +193,37 @@ class _Reports:
         )
 
 
-def run_until(model: highspy.Highs, deadline: float) -> HighsOutcome:
+def solve_lp_until(model: highspy.Highs, deadline: float) -> LpOutcome | None:
+    """Solve ``model``'s LP (relaxation) by ``deadline`` plus ``GRACE_SECONDS``, in a child
+    killed at the deadline like ``run_until``'s; None unless HiGHS proved it optimal in time."""
+    model.setOptionValue("solve_relaxation", True)
+    outcome = run_until(model, deadline, _lp_final)
+    return outcome if isinstance(outcome, LpOutcome) else None
+
+
+def run_until(
+    model: highspy.Highs,
+    deadline: float,
+    final: Callable[[highspy.Highs], Any] = _final,
+) -> Any:
     """Run ``model`` (options and start already set) and answer by ``deadline`` (a
-    ``time.perf_counter()`` value) plus ``GRACE_SECONDS``, whatever HiGHS does."""
+    ``time.perf_counter()`` value) plus ``GRACE_SECONDS``, whatever HiGHS does.
+
+    The answer is ``final(model)`` computed in the child (``HighsOutcome`` by default), or the
+    last reported incumbent (a ``HighsOutcome``) when the child had to be killed."""
     if not hasattr(os, "fork"):
         model.run()
-        return _final(model)
+        return final(model)
     receiver, sender = multiprocessing.Pipe(duplex=False)
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         receiver.close()
-        _child(sender, model, parent)
+        _child(sender, model, parent, final)
     sender.close()
     reports = _Reports()
     try:
-        while reports.done is None:
+        while not reports.finished:
             left = deadline + GRACE_SECONDS - time.perf_counter()
             if left <= 0 or not receiver.poll(left):
                 break
@@ -192,7 +236,7 @@ def run_until(model: highspy.Highs, deadline: float) -> HighsOutcome:
             os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         receiver.close()
-    if reports.done is not None:
+    if reports.finished:
         return reports.done
     late = time.perf_counter() - deadline
     reason = (

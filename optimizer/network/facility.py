@@ -185,3 +185,24 @@ def facility_problem(
         pooled_demand=data.pooled_part_demand_per_year,
         stock_curve=stock_curve,
     )
+
+
+def with_pairs(problem: FacilityProblem, keep: npt.NDArray[np.bool_]) -> FacilityProblem:
+    """The same problem over the pairs ``keep`` marks (a mask over ``problem``'s pairs, whose
+    order, by site then depot, the subset keeps)."""
+    return replace(
+        problem,
+        pair_site=problem.pair_site[keep],
+        pair_depot=problem.pair_depot[keep],
+        pair_cost=problem.pair_cost[keep],
+        pairs_pruned=problem.pairs_pruned + int((~keep).sum()),
+    )
+
+
+def cheapest_mask(problem: FacilityProblem, per_site: int) -> npt.NDArray[np.bool_]:
+    """Mask over ``problem``'s pairs of each site's ``per_site`` cheapest ones."""
+    order = np.lexsort((problem.pair_cost, problem.pair_site))
+    first = np.searchsorted(problem.pair_site[order], problem.pair_site[order], side="left")
+    mask = np.zeros(len(order), dtype=bool)
+    mask[order[np.arange(len(order)) - first < per_site]] = True
+    return mask

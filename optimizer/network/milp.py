@@ -204,8 +204,9 @@ def contract_columns(problem: FacilityProblem) -> ContractBlock | None:
     )
 
 
-def build_model(problem: FacilityProblem) -> highspy.Highs:
-    """Assemble every family into one column-wise HiGHS model."""
+def model_rows(problem: FacilityProblem) -> tuple[list[RowBlock], ContractBlock | None]:
+    """Every row family of the model, in row order, over the whole column vector (the contract
+    block's columns included), and that block (None without a contract)."""
     blocks = [
         assign_once_rows(problem),
         link_open_rows(problem),
@@ -214,12 +215,19 @@ def build_model(problem: FacilityProblem) -> highspy.Highs:
     ]
     if problem.pieces:
         blocks += [piece_choice_rows(problem), piece_load_rows(problem), pooled_load_rows(problem)]
-    layout = columns(problem)
     extra = contract_columns(problem)
-    width = layout.width + (len(extra.cost) if extra else 0)
     if extra is not None:
+        width = columns(problem).width + len(extra.cost)
         blocks = [_widen(b, width) for b in blocks]
         blocks += [RowBlock(name, m, lo, up) for name, m, lo, up in extra.rows]
+    return blocks, extra
+
+
+def build_model(problem: FacilityProblem) -> highspy.Highs:
+    """Assemble every family into one column-wise HiGHS model."""
+    blocks, extra = model_rows(problem)
+    layout = columns(problem)
+    width = layout.width + (len(extra.cost) if extra else 0)
     matrix = sp.csc_array(sp.vstack([b.matrix for b in blocks], format="csc"))
     lp = highspy.HighsLp()
     lp.num_col_ = width
@@ -297,10 +305,16 @@ def solve_facility(
     seed: int = 0,
     warm_start: Start | None = None,
     deterministic: bool = False,
+    interior_point: bool = False,
 ) -> FacilitySolution:
     """Solve with HiGHS within the time limit, optionally from a feasible start.
 
     ``deterministic`` stops on a node budget instead of the clock (aftersales.optimizer.work).
+    ``interior_point`` has HiGHS solve its MIP LPs by interior point (``mip_lp_solver``): the
+    strong linking makes them degenerate. capb at capacity 5,000 over its 12,134 cheapest pairs,
+    60 s each, side by side (load 15): the default left the root LP unfinished (bound 0),
+    interior point finished it and found an incumbent. On M's 20,000 pairs (network suite, 30 s,
+    load 17) it did harm: time_limit at +31 % against the reference's optimum in 21 s.
     """
     started = time.perf_counter()
     model = build_model(problem)
@@ -313,6 +327,8 @@ def solve_facility(
         deterministic=deterministic,
         started=started,
     )
+    if interior_point:
+        model.setOptionValue("mip_lp_solver", "ipm")
     if problem.contract is not None and problem.contract.staffing is not None:
         # HiGHS's MIP presolve spent 34 s on M's contract model (26k columns, 25k binary
         # headcount choices) without finishing; without it the root LP bound came in 32 s.

@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pulp
 
+from aftersales.optimizer.cbc_run import solve_cbc_until
 from aftersales.optimizer.network.facility import FacilityProblem
 from aftersales.optimizer.network.milp import (
     ASSIGN_ONCE,
@@ -114,10 +115,10 @@ def solve_facility_cbc(
         threads=1 if deterministic else None,
         maxNodes=node_budget(time_limit_seconds) if deterministic else None,
     )
-    model.solve(solver)
+    run = solve_cbc_until(model, solver, started + cap_seconds(time_limit_seconds, deterministic))
     solve_seconds = time.perf_counter() - started - build_seconds
-    proven = model.sol_status == pulp.LpSolutionOptimal
-    found = model.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    proven = run.found and not run.interrupted and model.sol_status == pulp.LpSolutionOptimal
+    found = run.found
     if model.status == pulp.LpStatusInfeasible:
         status = "infeasible"
     elif proven:
@@ -140,5 +141,7 @@ def solve_facility_cbc(
         build_seconds=build_seconds,
         solve_seconds=solve_seconds,
         message=pulp.LpSolution[model.sol_status]
+        + ("; stopped at its deadline" if run.interrupted else "")
+        + ("; killed" if run.killed else "")
         + (f"; {CUT_BY_CAP}" if deterministic and not proven and solve_seconds >= limit else ""),
     )

@@ -224,6 +224,33 @@ def test_binding_milp_equals_brute_force(
     assert all(k.target_met for k in plan.kpis)
 
 
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(**TINY_CONTRACTS)
+def test_priced_pairs_keep_the_binding_optimum_and_bound(
+    rate: float, units: list[int], offsets: list[float], existing: int, target: float
+) -> None:
+    """The large-model path (pairs by pricing, from each site's cheapest pair) forced on tiny
+    contract scenarios: the brute-force optimum, and a bound ≤ it — the reduced costs carry
+    the staffing and tier-reach rows' duals (``network.pricing``)."""
+    import aftersales.optimizer.network.solver as network_solver
+
+    scenario = _contract_scenario(rate, units, offsets[: len(units)], existing, target)
+    expected = _brute_force(scenario)
+    assume(expected is not None)
+    data = compile_network(scenario)
+    setup = prepare_contract(scenario, data)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(network_solver, "RESTRICT_ABOVE_PAIRS", 0)
+        patch.setattr(network_solver, "NARROW_PAIRS_PER_SITE", 1)
+        patch.setattr(network_solver, "MIN_NARROW_PAIRS_PER_SITE", 1)
+        patch.setattr(network_solver, "PRICE_CONTRACT_MODELS", True)
+        result = solve_network(data, 20, mip_gap=1e-9, contract=setup.contract)
+    assert "priced pairs" in result.report.message
+    assert result.report.objective == pytest.approx(expected, rel=1e-6)
+    assert result.report.bound is not None
+    assert result.report.bound <= expected * (1 + 1e-9)
+
+
 def test_technician_hired_and_moved_with_their_costs() -> None:
     """Work near D2 only, one technician at D1: D1 closes, T1 moves to D2 (relocation 2,000)
     and the extra work needs hires (5,000 each + 30,000/year)."""
