@@ -234,7 +234,7 @@ def test_priced_pairs_keep_the_binding_optimum_and_bound(
     the staffing and tier-reach rows' duals (``network.pricing``)."""
     import aftersales.optimizer.network.solver as network_solver
 
-    scenario = _contract_scenario(rate, units, offsets[: len(units)], existing, target)
+    scenario = contract_scenario(rate, units, offsets[: len(units)], existing, target)
     expected = _brute_force(scenario)
     assume(expected is not None)
     data = compile_network(scenario)
