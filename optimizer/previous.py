@@ -21,13 +21,20 @@ def checked_previous(
 ) -> Plan | None:
     """The previous plan in this horizon, or a clear error when the options need one."""
     if previous is None:
-        needs = [f"freeze {', '.join(options.freeze)}"] if options.freeze else []
-        if options.freeze_before_minute is not None:
-            needs.append("freeze_before_minute")
-        if needs:
-            raise PreviousPlanError(
-                f"options {' and '.join(needs)} keep parts of a previous plan, but none was "
-                "given (Python: solve(..., previous=plan); CLI: --previous plan.json)"
-            )
+        require_no_previous(options)
         return None
     return on_horizon(previous, scenario.horizon_start_day)
+
+
+def require_no_previous(options: SolveOptions) -> None:
+    """Raise ``PreviousPlanError`` when ``options`` keep parts of a previous plan (``freeze``,
+    ``freeze_before_minute``): for a solve that has none."""
+    needs = [f"freeze {', '.join(options.freeze)}"] if options.freeze else []
+    if options.freeze_before_minute is not None:
+        needs.append("freeze_before_minute")
+    if needs:
+        raise PreviousPlanError(
+            f"options {' and '.join(needs)} keep parts of a previous plan, but none was "
+            "given (Python: solve(..., previous=plan); CLI: --previous plan.json; HTTP: "
+            "previous_job_id or previous_plan)"
+        )

@@ -33,6 +33,7 @@ from aftersales.api.settings import Settings
 from aftersales.api.store import FINAL_STATUSES, Job, JobStore, Limits, NewJob, QueueFull
 from aftersales.api.streams import StreamGate
 from aftersales.optimizer.diff import PlanDiff, diff_plans
+from aftersales.optimizer.previous import PreviousPlanError, require_no_previous
 from aftersales.optimizer.schema import Plan
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=V1_ERRORS)
@@ -132,6 +133,8 @@ def new_job(
     the previous plan it starts warm from (``previous_plan_json``, already resolved)."""
     scenario_json, request_hash = printed or fingerprint(payload)
     options = effective_options(payload, settings)
+    if previous_plan_json is None:
+        _check_needs_no_previous(options)
     return NewJob(
         scenario_json=scenario_json,
         options_json=options.model_dump_json(),
@@ -142,6 +145,16 @@ def new_job(
         previous_job_id=getattr(payload, "previous_job_id", None),
         previous_plan_json=previous_plan_json,
     )
+
+
+def _check_needs_no_previous(options: JobOptions) -> None:
+    """422 at submission (not a failed job later) when options keep parts of a previous plan
+    (``freeze``, ``freeze_before_minute``) but the job names none."""
+    try:
+        require_no_previous(options)
+    except PreviousPlanError as exc:
+        pointer = "/options/freeze" if options.freeze else "/options/freeze_before_minute"
+        raise InputError([ErrorItem(pointer=pointer, message=str(exc))]) from exc
 
 
 @router.post(

@@ -82,6 +82,21 @@ def test_previous_plan_errors(client: httpx.Client, s_scenario: dict[str, Any]) 
     wait_for(client, running, timeout=120)
 
 
+def test_freeze_without_a_previous_plan_is_refused_at_submit(
+    client: httpx.Client, s_scenario: dict[str, Any]
+) -> None:
+    """Options that keep parts of a previous plan, with none named: 422 at submission (not a
+    job that fails in the worker), pointing at the option."""
+    frozen = {"scenario": s_scenario, "options": OPTIONS | {"freeze": ["network"]}}
+    refused = client.post("/v1/jobs", json=frozen)
+    assert refused.status_code == 422, refused.text
+    assert [e["pointer"] for e in refused.json()["errors"]] == ["/options/freeze"]
+    assert "previous_job_id" in refused.json()["errors"][0]["message"]
+    pinned = {"scenario": s_scenario, "options": OPTIONS | {"freeze_before_minute": 600}}
+    refused = client.post("/v1/jobs", json=pinned)
+    assert [e["pointer"] for e in refused.json()["errors"]] == ["/options/freeze_before_minute"]
+
+
 def test_diff_and_previous_job_stay_inside_the_tenant(
     server: Server, client: httpx.Client, scenario_data: dict[str, Any]
 ) -> None:

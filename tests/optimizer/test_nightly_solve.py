@@ -187,15 +187,22 @@ def test_stock_levels_change_only_when_it_pays(scenario_data: dict[str, Any]) ->
     assert "changed stock levels kept as before" in plan.layers[1].message
 
 
-def test_reassigning_a_visit_costs_its_price(scenario_data: dict[str, Any]) -> None:
-    """Yesterday t2 (61/h) had both visits because t1 (60/h) was away. Moving them back saves
-    ~4; at 100 per reassigned visit they stay with t2."""
+def _t1_away_yesterday(scenario_data: dict[str, Any]) -> tuple[dict[str, Any], Scenario]:
+    """Tonight's scenario with a second technician t2 (61/h against t1's 60/h), and yesterday's
+    data, in which t1 had no shifts (so t2 did yesterday's work)."""
     data = copy.deepcopy(scenario_data)
     second = copy.deepcopy(data["technicians"][0])
     second.update(id="t2", hourly_cost=61)
     data["technicians"].append(second)
     scenario = Scenario.model_validate(data)
     data["technicians"][0]["shifts"] = []
+    return data, scenario
+
+
+def test_reassigning_a_visit_costs_its_price(scenario_data: dict[str, Any]) -> None:
+    """Yesterday t2 (61/h) had both visits because t1 (60/h) was away. Moving them back saves
+    ~4; at 100 per reassigned visit they stay with t2."""
+    data, scenario = _t1_away_yesterday(scenario_data)
     options = SolveOptions(layers=["routing"], time_limit_seconds=2)
     yesterday = solve(Scenario.model_validate(data), options)
     assert {r.technician for r in yesterday.routes} == {"t2"}
@@ -277,12 +284,7 @@ def test_new_work_is_inserted_into_yesterdays_routes(scenario_data: dict[str, An
     reassigned visit r1 stays with t2 and r2 is served (yesterday's routes completed by
     insertion). Behaviour only: with this much time it also holds when that candidate is built
     after the search; building it first matters under load (benchmarks/README.md, nightly)."""
-    data = copy.deepcopy(scenario_data)
-    second = copy.deepcopy(data["technicians"][0])
-    second.update(id="t2", hourly_cost=61)
-    data["technicians"].append(second)
-    scenario = Scenario.model_validate(data)
-    data["technicians"][0]["shifts"] = []
+    data, scenario = _t1_away_yesterday(scenario_data)
     data["requests"] = data["requests"][:1]
     options = SolveOptions(layers=["routing"], time_limit_seconds=2)
     yesterday = solve(Scenario.model_validate(data), options)
