@@ -74,6 +74,8 @@ def join_dict(field: str, values: dict[str, Any]) -> str:
 
 def _value(model: type[BaseModel], item: BaseModel, field: str) -> Value:
     value = getattr(item, field)
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
     if isinstance(value, dict):
         return join_dict(field, value)
     return join_list(model, field, value) if isinstance(value, list) else value

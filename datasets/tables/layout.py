@@ -63,14 +63,16 @@ def is_list_field(model: type[BaseModel], name: str) -> bool:
 
 
 def is_dict_field(model: type[BaseModel], name: str) -> bool:
-    """True if the field holds a dict, optionally None (one ``key:value;key:value`` cell)."""
+    """True if the field holds a dict or a small object of scalars (e.g. the solve options'
+    ``stability`` prices), optionally None: one ``key:value;key:value`` cell."""
     info = model.model_fields.get(name)
     if info is None:
         return False
     annotation = info.annotation
     if get_origin(annotation) in (Union, UnionType):
         annotation = next((a for a in get_args(annotation) if a is not type(None)), annotation)
-    return get_origin(annotation) is dict
+    nested = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    return nested or get_origin(annotation) is dict
 
 
 def flat_columns(model: type[BaseModel], flattened: tuple[str, ...]) -> tuple[str, ...]:
