@@ -15,11 +15,8 @@ still holds the lease.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import shutil
-import signal
 import tempfile
 import threading
 import time
@@ -33,7 +30,12 @@ from aftersales.api.ending import death_reason, record_end
 from aftersales.api.settings import Settings
 from aftersales.api.solver import solve_in_process
 from aftersales.api.store import ClaimOutcome, Job, JobStore
-from aftersales.api.workers import solve_options_json, solve_seconds_cap, solver_context
+from aftersales.api.workers import (
+    kill_group,
+    solve_options_json,
+    solve_seconds_cap,
+    solver_context,
+)
 
 logger = logging.getLogger("aftersales.api.job_runner")
 
@@ -52,13 +54,6 @@ class _Child:
             self.stop_reason = reason
         kill_group(self.process.pid or 0)
         self.process.kill()
-
-
-def kill_group(pid: int) -> None:
-    """SIGKILL the process group ``pid`` leads (never group 0: that is our own)."""
-    if pid > 0:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)
 
 
 @dataclass

@@ -88,10 +88,15 @@ class _Slot:
 
     def kill_group(self) -> None:
         """SIGKILL the group the solver leads (it exists once the solver called setpgrp)."""
-        pid = self.process.pid
-        if pid:  # never 0: killpg(0) would signal the server's own group
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
+        kill_group(self.process.pid or 0)
+
+
+def kill_group(pid: int) -> None:
+    """SIGKILL the process group ``pid`` leads (the solver and its children, e.g. ``cbc``);
+    never group 0: killpg(0) would signal the caller's own group."""
+    if pid > 0:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
 
 
 class SolverPool:
